@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from carloan.roles import department_of, role_of
+
+# The pages of contract section 4a, in navigation order.
+NAVIGATION = [
+    ("dashboard", "/", _("Dashboard")),
+    ("kanban", "/kanban/", _("Kanban")),
+    ("kpi", "/kpi/", _("KPI & review")),
+    ("parameters", "/parameters/", _("Parameters")),
+    ("valuation", "/valuation/", _("Valuation")),
+    ("imports", "/imports/", _("Imports")),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    return {
+        "navigation": NAVIGATION,
+        "user_role": role_of(user) if user is not None else "",
+        "user_department": department_of(user) if user is not None else "",
+    }

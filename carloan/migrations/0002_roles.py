@@ -1,0 +1,16 @@
+"""The three roles exist after migration (contract section 4: viewer, department_head, manager)."""
+
+from django.db import migrations
+
+ROLES = ("viewer", "department_head", "manager")
+
+
+def create_roles(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("carloan", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
+    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

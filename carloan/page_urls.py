@@ -1,0 +1,14 @@
+"""Pages of contract section 4a that later issues build; until then they say so."""
+
+from django.urls import path
+
+from carloan import views
+
+urlpatterns = [
+    path("", views.not_built, {"page": "dashboard"}, name="dashboard"),
+    path("metrics/<slug:key>/", views.not_built, {"page": "dashboard"}, name="metric-detail"),
+    path("kanban/", views.not_built, {"page": "kanban"}, name="kanban"),
+    path("kpi/", views.not_built, {"page": "kpi"}, name="kpi"),
+    path("parameters/", views.not_built, {"page": "parameters"}, name="parameters"),
+    path("valuation/", views.not_built, {"page": "valuation"}, name="valuation"),
+]

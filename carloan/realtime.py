@@ -1,0 +1,152 @@
+"""The realtime plumbing, once: socket authentication, the origin check, the broadcast helper and
+the base consumer every app's consumers build on.
+
+- `broadcast(group, event)` is the one way to send an event: it is registered with
+  `transaction.on_commit`, so nothing is sent for a change that is rolled back, and every
+  server process's clients get it through the Redis channel layer.
+- Sockets authenticate with the session cookie (browsers) or an `Authorization: Token <key>`
+  header (other clients); anyone else is closed with 4401. A foreign `Origin` is refused (4403).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from asgiref.sync import async_to_sync
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.http.request import validate_host
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+def _layer_message(event: Mapping[str, Any]) -> dict[str, Any]:
+    # The channel layer dispatches on "type"; our event's own type travels as "event".
+    return {"type": "event.forward", "event": dict(event)}
+
+
+def broadcast(group: str, event: Mapping[str, Any]) -> None:
+    """Send `event` to every socket in `group` once the current transaction commits."""
+    message = _layer_message(event)
+    transaction.on_commit(lambda: _send(group, message), robust=True)
+
+
+def broadcast_now_outside_transaction(group: str, event: Mapping[str, Any]) -> None:
+    """Send at once. Only for code that changed nothing in the database (e.g. a task's progress)."""
+    _send(group, _layer_message(event))
+
+
+def _send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(group, message)
+
+
+@database_sync_to_async
+def _user_for_token(key: str) -> Any:
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.select_related("user").filter(key=key).first()
+    if token is None or not token.user.is_active:
+        return AnonymousUser()
+    return token.user
+
+
+class TokenHeaderAuthMiddleware:
+    """Sets scope["user"] from an `Authorization: Token <key>` header, when one is sent."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        headers = dict(scope.get("headers", []))
+        auth = headers.get(b"authorization", b"").decode("latin-1")
+        if auth.lower().startswith("token "):
+            scope = dict(scope, user=await _user_for_token(auth[6:].strip()))
+        return await self.app(scope, receive, send)
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """Browsers always send an Origin: it must be one of our hosts. Non-browser clients send none."""
+    if origin is None:
+        return True
+    host = urlparse(origin).hostname
+    if not host:
+        return False
+    allowed = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    return validate_host(host, allowed)
+
+
+def socket_application(url_router: Any) -> Any:
+    """Wrap the WebSocket router: session cookie auth, then token header auth (which wins)."""
+    return AuthMiddlewareStack(TokenHeaderAuthMiddleware(url_router))
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Base for every live socket: checks origin and user, joins groups, sends the snapshot first,
+    then forwards events. Subclasses define `groups_for`, `snapshot` and optionally `may_see`."""
+
+    async def connect(self) -> None:
+        headers = dict(self.scope.get("headers", []))
+        origin = headers.get(b"origin")
+        if not origin_allowed(origin.decode("latin-1") if origin else None):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not await self.may_connect(user):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.joined: list[str] = []
+        # Join before taking the snapshot, so no event committed in between is lost; a client
+        # may see an event it already has in the snapshot, and events carry versions for that.
+        for group in await self.groups_for(user):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.joined.append(group)
+        await self.accept()
+        await self.send_json(await self.snapshot(user))
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # Clients may ask for a fresh snapshot at any time (e.g. after a gap in sequence numbers).
+        if isinstance(content, dict) and content.get("type") == "resync":
+            await self.send_json(await self.snapshot(self.scope["user"]))
+        elif isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def event_forward(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        if await self.may_see(self.scope["user"], event):
+            await self.send_json(event)
+
+    # To be defined by each consumer.
+    async def may_connect(self, user: Any) -> bool:
+        return True
+
+    async def groups_for(self, user: Any) -> list[str]:
+        raise NotImplementedError
+
+    async def snapshot(self, user: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def may_see(self, user: Any, event: dict[str, Any]) -> bool:
+        return True

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from carloan import views
+from carloan.loanbook.api import ImportView, TokenView
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("imports/", views.imports_page, name="imports"),
+    path("api/auth/token/", TokenView.as_view(), name="api-token"),
+    path("api/imports/", ImportView.as_view(), name="api-imports"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("metrics.urls")),
+    path("", include("kanban.urls")),
+    path("", include("valuation.urls")),
+    path("", include("carloan.page_urls")),
+]
