@@ -1,0 +1,59 @@
+"""Shared fixtures. Tests run against the real PostgreSQL and Redis named by the environment
+(`make test` points them at the machine's servers); nothing is mocked where the real thing runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from tests.factories import make_user
+
+
+@pytest.fixture
+def user_factory(db: Any) -> Callable[..., User]:
+    return make_user
+
+
+@pytest.fixture
+def manager(db: Any) -> User:
+    return make_user("maria_manager", "manager")
+
+
+@pytest.fixture
+def risk_head(db: Any) -> User:
+    return make_user("rick_risk", "department_head", "risk")
+
+
+@pytest.fixture
+def marketing_head(db: Any) -> User:
+    return make_user("mia_marketing", "department_head", "marketing")
+
+
+@pytest.fixture
+def tech_head(db: Any) -> User:
+    return make_user("tom_tech", "department_head", "tech")
+
+
+@pytest.fixture
+def viewer(db: Any) -> User:
+    return make_user("vic_viewer", "viewer")
+
+
+@pytest.fixture
+def client_for() -> Callable[[User | None], APIClient]:
+    """An API client signed in as `user` (or anonymous for None), through a real token."""
+
+    def build(user: User | None) -> APIClient:
+        from rest_framework.authtoken.models import Token
+
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return build
