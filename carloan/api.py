@@ -6,17 +6,28 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from carloan.middleware import UNAVAILABLE_MESSAGE, is_unavailable
+
 logger = logging.getLogger(__name__)
+
+# The scheme clients use (`Authorization: Token <key>`), sent back with every 401.
+AUTH_SCHEME = "Token"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus: Django ValidationError → 400, database down → 503 (never a 500)."""
+    """DRF's handler, plus:
+
+    1. Django's ValidationError → 400 with field errors; Http404 → 404; PermissionDenied → 403.
+    2. Not signed in → 401 with `WWW-Authenticate: Token` (DRF would say 403 when the first
+       authentication class is the session's, which sends no challenge).
+    3. Database, Redis or broker unreachable → 503 with a message (never a 500 trace).
+    """
     if isinstance(exc, ValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)
@@ -24,12 +35,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, OperationalError | InterfaceError):
-        logger.warning("database unavailable: %s", exc)
-        return Response(
-            {"detail": "The database is unavailable; try again in a moment."},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
+    elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        exc.status_code = status.HTTP_401_UNAUTHORIZED
+        exc.auth_header = getattr(exc, "auth_header", None) or AUTH_SCHEME
+    elif is_unavailable(exc):
+        logger.warning("dependency unavailable: %s", exc)
+        return Response({"detail": UNAVAILABLE_MESSAGE}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     elif isinstance(exc, DatabaseError):
         logger.exception("database error")
         return None
