@@ -6,7 +6,7 @@ from carloan import views
 
 urlpatterns = [
     path("", views.not_built, {"page": "dashboard"}, name="dashboard"),
-    path("metrics/<slug:key>/", views.not_built, {"page": "dashboard"}, name="metric-detail"),
+    path("metrics/<slug:key>/", views.not_built, {"page": "metric"}, name="metric-detail"),
     path("kanban/", views.not_built, {"page": "kanban"}, name="kanban"),
     path("kpi/", views.not_built, {"page": "kpi"}, name="kpi"),
     path("parameters/", views.not_built, {"page": "parameters"}, name="parameters"),

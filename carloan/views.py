@@ -9,11 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from carloan.loanbook.kinds import KINDS
+from carloan.events import import_run_data
+from carloan.loanbook.kinds import KINDS, Column
 from carloan.models import ImportRun
 from carloan.roles import can_edit
 
@@ -63,21 +66,235 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+# Kind names and descriptions as people read them (kinds.py keeps the English originals).
+KIND_LABELS: dict[str, Any] = {
+    "leads": _("Leads"),
+    "applications": _("Applications"),
+    "loans": _("Loans"),
+    "loan_snapshots": _("Loan snapshots"),
+    "marketing_spend": _("Marketing spend"),
+    "valuations": _("Valuations"),
+    "complaints": _("Complaints"),
+    "samples": _("Technical samples"),
+    "vehicle_sales": _("Vehicle sales"),
+}
+KIND_DESCRIPTIONS: dict[str, Any] = {
+    "leads": _("Prospective borrowers from marketing channels"),
+    "applications": _("Credit applications and their decisions"),
+    "loans": _("Funded loans"),
+    "loan_snapshots": _("A loan's outstanding principal, days past due and status as of a day"),
+    "marketing_spend": _("Marketing spend per day, region and channel"),
+    "valuations": _("Collateral valuations: model value against reference value"),
+    "complaints": _("Compliance complaints"),
+    "samples": _("Technical measurements (latency, availability, sync lag, ...)"),
+    "vehicle_sales": _("Used-vehicle sales the valuation model learns from"),
+}
+COLUMN_TYPES: dict[str, Any] = {
+    "text": _("text"),
+    "timestamp": _("timestamp (ISO 8601)"),
+    "date": _("date (YYYY-MM-DD)"),
+    "decimal": _("decimal"),
+    "integer": _("integer"),
+    "float": _("number"),
+    "choice": _("one of"),
+}
+
+# What imports.js shows, in the reader's language ({placeholders} are filled in by the script).
+IMPORTS_JS_TEXT: dict[str, Any] = {
+    "succeeded": _("Succeeded"),
+    "rejected": _("Rejected"),
+    "refreshed": _("Refreshed"),
+    "recomputing": _("Recomputing…"),
+    "noImports": _("No imports yet."),
+    "badRowsOne": _("1 bad row"),
+    "badRowsMany": _("{n} bad rows"),
+    "uploading": _("Uploading and checking {file}…"),
+    "successTitle": _("Imported {file}"),
+    "successNote": _(
+        "The metric values of the days this file touches are being recomputed in the "
+        "background; the table below shows when they are."
+    ),
+    "rows": _("Rows"),
+    "created": _("Created"),
+    "updated": _("Updated"),
+    "warnings": _("Warnings"),
+    "rejectedTitle": _("The file was rejected: nothing was stored."),
+    "badRowsTotal": _("Bad rows: {n}"),
+    "firstShown": _("The first {shown} are listed below. Fix them and import the file again."),
+    "allShown": _("Fix them and import the file again."),
+    "line": _("Line"),
+    "column": _("Column"),
+    "reason": _("Reason"),
+    "invalidTitle": _("The upload was refused."),
+    "tooLarge": _("The file is larger than the limit of {mb} MB. Split it into smaller files."),
+    "forbidden": _("You may not import files: only department heads and managers may."),
+    "signedOut": _("Your session has ended. Sign in again to import."),
+    "notReady": _("The import service is not available on this server yet. Nothing was stored."),
+    "unexpected": _(
+        "Unexpected answer from the server (HTTP {status}). Check the recent imports below to "
+        "see whether the file was stored."
+    ),
+    "network": _("The server could not be reached. Check your connection and try again."),
+    "chooseFile": _("Choose a CSV file first."),
+    "failedTitle": _("The import did not go through."),
+}
+
+# The pages that are not built yet, and what they will show.
+PAGES: dict[str, dict[str, Any]] = {
+    "dashboard": {
+        "nav": "dashboard",
+        "title": _("Live dashboard"),
+        "summary": _(
+            "The fourteen metrics as live panels, for all regions or one: lead conversion, "
+            "approval rate, customer acquisition cost, overdue rate, NPL ratio, valuation "
+            "accuracy and cycle time, complaint rate, and six technical metrics."
+        ),
+        "points": [
+            _(
+                "Each panel: today's value, a 30-day trend and the deviation from last month's "
+                "baseline"
+            ),
+            _("Warn and critical statuses from the live alert thresholds"),
+            _("Alerts pushed to every open dashboard as they are raised and resolved"),
+        ],
+    },
+    "metric": {
+        "nav": "dashboard",
+        "title": _("Metric in depth"),
+        "summary": _(
+            "One metric over time: its daily values by region, its baseline, its thresholds "
+            "and the alerts it raised."
+        ),
+        "points": [
+            _("Daily values with the baseline and the warn and critical bands"),
+            _("Comparison between regions"),
+            _("The alert history of this metric"),
+        ],
+    },
+    "kanban": {
+        "nav": "kanban",
+        "title": _("Shared kanban"),
+        "summary": _(
+            "One board for marketing, risk and tech: a lane per department and columns with "
+            "work-in-progress limits, updated live for everyone."
+        ),
+        "points": [
+            _("Cards moved by drag and drop, seen by everyone at once"),
+            _("Critical alerts open a card in the owning department's lane"),
+            _("Hand-off wait and cross-department cycle times feed the KPI scores"),
+        ],
+    },
+    "kpi": {
+        "nav": "kpi",
+        "title": _("KPI scorecards and quarterly review"),
+        "summary": _(
+            "Each department's key performance indicators with their targets, thresholds and "
+            "weights, and the quarter's scores."
+        ),
+        "points": [
+            _("Scores per KPI and per department, quarter by quarter"),
+            _("Collaboration KPIs drawn from the shared kanban"),
+            _("Managers edit the KPI sets; the rules on weights are checked"),
+        ],
+    },
+    "parameters": {
+        "nav": "parameters",
+        "title": _("Live parameters"),
+        "summary": _(
+            "Strategy, risk, alert and KPI parameters, changed in the browser and in effect at "
+            "once on every open page."
+        ),
+        "points": [
+            _("Bounds and choices checked on every change"),
+            _("Who changed what, when and why, with one-click revert"),
+            _("A stale edit is refused rather than silently overwriting a colleague's"),
+        ],
+    },
+    "valuation": {
+        "nav": "valuation",
+        "title": _("Vehicle valuation"),
+        "summary": _(
+            "A quote for a used vehicle from twelve factors, with the range the price falls in "
+            "about four times out of five."
+        ),
+        "points": [
+            _("Each factor's effect on the value, in CNY and in percent"),
+            _("Loan-to-value check against the risk limit"),
+            _("The model is refitted from imported vehicle sales"),
+        ],
+    },
+}
+
+
 @login_required
 def not_built(request: HttpRequest, page: str, **kwargs: Any) -> HttpResponse:
-    return render(request, "not_built.html", {"active": page})
+    """A page whose issue has not landed yet: an honest note of what it will show."""
+    info = PAGES[page]
+    return render(
+        request,
+        "not_built.html",
+        {"active": info["nav"], "page": info, "page_key": page, "metric_key": kwargs.get("key")},
+    )
+
+
+def _column_info(column: Column) -> dict[str, Any]:
+    bounds = ""
+    if column.min_value is not None and column.max_value is not None:
+        bounds = f"{column.min_value}–{column.max_value}"
+    elif column.min_value is not None:
+        bounds = f"≥ {column.min_value}"
+    elif column.max_value is not None:
+        bounds = f"≤ {column.max_value}"
+    return {
+        "name": column.name,
+        "required": column.required,
+        "type": COLUMN_TYPES.get(column.type, column.type),
+        "choices": list(column.choices),
+        "bounds": bounds,
+    }
+
+
+def kinds_for_page() -> list[dict[str, Any]]:
+    """The import kinds with translated names, descriptions and their expected columns."""
+    return [
+        {
+            "name": name,
+            "label": KIND_LABELS.get(name, name),
+            "description": KIND_DESCRIPTIONS.get(name, kind.description),
+            "columns": [_column_info(c) for c in kind.columns],
+        }
+        for name, kind in KINDS.items()
+    ]
+
+
+def _recent_rows(limit: int = 20) -> list[dict[str, Any]]:
+    """The latest import runs as the socket sends them, plus what the template formats itself."""
+    rows: list[dict[str, Any]] = []
+    for run in ImportRun.objects.select_related("imported_by")[:limit]:
+        row: dict[str, Any] = dict(import_run_data(run))
+        row["kind_label"] = KIND_LABELS.get(run.kind, run.kind)
+        row["started"] = run.started_at
+        row["refreshed"] = run.refreshed_at
+        row["error_count"] = len(run.errors)
+        rows.append(row)
+    return rows
 
 
 @login_required
 def imports_page(request: HttpRequest) -> HttpResponse:
-    recent = ImportRun.objects.select_related("imported_by")[:20]
+    """Upload a loan book file, and watch recent imports (and their metric refresh) live."""
     return render(
         request,
         "imports.html",
         {
             "active": "imports",
-            "kinds": KINDS,
-            "recent": recent,
+            "kinds": kinds_for_page(),
+            "kind_labels": {name: str(label) for name, label in KIND_LABELS.items()},
+            "js_text": {key: str(text) for key, text in IMPORTS_JS_TEXT.items()},
+            "recent": _recent_rows(),
             "may_import": can_edit(request.user),
+            "max_bytes": settings.IMPORT_MAX_BYTES,
+            "max_mb": settings.IMPORT_MAX_BYTES // (1024 * 1024),
+            "time_zone": timezone.get_current_timezone_name(),
         },
     )
