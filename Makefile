@@ -4,22 +4,37 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+
+# The browser tests drive Debian's Chromium ($(CHROMIUM)) through Playwright's executable_path:
+# Playwright must never download a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+# `make test` uses this machine's PostgreSQL and Redis unless told otherwise.
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/carloan
+test: export REDIS_URL ?= redis://127.0.0.1:6379/1
+test: export SECRET_KEY ?= test-only-not-secret
+PYTEST_ARGS ?=
 
 .PHONY: install run test lint bench
 
 install: $(STAMP)
 
+# Re-runs only when pyproject.toml changed (or the virtual environment is new).
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# HOST and PORT (default 127.0.0.1:8000) reach the runner through the environment.
 run: install
 	$(BIN)/python -m carloan.runner
 
 test: install
-	$(BIN)/python -m carloan.testrun
+	@test -x $(CHROMIUM) || { echo "The browser tests need Debian's Chromium at $(CHROMIUM):" \
+		"apt-get install -y chromium fonts-noto-cjk" >&2; exit 1; }
+	@$(BIN)/python -m carloan.runner --check
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
