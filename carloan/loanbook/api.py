@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from django.conf import settings
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from carloan.events import import_run_data
+from carloan.loanbook.kinds import KINDS
+from carloan.loanbook.services import ImportRejected, loanbook_import
+from carloan.models import ImportRun
+from carloan.roles import CanEditOrRead
 
 
 class TokenView(ObtainAuthToken):
@@ -30,8 +43,151 @@ class TokenView(ObtainAuthToken):
         return super().post(request, *args, **kwargs)
 
 
-class ImportView(APIView):
-    """Placeholder until the import service lands."""
+class ImportRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=list(KINDS), help_text="Which kind of loan book data the file holds."
+    )
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text="UTF-8 CSV with a header row; columns in any order (contract section 2).",
+    )
 
+
+class ImportResultSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    rows = serializers.IntegerField(help_text="Data rows in the file.")
+    created = serializers.IntegerField(help_text="Rows that were new.")
+    updated = serializers.IntegerField(help_text="Rows that existed and changed.")
+    warnings = serializers.ListField(child=serializers.CharField())
+    first_day = serializers.DateField(allow_null=True, help_text="First business day touched.")
+    last_day = serializers.DateField(allow_null=True, help_text="Last business day touched.")
+    run_id = serializers.IntegerField(help_text="The ImportRun recording this import.")
+
+
+class BadRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Physical line in the file; the header is line 1.")
+    column = serializers.CharField(help_text="The column at fault, or '' for the whole line.")
+    reason = serializers.CharField()
+
+
+class ImportRejectedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = BadRowSerializer(many=True, help_text="The first 100 problems, by line.")
+    total_errors = serializers.IntegerField(help_text="All problems found in the file.")
+    warnings = serializers.ListField(child=serializers.CharField())
+    run_id = serializers.IntegerField(allow_null=True)
+
+
+class ImportRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    file_name = serializers.CharField()
+    imported_by = serializers.CharField(help_text="Username, or '' (e.g. the command line).")
+    started_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=ImportRun.Status.choices)
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    warnings = serializers.ListField(child=serializers.CharField())
+    errors = BadRowSerializer(many=True)
+    first_day = serializers.DateField(allow_null=True)
+    last_day = serializers.DateField(allow_null=True)
+    refreshed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the metrics of the touched days were recomputed."
+    )
+
+
+class ImportListQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+
+DETAIL = inline_serializer("ImportDetail", {"detail": serializers.CharField()})
+# Multipart framing around the file: a request a little over the limit may still hold a file
+# under it, so the early check (before reading the body) leaves this much room.
+MULTIPART_SLACK = 64 * 1024
+
+
+def _too_large(size: int) -> Response:
+    limit = settings.IMPORT_MAX_BYTES
+    return Response(
+        {
+            "detail": f"The file is too large: {size:,} bytes; an import takes at most "
+            f"{limit:,} bytes ({limit / 1024 / 1024:.1f} MB). Split it into several files, or "
+            "import it with `manage.py import_loanbook`."
+        },
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
+class ImportView(APIView):
+    """Import loan book files (department heads and managers); list recent imports (everyone)."""
+
+    # Token first, so that an anonymous call is answered 401 (with WWW-Authenticate), not 403.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [CanEditOrRead]
+
+    @extend_schema(
+        summary="Recent imports",
+        parameters=[
+            OpenApiParameter(
+                "limit", int, description="How many runs, newest first (1-100, default 20)."
+            )
+        ],
+        responses={200: ImportRunSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        query = ImportListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        runs = ImportRun.objects.select_related("imported_by")[: query.validated_data["limit"]]
+        return Response([import_run_data(run) for run in runs])
+
+    @extend_schema(
+        summary="Import one loan book file",
+        description=(
+            "One bad row rejects the whole file: nothing is stored and the answer lists the bad "
+            "rows (up to 100). Rows are upserted by their key, so importing the same file twice "
+            "changes nothing. The metrics of the touched days are recomputed in the background."
+        ),
+        request={"multipart/form-data": ImportRequestSerializer},
+        responses={
+            201: ImportResultSerializer,
+            400: OpenApiResponse(
+                ImportRejectedSerializer,
+                description="Bad rows (or, without `errors`, field errors such as an unknown "
+                "kind or a missing file).",
+            ),
+            401: OpenApiResponse(DETAIL, description="Not signed in."),
+            403: OpenApiResponse(DETAIL, description="Viewers may not import."),
+            413: OpenApiResponse(DETAIL, description="The file exceeds IMPORT_MAX_BYTES."),
+        },
+    )
     def post(self, request: Request) -> Response:
-        return Response({"detail": "not built yet"}, status=501)
+        # Refuse an oversized upload before reading its body.
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > settings.IMPORT_MAX_BYTES + MULTIPART_SLACK:
+            return _too_large(declared)
+        form = ImportRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        upload = form.validated_data["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            return _too_large(upload.size)
+        try:
+            result = loanbook_import(
+                kind=form.validated_data["kind"],
+                source=upload,
+                file_name=upload.name or "",
+                user=request.user,
+                refresh="background",
+            )
+        except ImportRejected as exc:
+            return Response(
+                {
+                    "detail": exc.detail,
+                    "errors": exc.errors,
+                    "total_errors": exc.total_errors,
+                    "warnings": exc.warnings,
+                    "run_id": exc.run_id,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(result.as_dict(), status=status.HTTP_201_CREATED)

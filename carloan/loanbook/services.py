@@ -1,0 +1,348 @@
+"""Writes to the loan book: importing files (set-based) and refreshing what an import touched.
+
+`loanbook_import` is the one writer of loan book files; the API, the command and the demo seed
+call it. `loanbook_refresh` is what runs after an import (in the worker, or at once) to make the
+metric values of the touched days follow: it sends `loanbook_changed`, and the metrics app listens.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from carloan.events import IMPORTS_GROUP, import_event
+from carloan.loanbook.kinds import KINDS, Kind
+from carloan.loanbook.parsing import (
+    MAX_REPORTED_ERRORS,
+    ImportRejected,
+    LoanbookFile,
+    error,
+)
+from carloan.models import ImportRun
+from carloan.realtime import broadcast
+from carloan.signals import loanbook_changed
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ImportRejected",
+    "ImportResult",
+    "loanbook_import",
+    "loanbook_import_many",
+    "loanbook_refresh",
+]
+
+Refresh = Literal["background", "now", "none"]
+STAGING = "pg_temp.loanbook_import_staging"
+LINE = "_line"
+
+
+@dataclass
+class ImportResult:
+    """What one imported file did to the loan book."""
+
+    kind: str
+    rows: int
+    created: int
+    updated: int
+    warnings: list[str] = field(default_factory=list)
+    first_day: date | None = None
+    last_day: date | None = None
+    run_id: int | None = None
+    file_name: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "warnings": self.warnings,
+            "first_day": self.first_day.isoformat() if self.first_day else None,
+            "last_day": self.last_day.isoformat() if self.last_day else None,
+            "run_id": self.run_id,
+        }
+
+
+def loanbook_import(
+    *,
+    kind: str,
+    source: IO[bytes],
+    file_name: str = "",
+    user: AbstractBaseUser | None = None,
+    refresh: Refresh = "background",
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Validate every row of one CSV file and upsert it, all or nothing.
+
+    Raises `ImportRejected` (nothing stored, a rejected ImportRun recorded) on any bad row.
+    After commit: `import.completed` is broadcast and the refresh runs as `refresh` says
+    ("background": a Celery task; "now": before returning; "none": not at all).
+    """
+    try:
+        with transaction.atomic():
+            result = _import_file(
+                kind=kind, source=source, file_name=file_name, user=user, progress=progress
+            )
+    except ImportRejected as exc:
+        _record_rejection(exc, kind=kind, file_name=file_name, user=user)
+        raise
+    _after_import([result], refresh)
+    return result
+
+
+def loanbook_import_many(
+    *,
+    paths: Sequence[Path | str],
+    user: AbstractBaseUser | None = None,
+    refresh: Refresh = "now",
+    progress: Callable[[str, int], None] | None = None,
+    on_file: Callable[[ImportResult], None] | None = None,
+) -> list[ImportResult]:
+    """Import several files (kind = file name without `.csv`) in ONE transaction.
+
+    All or nothing: if any file is rejected, none of them is stored, and the ImportRejected of
+    that file (with `.file_name`) is raised after its rejection has been recorded.
+    """
+    files = [Path(p) for p in paths]
+    for path in files:
+        if path.stem not in KINDS:
+            raise ImportRejected(
+                f"{path.name}: the file name must name a kind ({', '.join(KINDS)}).",
+                [error(0, "", f"unknown kind {path.stem!r}")],
+            )
+    results: list[ImportResult] = []
+    current = files[0] if files else None
+    try:
+        with transaction.atomic():
+            for path in files:
+                current = path
+
+                def report(count: int, name: str = path.name) -> None:
+                    if progress is not None:
+                        progress(name, count)
+
+                with path.open("rb") as source:
+                    result = _import_file(
+                        kind=path.stem,
+                        source=source,
+                        file_name=path.name,
+                        user=user,
+                        progress=report,
+                    )
+                results.append(result)
+                if on_file is not None:
+                    on_file(result)
+    except ImportRejected as exc:
+        assert current is not None
+        exc.file_name = current.name
+        _record_rejection(exc, kind=current.stem, file_name=current.name, user=user)
+        raise
+    _after_import(results, refresh)
+    return results
+
+
+def loanbook_refresh(*, run_id: int) -> ImportRun | None:
+    """Recompute what an import touched: send `loanbook_changed`, then mark the run refreshed.
+
+    Safe to run twice (the listeners recompute, they do not add). None when the run is gone.
+    """
+    run = ImportRun.objects.select_related("imported_by").filter(pk=run_id).first()
+    if run is None:
+        logger.warning("loanbook_refresh: import run %s no longer exists", run_id)
+        return None
+    if run.status != ImportRun.Status.SUCCEEDED:
+        return run
+    with transaction.atomic():
+        if run.rows:
+            loanbook_changed.send(
+                sender=ImportRun,
+                kind=run.kind,
+                first_day=run.first_day,
+                last_day=run.last_day,
+                synchronous=True,
+            )
+        run.refreshed_at = timezone.now()
+        ImportRun.objects.filter(pk=run.pk).update(refreshed_at=run.refreshed_at)
+        broadcast(IMPORTS_GROUP, import_event(run, "import.refreshed"))
+    return run
+
+
+# --- the steps ----------------------------------------------------------------------------------
+
+
+def _import_file(
+    *,
+    kind: str,
+    source: IO[bytes],
+    file_name: str,
+    user: AbstractBaseUser | None,
+    progress: Callable[[int], None] | None,
+) -> ImportResult:
+    """Inside the caller's transaction: parse, stage with COPY, check duplicates, upsert, record.
+
+    1. A TEMP staging table (the target's columns plus the line number) receives every good row
+       through COPY while the file streams by: the file is never held in memory.
+    2. Any bad row, or a key present twice, raises ImportRejected, and the caller's rollback
+       drops everything.
+    3. One INSERT ... ON CONFLICT DO UPDATE ... WHERE IS DISTINCT FROM upserts the rows, so
+       unchanged rows are not written and re-importing a file changes nothing.
+    """
+    parsed = LoanbookFile(kind, source, progress=progress)
+    spec = parsed.kind
+    columns = spec.column_names
+    with connection.cursor() as cursor:
+        q = connection.ops.quote_name
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {STAGING} ON COMMIT DROP AS "
+            f"SELECT {', '.join(q(c) for c in columns)}, 0::integer AS {LINE} "
+            f"FROM {q(spec.table)} WITH NO DATA"
+        )
+        column_list = ", ".join([*(q(c) for c in columns), LINE])
+        with cursor.copy(f"COPY {STAGING} ({column_list}) FROM STDIN") as copy:
+            write_row = copy.write_row
+            for row in parsed.rows():
+                write_row(row)
+        duplicates, duplicate_total = _duplicates(cursor, spec)
+        if parsed.total_errors or duplicate_total:
+            raise parsed.rejection(duplicates, duplicate_total)
+        cursor.execute(f"ANALYZE {STAGING}")
+        created, updated, old_days = _upsert(cursor, spec)
+        cursor.execute(f"DROP TABLE {STAGING}")
+    days = [d for d in (parsed.first_day, parsed.last_day, *old_days) if d is not None]
+    run = ImportRun.objects.create(
+        kind=spec.name,
+        file_name=file_name[:255],
+        imported_by=user if user is not None and user.is_authenticated else None,
+        status=ImportRun.Status.SUCCEEDED,
+        rows=parsed.rows_read,
+        created=created,
+        updated=updated,
+        warnings=parsed.warnings,
+        first_day=min(days, default=None),
+        last_day=max(days, default=None),
+    )
+    broadcast(IMPORTS_GROUP, import_event(run, "import.completed"))
+    return ImportResult(
+        kind=spec.name,
+        rows=run.rows,
+        created=created,
+        updated=updated,
+        warnings=list(parsed.warnings),
+        first_day=run.first_day,
+        last_day=run.last_day,
+        run_id=run.pk,
+        file_name=run.file_name,
+    )
+
+
+def _duplicates(cursor: Any, spec: Kind) -> tuple[list[dict[str, Any]], int]:
+    """Rows whose key appeared on an earlier line of the file (one hash aggregate when none)."""
+    q = connection.ops.quote_name
+    key = ", ".join(q(c) for c in spec.key)
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {STAGING} GROUP BY {key} HAVING count(*) > 1)")
+    if not cursor.fetchone()[0]:
+        return [], 0
+    cursor.execute(
+        f"""
+        SELECT {LINE}, first_line, count(*) OVER () FROM (
+            SELECT {LINE}, min({LINE}) OVER (PARTITION BY {key}) AS first_line FROM {STAGING}
+        ) AS d
+        WHERE {LINE} > first_line ORDER BY {LINE} LIMIT %s
+        """,
+        [MAX_REPORTED_ERRORS],
+    )
+    found = cursor.fetchall()
+    named = ", ".join(spec.key)
+    column = spec.key[0] if len(spec.key) == 1 else ""
+    return [
+        error(line, column, f"duplicate of line {first} (same {named})")
+        for line, first, _total in found
+    ], found[0][2]
+
+
+def _upsert(cursor: Any, spec: Kind) -> tuple[int, int, list[date]]:
+    """One statement: upsert staging into the table, counting created and updated rows, and
+    reading the business days of the rows it changes as they were before (an update can move a
+    row away from a day, which must then be recomputed too)."""
+    q = connection.ops.quote_name
+    table = q(spec.table)
+    columns = [q(c) for c in spec.column_names]
+    keys = [q(c) for c in spec.key]
+    rest = [q(c) for c in spec.column_names if c not in spec.key]
+    day_columns = [spec.day_column, *spec.extra_days_columns]
+    old_days = ", ".join(
+        f"(SELECT min(t.{q(c)}) FROM changed t), (SELECT max(t.{q(c)}) FROM changed t)"
+        for c in day_columns
+    )
+    cursor.execute(
+        f"""
+        WITH changed AS (
+            SELECT t.* FROM {table} t JOIN {STAGING} s ON {" AND ".join(f"t.{k} = s.{k}" for k in keys)}
+            WHERE ({", ".join(f"t.{c}" for c in rest)}) IS DISTINCT FROM
+                  ({", ".join(f"s.{c}" for c in rest)})
+        ),
+        upserted AS (
+            INSERT INTO {table} AS t ({", ".join(columns)})
+            SELECT {", ".join(columns)} FROM {STAGING} ORDER BY {", ".join(keys)}
+            ON CONFLICT ({", ".join(keys)}) DO UPDATE
+            SET {", ".join(f"{c} = EXCLUDED.{c}" for c in rest)}
+            WHERE ({", ".join(f"t.{c}" for c in rest)}) IS DISTINCT FROM
+                  ({", ".join(f"EXCLUDED.{c}" for c in rest)})
+            RETURNING (t.xmax = 0) AS inserted
+        )
+        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), {old_days}
+        FROM upserted
+        """  # noqa: E501
+    )
+    created, updated, *bounds = cursor.fetchone()
+    zone = timezone.get_default_timezone()
+    days = [
+        timezone.localtime(value, zone).date() if isinstance(value, datetime) else value
+        for value in bounds
+        if value is not None
+    ]
+    return created, updated, days
+
+
+def _record_rejection(
+    exc: ImportRejected, *, kind: str, file_name: str, user: AbstractBaseUser | None
+) -> None:
+    """Keep a trace of a rejected file (its own transaction; none of its rows is stored)."""
+    if kind not in KINDS:
+        return
+    with transaction.atomic():
+        run = ImportRun.objects.create(
+            kind=kind,
+            file_name=file_name[:255],
+            imported_by=user if user is not None and user.is_authenticated else None,
+            status=ImportRun.Status.REJECTED,
+            warnings=exc.warnings,
+            errors=exc.errors,
+        )
+        broadcast(IMPORTS_GROUP, import_event(run, "import.completed"))
+    exc.run_id = run.pk
+
+
+def _after_import(results: Iterable[ImportResult], refresh: Refresh) -> None:
+    """Start the refresh of each run: on commit in the worker, or here and now."""
+    run_ids = [r.run_id for r in results if r.run_id is not None]
+    if refresh == "now":
+        # Here the import's own transaction has committed (or, when nested in the caller's,
+        # the refresh joins that transaction and sees the rows).
+        for run_id in run_ids:
+            loanbook_refresh(run_id=run_id)
+    elif refresh == "background":
+        from carloan.tasks import loanbook_refresh as refresh_task
+
+        for run_id in run_ids:
+            transaction.on_commit(lambda run_id=run_id: refresh_task.delay(run_id), robust=True)
