@@ -6,6 +6,9 @@ the base consumer every app's consumers build on.
   server process's clients get it through the Redis channel layer.
 - Sockets authenticate with the session cookie (browsers) or an `Authorization: Token <key>`
   header (other clients); anyone else is closed with 4401. A foreign `Origin` is refused (4403).
+  The 4401/4403 closes for users come after the handshake is accepted: a close before acceptance
+  is an HTTP 403 that browsers report as 1006, so the client could not tell "sign in" from
+  "server down". A foreign Origin is refused at the handshake itself: no socket is ever opened.
 """
 
 from __future__ import annotations
@@ -79,12 +82,17 @@ class TokenHeaderAuthMiddleware:
 
 
 def origin_allowed(origin: str | None) -> bool:
-    """Browsers always send an Origin: it must be one of our hosts. Non-browser clients send none."""
+    """Browsers always send an Origin: it must name one of our hosts. Other clients send none."""
     if origin is None:
         return True
-    host = urlparse(origin).hostname
+    try:
+        host = urlparse(origin).hostname
+    except ValueError:  # e.g. "http://[::1" : not a URL at all
+        return False
     if not host:
         return False
+    if ":" in host:  # IPv6 literals are bracketed in ALLOWED_HOSTS, as in the Host header
+        host = f"[{host}]"
     allowed = list(settings.ALLOWED_HOSTS)
     if settings.DEBUG and not allowed:
         allowed = [".localhost", "127.0.0.1", "[::1]"]
@@ -108,10 +116,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self._refuse(CLOSE_UNAUTHENTICATED)
             return
         if not await self.may_connect(user):
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self._refuse(CLOSE_FORBIDDEN)
             return
         self.joined: list[str] = []
         # Join before taking the snapshot, so no event committed in between is lost; a client
@@ -122,9 +130,27 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.send_json(await self.snapshot(user))
 
+    async def _refuse(self, code: int) -> None:
+        # Accept, then close: only a close after the handshake carries its code to the client.
+        await self.accept()
+        await self.close(code=code)
+
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        # A malformed frame from a client must not kill its socket (and log a trace): ignore it.
+        if text_data is None:
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            logger.debug("ignoring a socket frame that is not JSON")
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # Clients may ask for a fresh snapshot at any time (e.g. after a gap in sequence numbers).
