@@ -585,3 +585,27 @@ def test_the_schema_documents_the_import(viewer: User, client_for: Any) -> None:
     operation = response.json()["paths"]["/api/imports/"]["post"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
     assert {"201", "400", "401", "403", "413"} <= set(operation["responses"])
+
+
+@pytest.mark.django_db
+def test_absurd_values_are_bad_rows_never_a_server_error(head_client: APIClient) -> None:
+    text = f"""
+    loan_id,region,funded_at,principal,term_months,annual_rate,vehicle_id
+    K1,E,0001-01-01T00:00:00+08:00,100,12,,
+    K2,E,2026-03-01,{"9" * 40},12,,
+    K3,E,2026-03-01,100,{"9" * 5000},,
+    K4,E,2026-03-01,100,12,NaN,
+    K5,E,2026-03-01,100,12,,{"v" * 65}
+    K6,{"R" * 33},2026-03-01,100,12,,
+    """
+    response = post(head_client, "loans", text)
+    assert response.status_code == 400
+    found = [(e["line"], e["column"]) for e in response.json()["errors"]]
+    assert found == [
+        (2, "funded_at"),
+        (3, "principal"),
+        (4, "term_months"),
+        (5, "annual_rate"),
+        (6, "vehicle_id"),
+        (7, "region"),
+    ]

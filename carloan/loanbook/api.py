@@ -128,12 +128,17 @@ class ImportView(APIView):
 
     @extend_schema(
         summary="Recent imports",
+        description="The latest import runs, newest first, with their counts, warnings and "
+        "errors, and when the metrics of their days were recomputed. Any signed-in user.",
         parameters=[
             OpenApiParameter(
                 "limit", int, description="How many runs, newest first (1-100, default 20)."
             )
         ],
-        responses={200: ImportRunSerializer(many=True)},
+        responses={
+            200: ImportRunSerializer(many=True),
+            401: OpenApiResponse(DETAIL, description="Not signed in."),
+        },
     )
     def get(self, request: Request) -> Response:
         query = ImportListQuerySerializer(data=request.query_params)

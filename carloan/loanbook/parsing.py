@@ -33,6 +33,8 @@ from django.conf import settings
 from carloan.loanbook.kinds import KINDS, Column, Kind
 
 MAX_REPORTED_ERRORS = 100
+# Dates outside these years are typos (and the far ends overflow time zone arithmetic).
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 PROGRESS_EVERY = 10_000
 RESERVED_REGION = "all"
 
@@ -88,8 +90,8 @@ def _check_range(value: Any, col: Column, shown: str) -> None:
         raise CellError(f"{shown} is above the maximum {col.max_value}")
 
 
-def _text(col: Column) -> Converter:
-    limit = col.max_length
+def _text(col: Column, kind: Kind) -> Converter:
+    limit = min(col.max_length, _model_field(kind, col.name).max_length)
     required = col.required
     region = col.is_region
 
@@ -138,6 +140,8 @@ def _integer(col: Column) -> Converter:
             return None
         if not _INTEGER_RE.fullmatch(value):
             raise CellError(f"{value!r} is not a whole number")
+        if len(value) > 20:
+            raise CellError(f"{value} is too large")
         number = int(value)
         _check_range(number, col, str(number))
         return str(number)
@@ -210,9 +214,11 @@ def _date(col: Column) -> Converter:
         try:
             if len(value) != 10 or value[4] != "-" or value[7] != "-":
                 raise ValueError
-            date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise CellError(f"{value!r} is not a date written YYYY-MM-DD") from None
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise CellError(f"{value} is not between {FIRST_YEAR} and {LAST_YEAR}")
         return value
 
     return convert
@@ -236,6 +242,8 @@ def _timestamp(col: Column, zone: ZoneInfo) -> Converter:
             raise CellError(
                 f"{value!r} is not an ISO 8601 timestamp (e.g. 2026-03-01T09:30:00+08:00)"
             ) from None
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise CellError(f"{value} is not between {FIRST_YEAR} and {LAST_YEAR}")
         if moment.tzinfo is None:
             if local_is_utc:
                 return moment.replace(tzinfo=UTC).isoformat()
@@ -248,7 +256,7 @@ def _timestamp(col: Column, zone: ZoneInfo) -> Converter:
 def converter(col: Column, kind: Kind, zone: ZoneInfo) -> Converter:
     """The function that checks and normalises one cell of `col`."""
     if col.type == "text":
-        return _text(col)
+        return _text(col, kind)
     if col.type == "choice":
         return _choice(col)
     if col.type == "integer":
