@@ -44,19 +44,19 @@ def with_database(url: str, name: str) -> str:
 def recreate_database(server_url: str, name: str, *, drop_only: bool = False) -> None:
     """Drop (and create) `name` on the server of `server_url`, through the `postgres` database."""
     import psycopg
+    from psycopg.conninfo import make_conninfo
 
     parsed = urlparse(server_url)
     query = dict(part.split("=", 1) for part in parsed.query.split("&") if "=" in part)
-    conninfo = {
+    params = {
         "dbname": "postgres",
-        "user": unquote(parsed.username or "") or None,
-        "password": unquote(parsed.password or "") or None,
-        "host": query.get("host") or parsed.hostname or None,
-        "port": parsed.port or None,
+        "user": unquote(parsed.username or ""),
+        "password": unquote(parsed.password or ""),
+        "host": unquote(query.get("host", "")) or parsed.hostname or "",
+        "port": str(parsed.port or ""),
     }
-    with psycopg.connect(
-        **{k: v for k, v in conninfo.items() if v is not None}, autocommit=True
-    ) as conn:
+    conninfo = make_conninfo(**{k: v for k, v in params.items() if v})
+    with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not drop_only:
             conn.execute(f'CREATE DATABASE "{name}"')

@@ -533,7 +533,7 @@ class _Book:
         ]
 
     def _loan_snapshots(self) -> list[list[str]]:
-        rows = []
+        rows: list[list[str]] = []
         for loan in self.core()[2]:
             for day, balance, dpd, status in loan.snapshots:
                 rows.append([loan.loan_id, day.isoformat(), _money(balance), str(dpd), status])
@@ -543,7 +543,7 @@ class _Book:
 
     def _valuations(self) -> list[list[str]]:
         rng = self.rng("valuations")
-        rows = []
+        rows: list[list[str]] = []
         for app in self.core()[1]:
             if rng.random() > 0.75 and app.decision != "approved":
                 continue
@@ -572,7 +572,7 @@ class _Book:
 
     def _marketing_spend(self) -> list[list[str]]:
         rng = self.rng("spend")
-        rows = []
+        rows: list[list[str]] = []
         for day in _days(self.start, self.end):
             for region in self.regions:
                 leads = self.expected_leads(region, day)
@@ -601,7 +601,7 @@ class _Book:
     def _complaints(self) -> list[list[str]]:
         rng = self.rng("complaints")
         active = self._active_loans()
-        rows = []
+        rows: list[list[str]] = []
         for day in _days(self.start, self.end):
             for region in self.regions:
                 lam = active[region.code, day] * 3.5e-4 * (0.7 + 0.3 * region.risk)
@@ -695,7 +695,7 @@ class _Book:
         rng = self.rng("vehicle_sales")
         total_weight = sum(r.leads_per_day for r in self.regions) or 1.0
         model_weights = [(m, 1.0 / (1 + m[2] / 250_000)) for m in VEHICLE_MODELS]
-        rows = []
+        rows: list[list[str]] = []
         for day in _days(self.start, self.end):
             for region in self.regions:
                 lam = 12 * self.sales_scale * region.leads_per_day / total_weight

@@ -126,7 +126,7 @@ class Command(BaseCommand):
         began = time.monotonic()
         self.stdout.write("Computing the metric values of the demo days ...")
         if "refresh_metrics" in get_commands():
-            call_command("refresh_metrics", start=start.isoformat(), end=end.isoformat())
+            call_command("refresh_metrics", "--start", start.isoformat(), "--end", end.isoformat())
             from carloan.models import ImportRun
 
             ImportRun.objects.filter(pk__in=run_ids).update(refreshed_at=timezone.now())
