@@ -215,9 +215,14 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Contract section 4: everything but /healthz, the token endpoint and the login page needs a
+    # signed-in user; drf-spectacular serves the schema to anyone unless told otherwise.
+    "SERVE_PERMISSIONS": ["carloan.roles.CanRead"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI is served from our own static files (drf-spectacular-sidecar), never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Swagger UI would otherwise send the schema's address to validator.swagger.io for a badge.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
