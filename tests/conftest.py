@@ -13,6 +13,14 @@ from rest_framework.test import APIClient
 from tests.factories import make_user
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Tests are about who may do what, not hashing strength: hash fast, except where a separate
+    server process (end-to-end tests) must verify the password with the real settings."""
+    if request.node.get_closest_marker("e2e") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def user_factory(db: Any) -> Callable[..., User]:
     return make_user

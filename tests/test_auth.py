@@ -81,12 +81,6 @@ def superuser(db: Any) -> User:
     return make_user("sue_super", "", superuser=True)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """The many sign-ins here are about who, not about hashing strength."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def person(request: pytest.FixtureRequest) -> Callable[[str], User]:
     """The named person of conftest (`viewer`, `risk_head`, ..., `superuser`), made on demand."""

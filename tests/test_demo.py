@@ -10,7 +10,6 @@ import statistics
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
@@ -102,12 +101,6 @@ def overdue_rate(snapshots: dict[str, list[tuple[date, float, int, str]]], day: 
             total += outstanding
             overdue += outstanding if dpd >= 1 else 0.0
     return 100 * overdue / total
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings: Any) -> None:
-    """The demo users' passwords are hashed several times per test: use a fast hasher here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def counts() -> dict[str, int]:
