@@ -8,3 +8,7 @@ Arguments: kind (str), first_day (date | None), last_day (date | None), synchron
 from django.dispatch import Signal
 
 loanbook_changed = Signal()
+
+# Sent after a parameter change commits, with `keys` (the parameter keys whose values changed),
+# so listeners can react without the core importing them (metrics re-evaluates alert statuses).
+parameters_changed = Signal()
