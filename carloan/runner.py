@@ -35,6 +35,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,7 +212,11 @@ def clear_stale_postgres(pgdata: Path) -> None:
 
 def start_postgres(var_dir: Path) -> tuple[Any, str]:
     """Start (or adopt) the embedded PostgreSQL; answer the server and the carloan DATABASE_URL."""
-    import pgserver
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (as under sudo or in CI); pgserver
+        # then keeps its lock in /tmp, which is fine.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pgserver
     import psycopg
 
     pgdata = var_dir / "pgdata"
