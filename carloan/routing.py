@@ -10,8 +10,12 @@ from typing import Any
 from django.urls import path
 
 from carloan.consumers import ImportsConsumer
+from carloan.parameters.consumers import ParametersConsumer
 
-websocket_urlpatterns: list[Any] = [path("ws/imports/", ImportsConsumer.as_asgi())]
+websocket_urlpatterns: list[Any] = [
+    path("ws/imports/", ImportsConsumer.as_asgi()),
+    path("ws/parameters/", ParametersConsumer.as_asgi()),
+]
 
 for _app in ("metrics", "kanban", "valuation"):
     if find_spec(f"{_app}.routing") is not None:

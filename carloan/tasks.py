@@ -21,3 +21,20 @@ from carloan.loanbook import services
 def loanbook_refresh(run_id: int) -> None:
     """Recompute the metric days an import touched (see services.loanbook_refresh)."""
     services.loanbook_refresh(run_id=run_id)
+
+
+@shared_task(
+    name="carloan.parameters_calibrate",
+    acks_late=True,
+    soft_time_limit=4 * 60,
+    time_limit=5 * 60,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    max_retries=3,
+)
+def parameters_calibrate() -> str:
+    """The daily auto-calibration of the credit-score cutoff: files a change request at most
+    (see carloan.parameters.calibration). Safe to repeat: a pending proposal blocks another."""
+    from carloan.parameters.calibration import credit_score_calibrate
+
+    return credit_score_calibrate(scheduled=True).reason
