@@ -1,1 +1,101 @@
-"""Models of this app (arrive with its issue)."""
+"""The materialised metric values (one row per metric, region and business day) and the alerts
+raised when a value drifts from its baseline.
+
+Values are written only by `metrics.services.metrics_refresh` (set-based SQL); every read (panels,
+series, the socket snapshot, KPI scoring) comes from this table, never from a recompute.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+REGION_MAX = 32
+METRIC_MAX = 64
+
+
+class Status(models.TextChoices):
+    OK = "ok"
+    WARN = "warn"
+    CRITICAL = "critical"
+    NO_DATA = "no_data"
+
+
+class MetricValue(models.Model):
+    """A metric's value for one region (or `all`) on one business day, with its baseline and status.
+
+    `numerator` and `denominator` are the parts of the value (for a percentile: the number of
+    values in `denominator`); `baseline` is the mean of the previous calendar month's daily values,
+    `delta_pct` the relative deviation from it, `status` what the live thresholds make of it.
+    """
+
+    metric = models.CharField(max_length=METRIC_MAX)
+    region = models.CharField(max_length=REGION_MAX)
+    day = models.DateField()
+    value = models.FloatField(null=True)
+    numerator = models.FloatField(null=True)
+    denominator = models.FloatField(null=True)
+    baseline = models.FloatField(null=True)
+    delta_pct = models.FloatField(null=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NO_DATA)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "region", "day"], name="metricvalue_metric_region_day_uniq"
+            )
+        ]
+        indexes = [
+            # panels: every metric of one region over the last 30 days
+            models.Index(fields=["region", "day"], name="metricvalue_region_day_idx"),
+            # a threshold change re-evaluates one metric's rows; the alert pass scans by day
+            models.Index(fields=["day"], name="metricvalue_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.region} {self.day}: {self.value}"
+
+
+class AlertLevel(models.TextChoices):
+    WARN = "warn"
+    CRITICAL = "critical"
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Alert(models.Model):
+    """A metric of a region that drifted to warn or critical on a day; resolved when back to ok.
+
+    Raised once per (metric, region, day, level). `card_id` is the kanban card opened for it
+    (filled by the kanban through `metrics.services.alert_card_attach`; metrics never imports it).
+    """
+
+    metric = models.CharField(max_length=METRIC_MAX)
+    region = models.CharField(max_length=REGION_MAX)
+    day = models.DateField()
+    level = models.CharField(max_length=16, choices=AlertLevel.choices)
+    status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    value = models.FloatField(null=True)
+    baseline = models.FloatField(null=True)
+    delta_pct = models.FloatField(null=True)
+    raised_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    card_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "region", "day", "level"], name="alert_once_per_level_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "-raised_at"], name="alert_status_raised_idx"),
+            models.Index(fields=["metric", "region", "day"], name="alert_metric_region_day_idx"),
+        ]
+        ordering = ["-raised_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.metric} {self.region} {self.day} ({self.status})"

@@ -1,0 +1,514 @@
+"""HTTP API of the metrics (contract section 4): definitions, panels, series, samples, alerts.
+
+Thin views: they parse the query, call a selector or a service, and shape the answer. Every read
+comes from the materialised values table (`metrics.selectors`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from carloan.roles import CanEditOrRead, CanRead
+from metrics import selectors
+from metrics.formulas import ALL
+from metrics.models import AlertLevel, AlertStatus, Status
+from metrics.registry import METRIC_KEYS
+from metrics.samples import MAX_SAMPLES, parse_samples
+from metrics.services import samples_record
+
+MAX_SPAN_DAYS = 3660
+DEFAULT_SPAN_DAYS = 90
+DETAIL = inline_serializer("MetricsDetail", {"detail": serializers.CharField()})
+
+
+class CSVRenderer(BaseRenderer):
+    """`?format=csv`: a list of flat objects as CSV (header = the first object's keys)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: dict[str, Any] | None = None,
+    ) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        if isinstance(data, dict):  # an error: one line per message
+            writer.writerow(["field", "message"])
+            for key, messages in data.items():
+                for message in messages if isinstance(messages, list) else [messages]:
+                    writer.writerow([key, message])
+        elif data:
+            header = list(data[0])
+            writer.writerow(header)
+            for row in data:
+                writer.writerow(["" if row[k] is None else row[k] for k in header])
+        return out.getvalue().encode("utf-8")
+
+
+class MetricsAPIView(APIView):
+    # Token first, so that an anonymous call is answered 401 (with WWW-Authenticate), not 403.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [CanRead]
+
+
+# --- query parameters ----------------------------------------------------------------------------
+
+
+def _check_region(region: str) -> str:
+    if not selectors.region_exists(region):
+        raise serializers.ValidationError(
+            f"Unknown region {region!r}: use 'all' or a region of the loan book "
+            "(GET /api/metrics/regions/)."
+        )
+    return region
+
+
+class PanelsQuery(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text="Business day (default today).")
+    region = serializers.CharField(required=False, default=ALL, max_length=32)
+
+    def validate_region(self, value: str) -> str:
+        return _check_region(value)
+
+
+class SeriesQuery(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=list(METRIC_KEYS))
+    region = serializers.CharField(required=False, default=ALL, max_length=32)
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+    def validate_region(self, value: str) -> str:
+        return _check_region(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        end = attrs.get("end") or selectors.business_today()
+        start = attrs.get("start") or end - timedelta(days=DEFAULT_SPAN_DAYS - 1)
+        if end < start:
+            raise serializers.ValidationError({"end": "end is before start."})
+        if (end - start).days + 1 > MAX_SPAN_DAYS:
+            raise serializers.ValidationError(
+                {"start": f"At most {MAX_SPAN_DAYS} days per request."}
+            )
+        return {**attrs, "start": start, "end": end}
+
+
+class CompareQuery(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=list(METRIC_KEYS))
+    date = serializers.DateField(required=False, help_text="Business day (default today).")
+
+
+class AlertsQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AlertStatus.choices, required=False)
+    region = serializers.CharField(required=False, max_length=32)
+    metric = serializers.ChoiceField(choices=list(METRIC_KEYS), required=False)
+    level = serializers.ChoiceField(choices=AlertLevel.choices, required=False)
+    date = serializers.DateField(required=False, help_text="Only alerts of this business day.")
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=200)
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return dict(query.validated_data)
+
+
+# --- answers (for the schema) --------------------------------------------------------------------
+
+
+class DefinitionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField(help_text="English name.")
+    name_zh = serializers.CharField(help_text="Simplified Chinese name.")
+    category = serializers.ChoiceField(choices=["technical", "business"])
+    unit = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["higher_is_better", "lower_is_better"])
+    description = serializers.CharField(help_text="The exact formula (contract section 3).")
+    department = serializers.ChoiceField(
+        choices=["marketing", "risk", "tech"], help_text="Owning department (alert cards)."
+    )
+    sample_metric = serializers.CharField(
+        allow_null=True, help_text="Technical metrics: the sample series they read."
+    )
+    warn_pct = serializers.FloatField(help_text="Live parameter alert.<key>.warn_pct.")
+    critical_pct = serializers.FloatField(help_text="Live parameter alert.<key>.critical_pct.")
+
+
+class PointSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    value = serializers.FloatField(allow_null=True)
+
+
+class PanelSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    name_zh = serializers.CharField()
+    category = serializers.CharField()
+    unit = serializers.CharField()
+    direction = serializers.CharField()
+    department = serializers.CharField()
+    value = serializers.FloatField(allow_null=True, help_text="Not rounded; null: no data.")
+    baseline = serializers.FloatField(
+        allow_null=True, help_text="Mean of the previous calendar month's daily values."
+    )
+    delta_pct = serializers.FloatField(
+        allow_null=True, help_text="100 × (value − baseline) / |baseline|."
+    )
+    status = serializers.ChoiceField(choices=Status.choices)
+    numerator = serializers.FloatField(allow_null=True)
+    denominator = serializers.FloatField(
+        allow_null=True, help_text="For percentiles and medians: the number of values."
+    )
+    warn_pct = serializers.FloatField()
+    critical_pct = serializers.FloatField()
+    computed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When this value was last recomputed."
+    )
+    series = PointSerializer(many=True, help_text="The 30 days ending on the date.")
+
+
+class PanelsSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    region = serializers.CharField()
+    panels = PanelSerializer(many=True)
+
+
+class SeriesRowSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    value = serializers.FloatField(allow_null=True)
+    baseline = serializers.FloatField(allow_null=True)
+    delta_pct = serializers.FloatField(allow_null=True)
+    status = serializers.ChoiceField(choices=Status.choices)
+    numerator = serializers.FloatField(allow_null=True)
+    denominator = serializers.FloatField(allow_null=True)
+
+
+class CompareRowSerializer(serializers.Serializer):
+    region = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    baseline = serializers.FloatField(allow_null=True)
+    delta_pct = serializers.FloatField(allow_null=True)
+    status = serializers.ChoiceField(choices=Status.choices)
+    numerator = serializers.FloatField(allow_null=True)
+    denominator = serializers.FloatField(allow_null=True)
+
+
+class AlertSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    metric = serializers.CharField()
+    region = serializers.CharField()
+    day = serializers.DateField()
+    level = serializers.ChoiceField(choices=AlertLevel.choices)
+    status = serializers.ChoiceField(choices=AlertStatus.choices)
+    value = serializers.FloatField(allow_null=True)
+    baseline = serializers.FloatField(allow_null=True)
+    delta_pct = serializers.FloatField(allow_null=True)
+    raised_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    card = serializers.IntegerField(allow_null=True, help_text="The kanban card, once opened.")
+    department = serializers.CharField(help_text="The metric's owning department.")
+
+
+class SampleSerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(
+        choices=[
+            "api_response_time",
+            "availability",
+            "credit_query_latency",
+            "data_sync_lag",
+            "data_consistency",
+            "incident_response_time",
+        ]
+    )
+    ts = serializers.CharField(
+        help_text="ISO 8601 timestamp; without an offset it is in the business time zone."
+    )
+    value = serializers.FloatField()
+    region = serializers.CharField(required=False, help_text="Region code; omit for none.")
+    source = serializers.CharField(required=False, help_text="Who measured it.")
+
+
+class BadItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="0-based position in the array; -1: the request.")
+    field = serializers.CharField(help_text="The field at fault, or '' for the whole item.")
+    reason = serializers.CharField()
+
+
+class SamplesRejectedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = BadItemSerializer(many=True, help_text="The first 100 bad items.")
+    total_errors = serializers.IntegerField()
+
+
+class SamplesAcceptedSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Samples taken (all of them).")
+    created = serializers.IntegerField(help_text="New samples.")
+    updated = serializers.IntegerField(help_text="Known samples whose value changed.")
+    first_day = serializers.DateField(allow_null=True)
+    last_day = serializers.DateField(allow_null=True)
+
+
+def _region_param(text: str = "Region code or `all` (default).") -> OpenApiParameter:
+    return OpenApiParameter("region", str, description=text)
+
+
+UNAUTHENTICATED = OpenApiResponse(DETAIL, description="Not signed in.")
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+
+class MetricListView(MetricsAPIView):
+    """The fourteen metric definitions."""
+
+    @extend_schema(
+        summary="Metric definitions",
+        description="The fourteen metrics of contract section 3: key, names, category, unit, "
+        "direction, the exact formula, owning department and current alert thresholds.",
+        responses={200: DefinitionSerializer(many=True), 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(selectors.definitions())
+
+
+class RegionListView(MetricsAPIView):
+    """The regions that have metric values."""
+
+    @extend_schema(
+        summary="Regions",
+        description="`all`, then every region of the loan book that has metric values.",
+        responses={200: {"type": "array", "items": {"type": "string"}}, 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(selectors.region_list())
+
+
+class PanelsView(MetricsAPIView):
+    """The dashboard's fourteen panels for one region and day."""
+
+    @extend_schema(
+        summary="Panels of a region on a day",
+        description="Each metric's value, baseline, relative deviation, status, thresholds and "
+        "series of the last 30 days, read from the computed daily values (nothing is "
+        "recomputed). A day without a computed value shows `no_data`.",
+        parameters=[
+            OpenApiParameter("date", OpenApiTypes.DATE, description="Business day; default today."),
+            _region_param(),
+        ],
+        responses={
+            200: PanelsSerializer,
+            400: OpenApiResponse(description="A bad date or an unknown region."),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = _valid(PanelsQuery, request)
+        day = query.get("date") or selectors.business_today()
+        region = query["region"]
+        return Response(
+            {
+                "date": day.isoformat(),
+                "region": region,
+                "panels": selectors.panels_for_day(day, region),
+            }
+        )
+
+
+SERIES_PARAMETERS = [
+    OpenApiParameter("metric", str, required=True, enum=list(METRIC_KEYS)),
+    _region_param(),
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day; default end − 89."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day; default today."),
+    OpenApiParameter(
+        "format", str, enum=["json", "csv"], description="`csv` downloads the series as CSV."
+    ),
+]
+
+
+def _attachment(response: Response, request: Request, name: str) -> Response:
+    if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv":
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+class ValuesView(MetricsAPIView):
+    """A metric's daily values for a region over a range of days."""
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        summary="Daily values of a metric",
+        description="`[{date, value}]` for every day of [start, end] (null where there is no "
+        "value). At most 3660 days. `?format=csv` downloads the same as CSV.",
+        parameters=SERIES_PARAMETERS,
+        responses={
+            (200, "application/json"): PointSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            400: OpenApiResponse(description="A bad metric, region or date."),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = _valid(SeriesQuery, request)
+        rows = selectors.metric_series(
+            query["metric"], query["region"], query["start"], query["end"]
+        )
+        response = Response([{"date": r["date"], "value": r["value"]} for r in rows])
+        name = f"{query['metric']}-{query['region']}-{query['start']}-{query['end']}"
+        return _attachment(response, request, name)
+
+
+class SeriesView(MetricsAPIView):
+    """A metric's daily values with baseline, deviation, status and parts (the metric page)."""
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        summary="Daily values with baseline and status",
+        description="Like `/api/metrics/values/`, with each day's baseline, delta_pct, status, "
+        "numerator and denominator, for charting the baseline band and the thresholds. "
+        "`?format=csv` downloads it as CSV.",
+        parameters=SERIES_PARAMETERS,
+        responses={
+            (200, "application/json"): SeriesRowSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            400: OpenApiResponse(description="A bad metric, region or date."),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = _valid(SeriesQuery, request)
+        rows = selectors.metric_series(
+            query["metric"], query["region"], query["start"], query["end"]
+        )
+        name = f"{query['metric']}-{query['region']}-{query['start']}-{query['end']}"
+        return _attachment(Response(rows), request, name)
+
+
+class CompareView(MetricsAPIView):
+    """One metric on one day in every region."""
+
+    @extend_schema(
+        summary="Regions compared on a day",
+        description="The metric's value, baseline, deviation and status on the day for `all` "
+        "and every region.",
+        parameters=[
+            OpenApiParameter("metric", str, required=True, enum=list(METRIC_KEYS)),
+            OpenApiParameter("date", OpenApiTypes.DATE, description="Business day; default today."),
+        ],
+        responses={
+            200: CompareRowSerializer(many=True),
+            400: OpenApiResponse(description="A bad metric or date."),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = _valid(CompareQuery, request)
+        day = query.get("date") or selectors.business_today()
+        return Response(selectors.region_comparison(query["metric"], day))
+
+
+class SamplesView(MetricsAPIView):
+    """Technical samples from monitoring agents (department heads and managers)."""
+
+    permission_classes = [CanEditOrRead]
+
+    @extend_schema(
+        summary="Record technical samples",
+        description=(
+            f"A JSON array of at most {MAX_SAMPLES:,} samples `{{metric, ts, value, region?, "
+            "source?}}`, checked with the rules of the `samples` import (contract section 2). "
+            "One bad item rejects the request: nothing is stored and the answer lists the bad "
+            "items (index, field, reason; the first 100). Samples are upserted by (metric, ts, "
+            "region, source), so sending one twice changes nothing. The technical metrics of "
+            "the days they fall on are recomputed in the background, and open dashboards get "
+            "`panel.updated`. Department heads and managers may post: give a monitoring agent "
+            "such an account and a token."
+        ),
+        request=SampleSerializer(many=True),
+        responses={
+            201: SamplesAcceptedSerializer,
+            400: OpenApiResponse(SamplesRejectedSerializer, description="Bad items."),
+            401: UNAUTHENTICATED,
+            403: OpenApiResponse(DETAIL, description="Viewers may not post samples."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        parsed = parse_samples(request.data)
+        if parsed.total_errors:
+            return Response(
+                {
+                    "detail": f"{parsed.total_errors} problem(s) found: nothing was stored.",
+                    "errors": parsed.errors,
+                    "total_errors": parsed.total_errors,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        result = samples_record(rows=parsed.rows, refresh="background")
+        return Response(
+            {
+                "accepted": result.accepted,
+                "created": result.created,
+                "updated": result.updated,
+                "first_day": result.first_day.isoformat() if result.first_day else None,
+                "last_day": result.last_day.isoformat() if result.last_day else None,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AlertListView(MetricsAPIView):
+    """Alerts raised when a metric drifted from its baseline."""
+
+    @extend_schema(
+        summary="Alerts",
+        description="Alerts, newest raised first: metric, region, day, level (warn, critical), "
+        "status (open, resolved), the value, baseline and delta_pct when raised, and the kanban "
+        "card opened for it.",
+        parameters=[
+            OpenApiParameter("status", str, enum=[s.value for s in AlertStatus]),
+            OpenApiParameter("region", str),
+            OpenApiParameter("metric", str, enum=list(METRIC_KEYS)),
+            OpenApiParameter("level", str, enum=[s.value for s in AlertLevel]),
+            OpenApiParameter("date", OpenApiTypes.DATE, description="Only this business day."),
+            OpenApiParameter("limit", int, description="1-1000, default 200."),
+        ],
+        responses={
+            200: AlertSerializer(many=True),
+            400: OpenApiResponse(description="A bad filter."),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = _valid(AlertsQuery, request)
+        day: date | None = query.get("date")
+        return Response(
+            selectors.alerts(
+                status=query.get("status"),
+                region=query.get("region"),
+                metric=query.get("metric"),
+                level=query.get("level"),
+                day=day,
+                limit=query["limit"],
+            )
+        )

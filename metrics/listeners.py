@@ -1,0 +1,53 @@
+"""Receivers of the core's domain signals (connected in MetricsConfig.ready).
+
+- `loanbook_changed` (an import committed): recompute the days and families its rows touch, at
+  once when the sender says `synchronous` (the import command and the import's refresh task,
+  which already run in the worker), else in the worker after commit.
+- `parameters_changed` (live parameters committed): re-evaluate the statuses and alerts of the
+  metrics whose `alert.<metric>.warn_pct` / `critical_pct` changed (no value is recomputed), and
+  the alerts of every business metric when `alert.min_denominator` changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from metrics import services
+from metrics.registry import BUSINESS_KEYS, metric_of_alert_parameter
+from metrics.selectors import MIN_DENOMINATOR_KEY
+
+logger = logging.getLogger(__name__)
+
+
+def on_loanbook_changed(
+    sender: Any,
+    *,
+    kind: str,
+    first_day: date | None,
+    last_day: date | None,
+    synchronous: bool = False,
+    **kwargs: Any,
+) -> None:
+    if first_day is None or last_day is None:
+        return
+    span = services.refresh_range_for(kind, first_day, last_day)
+    if span is None:
+        return
+    start, end = span
+    families = list(services.families_for_kind(kind))
+    if synchronous:
+        services.metrics_refresh(start=start, end=end, families=families)  # type: ignore[arg-type]
+    else:
+        services.metrics_refresh_later(start=start, end=end, families=families)
+
+
+def on_parameters_changed(sender: Any, *, keys: list[str], **kwargs: Any) -> None:
+    metrics = {m for m in (metric_of_alert_parameter(k) for k in keys) if m}
+    if MIN_DENOMINATOR_KEY in keys:
+        metrics |= set(BUSINESS_KEYS)
+    if not metrics:
+        return
+    result = services.metrics_statuses_refresh(metrics=metrics)
+    logger.info("thresholds changed (%s): %s", ", ".join(sorted(keys)), result.as_dict())

@@ -1,0 +1,265 @@
+"""Reads of the metric values and alerts: the panels, the series, the regions, the alerts.
+
+Everything here reads the materialised values table (and the live thresholds, from the parameter
+cache); nothing recomputes a formula. A panel for (region, day) needs one query whatever the
+number of metrics: the rows of that region over [day-29, day].
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from carloan.parameters.selectors import parameter_values
+from metrics.events import AlertData, PanelData, PanelsSnapshot, SeriesPoint
+from metrics.formulas import ALL, WINDOW_DAYS
+from metrics.models import Alert, AlertStatus, MetricValue, Status
+from metrics.registry import DEFINITIONS, METRICS
+
+PanelKey = tuple[str, str, date]  # (metric, region, day)
+MIN_DENOMINATOR_KEY = "alert.min_denominator"
+
+
+def business_today() -> date:
+    """Today in the business time zone (settings.TIME_ZONE)."""
+    return timezone.localdate()
+
+
+def thresholds() -> dict[str, tuple[float, float]]:
+    """(warn_pct, critical_pct) of every metric, from the live parameters (one cache read)."""
+    values = parameter_values()
+    return {d.key: (float(values[d.warn_key]), float(values[d.critical_key])) for d in DEFINITIONS}
+
+
+def min_denominator() -> float:
+    """Below this denominator a business metric shows its status but raises no alert."""
+    return float(parameter_values()[MIN_DENOMINATOR_KEY])
+
+
+def definitions() -> list[dict[str, Any]]:
+    """The fourteen definitions, with their current thresholds."""
+    limits = thresholds()
+    return [
+        {**d.as_dict(), "warn_pct": limits[d.key][0], "critical_pct": limits[d.key][1]}
+        for d in DEFINITIONS
+    ]
+
+
+def region_list() -> list[str]:
+    """`all`, then every region that has metric values, sorted (a skip scan of the index)."""
+    sql = """
+        WITH RECURSIVE r AS (
+            (SELECT region FROM metrics_metricvalue ORDER BY region LIMIT 1)
+            UNION ALL
+            SELECT n.region FROM r CROSS JOIN LATERAL (
+                SELECT v.region FROM metrics_metricvalue v WHERE v.region > r.region
+                ORDER BY v.region LIMIT 1) AS n
+        )
+        SELECT region FROM r WHERE region <> %s ORDER BY region
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ALL])
+        return [ALL, *(row[0] for row in cursor.fetchall())]
+
+
+def region_exists(region: str) -> bool:
+    """`all`, or a region that has metric values."""
+    return region == ALL or MetricValue.objects.filter(region=region).exists()
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def panels_for_keys(keys: Iterable[PanelKey]) -> dict[PanelKey, PanelData]:
+    """The panel of each (metric, region, day): one query for any number of keys.
+
+    A panel: the metric's definition, its value, baseline, delta_pct and status on the day (a day
+    without a computed value is `no_data`), its thresholds, and the series of the 30 days ending
+    on the day (every date present, `null` where there is no value).
+    """
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return {}
+    sql = """
+        SELECT k.metric, k.region, k.day, v.day, v.value, v.baseline, v.delta_pct, v.status,
+               v.numerator, v.denominator, v.computed_at
+        FROM unnest(%s::text[], %s::text[], %s::date[]) AS k(metric, region, day)
+        JOIN metrics_metricvalue AS v
+          ON v.metric = k.metric AND v.region = k.region
+         AND v.day BETWEEN k.day - %s AND k.day
+    """
+    rows: dict[PanelKey, dict[date, tuple[Any, ...]]] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                [k[0] for k in wanted],
+                [k[1] for k in wanted],
+                [k[2] for k in wanted],
+                WINDOW_DAYS - 1,
+            ],
+        )
+        for metric, region, day, row_day, *rest in cursor.fetchall():
+            rows[(metric, region, day)][row_day] = tuple(rest)
+    limits = thresholds()
+    panels: dict[PanelKey, PanelData] = {}
+    for key in wanted:
+        metric, _region, day = key
+        definition = METRICS[metric]
+        by_day = rows.get(key, {})
+        today = by_day.get(day)
+        value, baseline, delta_pct, status, numerator, denominator, computed_at = (
+            today if today is not None else (None, None, None, Status.NO_DATA, None, None, None)
+        )
+        series: list[SeriesPoint] = []
+        for offset in range(WINDOW_DAYS - 1, -1, -1):
+            point_day = day - timedelta(days=offset)
+            point = by_day.get(point_day)
+            series.append({"date": point_day.isoformat(), "value": point[0] if point else None})
+        panels[key] = {
+            "key": metric,
+            "name": definition.name_en,
+            "name_zh": definition.name_zh,
+            "category": definition.category,
+            "unit": definition.unit,
+            "direction": definition.direction,
+            "department": definition.department,
+            "value": value,
+            "baseline": baseline,
+            "delta_pct": delta_pct,
+            "status": str(status),
+            "numerator": numerator,
+            "denominator": denominator,
+            "warn_pct": limits[metric][0],
+            "critical_pct": limits[metric][1],
+            "computed_at": _iso(computed_at),
+            "series": series,
+        }
+    return panels
+
+
+def panels_for_day(day: date, region: str = ALL) -> list[PanelData]:
+    """The fourteen panels of `region` on `day`, in registry order (business, then technical).
+    One query on the values table, plus one read of the parameter cache."""
+    keys = [(d.key, region, day) for d in DEFINITIONS]
+    panels = panels_for_keys(keys)
+    return [panels[key] for key in keys]
+
+
+def metric_series(metric: str, region: str, start: date, end: date) -> list[dict[str, Any]]:
+    """Every day of [start, end] with the metric's value, baseline, deviation, status and parts
+    (days never computed are `null` / `no_data`)."""
+    stored = {
+        row["day"]: row
+        for row in MetricValue.objects.filter(
+            metric=metric, region=region, day__range=(start, end)
+        ).values("day", "value", "baseline", "delta_pct", "status", "numerator", "denominator")
+    }
+    series = []
+    day = start
+    while day <= end:
+        row = stored.get(day)
+        series.append(
+            {
+                "date": day.isoformat(),
+                "value": row["value"] if row else None,
+                "baseline": row["baseline"] if row else None,
+                "delta_pct": row["delta_pct"] if row else None,
+                "status": row["status"] if row else Status.NO_DATA.value,
+                "numerator": row["numerator"] if row else None,
+                "denominator": row["denominator"] if row else None,
+            }
+        )
+        day += timedelta(days=1)
+    return series
+
+
+def region_comparison(metric: str, day: date) -> list[dict[str, Any]]:
+    """The metric on `day` in every region (`all` first), for comparing regions."""
+    stored = {
+        row["region"]: row
+        for row in MetricValue.objects.filter(metric=metric, day=day).values(
+            "region", "value", "baseline", "delta_pct", "status", "numerator", "denominator"
+        )
+    }
+    result = []
+    for region in region_list():
+        row = stored.get(region)
+        result.append(
+            {
+                "region": region,
+                "value": row["value"] if row else None,
+                "baseline": row["baseline"] if row else None,
+                "delta_pct": row["delta_pct"] if row else None,
+                "status": row["status"] if row else Status.NO_DATA.value,
+                "numerator": row["numerator"] if row else None,
+                "denominator": row["denominator"] if row else None,
+            }
+        )
+    return result
+
+
+def alert_data(alert: Alert) -> AlertData:
+    """An alert as the API and the sockets show it."""
+    return {
+        "id": alert.pk,
+        "metric": alert.metric,
+        "region": alert.region,
+        "day": alert.day.isoformat(),
+        "level": alert.level,
+        "status": alert.status,
+        "value": alert.value,
+        "baseline": alert.baseline,
+        "delta_pct": alert.delta_pct,
+        "raised_at": alert.raised_at.isoformat(),
+        "resolved_at": _iso(alert.resolved_at),
+        "card": alert.card_id,
+        "department": METRICS[alert.metric].department if alert.metric in METRICS else "",
+    }
+
+
+def alerts(
+    *,
+    status: str | None = None,
+    region: str | None = None,
+    metric: str | None = None,
+    level: str | None = None,
+    day: date | None = None,
+    limit: int = 200,
+) -> list[AlertData]:
+    """Alerts, newest raised first (then newest day first), filtered by any of status,
+    region, metric, level and day."""
+    rows = Alert.objects.all()
+    if status:
+        rows = rows.filter(status=status)
+    if region:
+        rows = rows.filter(region=region)
+    if metric:
+        rows = rows.filter(metric=metric)
+    if level:
+        rows = rows.filter(level=level)
+    if day:
+        rows = rows.filter(day=day)
+    return [alert_data(a) for a in rows.order_by("-raised_at", "-day", "-id")[:limit]]
+
+
+def alerts_by_id(ids: Sequence[int]) -> list[AlertData]:
+    return [alert_data(a) for a in Alert.objects.filter(pk__in=list(ids)).order_by("day", "id")]
+
+
+def panels_snapshot(day: date, region: str) -> PanelsSnapshot:
+    """What a `/ws/metrics/` socket gets first: its panels, the open alerts, the regions."""
+    return {
+        "type": "panels.snapshot",
+        "date": day.isoformat(),
+        "region": region,
+        "panels": panels_for_day(day, region),
+        "alerts": alerts(status=AlertStatus.OPEN, limit=100),
+        "regions": region_list(),
+    }
