@@ -129,19 +129,25 @@ def _coerce_all(changes: Mapping[str, Any]) -> dict[str, Value]:
 
 def _lock(keys: set[str]) -> dict[str, Parameter]:
     """The rows of `keys`, locked for this transaction; never-changed ones are stored first."""
+
+    def locked() -> dict[str, Parameter]:
+        rows = Parameter.objects.select_for_update().filter(key__in=keys).order_by("key")
+        return {row.key: row for row in rows}
+
+    rows = locked()
+    missing = sorted(keys - set(rows))
+    if not missing:
+        return rows
     Parameter.objects.bulk_create(
-        [Parameter(key=key, value=REGISTRY[key].default, version=1) for key in sorted(keys)],
-        ignore_conflicts=True,
+        [Parameter(key=key, value=REGISTRY[key].default, version=1) for key in missing],
+        ignore_conflicts=True,  # another change may store the same default row meanwhile
     )
-    rows = Parameter.objects.select_for_update().filter(key__in=keys).order_by("key")
-    return {row.key: row for row in rows}
+    return locked()
 
 
-def _current_values(locked: Mapping[str, Parameter]) -> dict[str, Value]:
-    values = {key: spec.default for key, spec in REGISTRY.items()}
-    values.update(dict(Parameter.objects.filter(key__in=REGISTRY).values_list("key", "value")))
-    values.update({key: row.value for key, row in locked.items()})
-    return values
+def _values_with(locked: Mapping[str, Parameter], changes: Mapping[str, Value]) -> dict[str, Value]:
+    """The would-be values of the locked keys (every key a rule on the changed ones reads)."""
+    return {**{key: row.value for key, row in locked.items()}, **changes}
 
 
 def _change(
@@ -177,8 +183,7 @@ def _change(
                 current=parameters_state(stale),
             )
         effective = {key: value for key, value in typed.items() if rows[key].value != value}
-        values = {**_current_values(rows), **effective}
-        errors = check_rules(values, effective)
+        errors = check_rules(_values_with(rows, effective), effective)
         if errors:
             raise ValidationError(errors)
         if not effective:
