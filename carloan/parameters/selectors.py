@@ -20,7 +20,7 @@ from django.db import connection
 
 from carloan.parameters.events import ChangeRequestData, ParameterData, ParametersSnapshot
 from carloan.parameters.models import ChangeRequest, Parameter, ParameterChange
-from carloan.parameters.registry import REGISTRY, Value, defaults
+from carloan.parameters.registry import REGISTRY, Value, defaults, related_keys
 
 logger = logging.getLogger(__name__)
 
@@ -211,34 +211,10 @@ def parameter_history(key: str, limit: int = 100) -> list[dict[str, Any]]:
     ]
 
 
-def value_at_version(key: str, version: int) -> tuple[bool, Value | None]:
-    """The value `key` had at `version`: (found, value). Version 1 is the value before the first
-    change (the default); a parameter never changed has only version 1."""
-    made = ParameterChange.objects.filter(key=key, version=version).values_list(
-        "new_value", flat=True
-    )
-    for value in made:
-        return True, value
-    if version == 1:
-        first = ParameterChange.objects.filter(key=key, version=2).values_list(
-            "old_value", flat=True
-        )
-        for value in first:
-            return True, value
-        row = Parameter.objects.filter(key=key).first()
-        if row is None:
-            return True, REGISTRY[key].default
-        if row.version == 1:
-            return True, row.value
-    return False, None
-
-
 def state_at_version(key: str, version: int) -> dict[str, Value] | None:
     """What reverting `key` to `version` restores: its value then, and the values then of the keys
     that share a cross-field rule with it (so a reverted budget share brings the whole split of
     that moment back, always a valid state). None when `key` never had that version."""
-    from carloan.parameters.registry import related_keys
-
     changes = ParameterChange.objects.filter(key=key)
     if version == 1:
         first = changes.filter(version=2).values_list("id", flat=True).first()
@@ -260,7 +236,7 @@ def state_at_version(key: str, version: int) -> dict[str, Value] | None:
         rows = ParameterChange.objects.filter(key=other)
         before = rows.filter(id__lte=anchor) if inclusive else rows.filter(id__lt=anchor)
         latest = before.order_by("-id").values_list("new_value", flat=True).first()
-        if latest is not None or before.exists():
+        if latest is not None:  # values are never JSON null
             state[other] = latest
             continue
         earliest = rows.order_by("id").values_list("old_value", flat=True)[:1]
