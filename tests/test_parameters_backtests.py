@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from carloan.models import LoanApplication, LoanSnapshot
 from carloan.models import Loan as LoanRow
+from carloan.models import LoanApplication, LoanSnapshot
 from carloan.parameters.calibration import credit_score_calibrate
 from carloan.parameters.models import ChangeRequest, Parameter
 from carloan.parameters.selectors import parameter_cache_invalidate, parameter_value
