@@ -34,7 +34,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # Services raise PermissionDenied("Only managers may ...") : keep their message.
+        exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         exc.status_code = status.HTTP_401_UNAUTHORIZED
         exc.auth_header = getattr(exc, "auth_header", None) or AUTH_SCHEME
