@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class KanbanConfig(AppConfig):
     name = "kanban"
     default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Kanban"
+
+    def ready(self) -> None:
+        """Listen to the metrics' alerts (critical ones become cards) and give KPI scoring the
+        two collaboration metrics through the metrics registry (`register_period_metric`), so
+        scoring reads every actual from one place."""
+        from kanban import flow, listeners
+        from metrics.registry import register_period_metric
+        from metrics.signals import alerts_raised
+
+        alerts_raised.connect(listeners.on_alerts_raised, dispatch_uid="kanban.alert_cards")
+        register_period_metric("handoff_wait_time", flow.handoff_wait_time)
+        register_period_metric("cross_department_cycle_time", flow.cross_department_cycle_time)

@@ -1,0 +1,348 @@
+"""Reads of the board: who may see which board, a card as the API and the sockets show it, the
+whole board in a constant number of queries, a card's history.
+
+Visibility rule: a board with `visibility = everyone` (the default board) is seen by every
+signed-in user; a `departments` board only by managers, superusers, its listed departments'
+people and its members. Anyone else gets 404 from the API (its existence is not revealed) and
+4403 from its socket. Writing needs `carloan.roles.can_edit` (department heads and managers)
+on top of seeing the board; a department head may edit any card of a board they see, not only
+their department's: the board is shared so that one department can move work on to another.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from carloan.roles import department_of, is_manager
+from kanban.events import (
+    BoardData,
+    BoardSnapshot,
+    CardData,
+    ColumnData,
+    LaneData,
+)
+from kanban.models import Board, Card, CardEdit, CardLink, Column, Comment, Lane, Transition
+
+# Column medians for card ageing are taken over stays that ended in this many recent days.
+AGEING_WINDOW_DAYS = 90
+DEFAULT_BOARD_SLUG = "shared"
+
+
+# --- who sees what -------------------------------------------------------------------------------
+
+
+def visible_boards(user: Any) -> QuerySet[Board]:
+    """The boards `user` may see (see the module)."""
+    boards = Board.objects.all()
+    if not user.is_authenticated:
+        return boards.none()
+    if is_manager(user):
+        return boards
+    rule = Q(visibility="everyone") | Q(members=user)
+    department = department_of(user)
+    if department:
+        rule |= Q(departments__contains=[department])
+    return boards.filter(rule).distinct()
+
+
+def may_see_board(user: Any, board: Board) -> bool:
+    """True when `user` may see `board` (and so subscribe to its events)."""
+    if not user.is_authenticated:
+        return False
+    if board.visibility == "everyone" or is_manager(user):
+        return True
+    department = department_of(user)
+    if department and department in board.departments:
+        return True
+    return board.members.filter(pk=user.pk).exists()
+
+
+def default_board() -> Board | None:
+    """The shared board the migration creates (where alert cards go)."""
+    return Board.objects.filter(slug=DEFAULT_BOARD_SLUG).first() or Board.objects.first()
+
+
+# --- shapes ----------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def lane_data(lane: Lane) -> LaneData:
+    return {"id": lane.pk, "department": lane.department, "position": lane.position}
+
+
+def column_data(column: Column) -> ColumnData:
+    return {
+        "id": column.pk,
+        "name": column.name,
+        "position": column.position,
+        "wip_limit": column.wip_limit,
+        "wip_scope": column.wip_scope,
+        "wip_policy": column.wip_policy,
+        "is_done": column.is_done,
+    }
+
+
+def board_data(board: Board, lanes: Iterable[Lane], columns: Iterable[Column]) -> BoardData:
+    return {
+        "id": board.pk,
+        "name": board.name,
+        "slug": board.slug,
+        "visibility": board.visibility,
+        "departments": list(board.departments),
+        "lanes": [lane_data(lane) for lane in lanes],
+        "columns": [column_data(column) for column in columns],
+        "seq": board.seq,
+    }
+
+
+def _annotated(cards: QuerySet[Card]) -> QuerySet[Card]:
+    comments = (
+        Comment.objects.filter(card=OuterRef("pk"))
+        .order_by()
+        .values("card")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    handoffs = (
+        Transition.objects.filter(card=OuterRef("pk"), is_handoff=True)
+        .order_by()
+        .values("card")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return (
+        cards.select_related("created_by")
+        .annotate(
+            comment_count=Coalesce(Subquery(comments, output_field=IntegerField()), 0),
+            handoff_count=Coalesce(Subquery(handoffs, output_field=IntegerField()), 0),
+        )
+        .prefetch_related(
+            Prefetch("assignees", queryset=_users()),
+            Prefetch("links_out", queryset=CardLink.objects.order_by("id")),
+        )
+    )
+
+
+def _users() -> QuerySet[Any]:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.only("id", "username").order_by("username")
+
+
+def card_data(
+    card: Card, *, position: int, median_days: float | None, now: datetime | None = None
+) -> CardData:
+    """A card as the API and the events show it. `card` comes from `_annotated` (counts,
+    assignees and links loaded); `position` is its 0-based place in its cell."""
+    now = now or timezone.now()
+    age_days = (now - card.column_entered_at).total_seconds() / 86400
+    today = timezone.localdate(now)
+    return {
+        "id": card.pk,
+        "board": card.board_id,
+        "lane": card.lane_id,
+        "column": card.column_id,
+        "position": position,
+        "rank": card.rank,
+        "title": card.title,
+        "description": card.description,
+        "type": card.type,
+        "department": card.department,
+        "assignees": [{"id": u.pk, "username": u.get_username()} for u in card.assignees.all()],
+        "due_date": _iso(card.due_date),
+        "overdue": bool(card.due_date and card.due_date < today and card.done_at is None),
+        "labels": list(card.labels),
+        "checklist": list(card.checklist),
+        "metric": card.metric or None,
+        "alert": card.alert_id,
+        "region": card.region or None,
+        "version": card.version,
+        "created_by": card.created_by.get_username() if card.created_by else None,
+        "created_at": card.created_at.isoformat(),
+        "updated_at": card.updated_at.isoformat(),
+        "column_entered_at": card.column_entered_at.isoformat(),
+        "done_at": _iso(card.done_at),
+        "archived": card.archived,
+        "comment_count": getattr(card, "comment_count", 0),
+        "handoff_count": getattr(card, "handoff_count", 0),
+        "links": [
+            {"id": link.pk, "to": link.to_card_id, "kind": link.kind}
+            for link in card.links_out.all()
+        ],
+        "age_days": age_days,
+        "column_median_days": median_days,
+        "ageing": median_days is not None and age_days > median_days,
+    }
+
+
+def column_medians(board_id: int, column_ids: Iterable[int] | None = None) -> dict[int, float]:
+    """Median days a card stays in each column of the board (stays ended in the last
+    `AGEING_WINDOW_DAYS` days, from the transition log); columns without a stay are absent."""
+    ids = list(column_ids) if column_ids is not None else None
+    sql = """
+        WITH stays AS (
+            SELECT t.to_column_id AS column_id, t.at AS entered,
+                   lead(t.at) OVER (PARTITION BY t.card_id ORDER BY t.at, t.id) AS left_at
+            FROM kanban_transition t
+            WHERE t.board_id = %(board)s {columns}
+        )
+        SELECT column_id,
+               percentile_cont(0.5) WITHIN GROUP (
+                   ORDER BY extract(epoch FROM left_at - entered) / 86400.0)
+        FROM stays
+        WHERE left_at IS NOT NULL AND left_at >= %(since)s
+        GROUP BY column_id
+    """
+    # Only the stays *in* the wanted columns matter, but `lead` needs each card's next move,
+    # so the filter on columns goes on the cards' transitions, not on the rows themselves.
+    columns = ""
+    params: dict[str, Any] = {
+        "board": board_id,
+        "since": timezone.now() - timedelta(days=AGEING_WINDOW_DAYS),
+    }
+    if ids is not None:
+        columns = (
+            "AND t.card_id IN (SELECT card_id FROM kanban_transition "
+            "WHERE board_id = %(board)s AND to_column_id = ANY(%(columns)s))"
+        )
+        params["columns"] = ids
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(columns=columns), params)
+        return {column_id: float(median) for column_id, median in cursor.fetchall()}
+
+
+def _position_of(card: Card) -> int:
+    return (
+        Card.objects.filter(
+            board_id=card.board_id, lane_id=card.lane_id, column_id=card.column_id, archived=False
+        )
+        .filter(Q(rank__lt=card.rank) | Q(rank=card.rank, pk__lt=card.pk))
+        .count()
+    )
+
+
+def card_state(card_id: int) -> CardData:
+    """One card as shown now (a few queries; the board answer uses `board_snapshot`)."""
+    card = _annotated(Card.objects.filter(pk=card_id)).get()
+    position = -1 if card.archived else _position_of(card)
+    medians = column_medians(card.board_id, [card.column_id])
+    return card_data(card, position=position, median_days=medians.get(card.column_id))
+
+
+def board_cards(board: Board, *, medians: dict[int, float] | None = None) -> list[CardData]:
+    """Every live card of the board, in cell order, with positions (constant query count)."""
+    if medians is None:
+        medians = column_medians(board.pk)
+    cards = list(
+        _annotated(Card.objects.filter(board=board, archived=False)).order_by(
+            "lane_id", "column_id", "rank", "id"
+        )
+    )
+    now = timezone.now()
+    positions: dict[tuple[int, int], int] = defaultdict(int)
+    result = []
+    for card in cards:
+        cell = (card.lane_id, card.column_id)
+        result.append(
+            card_data(
+                card, position=positions[cell], median_days=medians.get(card.column_id), now=now
+            )
+        )
+        positions[cell] += 1
+    return result
+
+
+def board_snapshot(board: Board) -> BoardSnapshot:
+    """The whole board for the API and the socket's `board.snapshot`.
+
+    The board's `seq` is read before the cards: an event committed in between is then both in
+    the cards and announced with a later number (clients apply it again harmlessly, by version),
+    never lost.
+    """
+    board.refresh_from_db(fields=["seq", "name", "visibility", "departments"])
+    lanes = list(board.lanes.all())
+    columns = list(board.columns.all())
+    data = board_data(board, lanes, columns)
+    return {"type": "board.snapshot", **data, "cards": board_cards(board)}
+
+
+def boards_list(user: Any) -> list[dict[str, Any]]:
+    """The boards `user` sees, with lanes, columns and their number of live cards."""
+    boards = list(
+        visible_boards(user)
+        .annotate(card_count=Count("cards", filter=Q(cards__archived=False)))
+        .prefetch_related("lanes", "columns")
+    )
+    return [
+        {
+            **board_data(board, board.lanes.all(), board.columns.all()),
+            "card_count": board.card_count,
+        }
+        for board in boards
+    ]
+
+
+def card_comments(card_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": comment.pk,
+            "card": comment.card_id,
+            "author": comment.author.get_username() if comment.author else None,
+            "text": comment.text,
+            "created_at": comment.created_at.isoformat(),
+        }
+        for comment in Comment.objects.filter(card_id=card_id).select_related("author")
+    ]
+
+
+def card_history(card_id: int) -> list[dict[str, Any]]:
+    """Every move (from the transition log) and every edit of a card, oldest first."""
+    items: list[dict[str, Any]] = []
+    transitions = Transition.objects.filter(card_id=card_id).select_related("by")
+    for t in transitions:
+        items.append(
+            {
+                "kind": "created" if t.from_lane_id is None else "moved",
+                "at": t.at.isoformat(),
+                "by": t.by.get_username() if t.by else None,
+                "from_lane": t.from_lane_id,
+                "from_column": t.from_column_id,
+                "to_lane": t.to_lane_id,
+                "to_column": t.to_column_id,
+                "from_department": t.from_department or None,
+                "to_department": t.to_department,
+                "is_handoff": t.is_handoff,
+                "version": None,
+                "changes": None,
+            }
+        )
+    for edit in CardEdit.objects.filter(card_id=card_id).select_related("by"):
+        items.append(
+            {
+                "kind": edit.action,
+                "at": edit.at.isoformat(),
+                "by": edit.by.get_username() if edit.by else None,
+                "from_lane": None,
+                "from_column": None,
+                "to_lane": None,
+                "to_column": None,
+                "from_department": None,
+                "to_department": None,
+                "is_handoff": False,
+                "version": edit.version,
+                "changes": edit.changes,
+            }
+        )
+    items.sort(key=lambda item: item["at"])
+    return items
