@@ -41,7 +41,7 @@ from metrics.events import (
     panel_group,
     panel_updated,
 )
-from metrics.formulas import WINDOW_DAYS, Frame, family_sql, loanbook_regions
+from metrics.formulas import WINDOW_DAYS, Frame, family_sql, loanbook_regions, tune_session
 from metrics.models import Alert, MetricValue
 from metrics.registry import FAMILIES, METRICS, Family, keys_of_families
 from metrics.samples import SampleRow, business_days, samples_upsert
@@ -248,6 +248,7 @@ def metrics_refresh(
     frame = Frame.daily(start, end)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        tune_session(cursor)
         began = time.monotonic()
         regions = loanbook_regions()
         _prepare_changed_table(cursor)
@@ -284,6 +285,7 @@ def metrics_statuses_refresh(
     result = RefreshResult(start=lo, end=hi, families=[])
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        tune_session(cursor)
         _prepare_changed_table(cursor)
         began = time.monotonic()
         # Thresholds show on every panel of these metrics: announce their newest days too.
