@@ -73,6 +73,11 @@ MAX_LABELS = 20
 MAX_CHECKLIST = 100
 
 
+class _Unchanged(Exception):
+    """Raised inside a writer's transaction when the change changes nothing: the transaction
+    (and the event number it took) is rolled back and no event is sent."""
+
+
 class Conflict(Exception):
     """Someone changed the card since the version the client sent. `card` is the current card,
     `fields` the fields that were changed by someone else (what blocks the merge)."""
@@ -432,6 +437,13 @@ def card_update(*, user: Any, card_id: int, version: int, changes: Mapping[str, 
     cleaned = _cleaned(changes)
     if not cleaned:
         raise ValidationError({"detail": ["Send at least one field to change."]})
+    try:
+        return _card_update(user=user, card_id=card_id, version=version, cleaned=cleaned)
+    except _Unchanged:
+        return card_state(card_id)
+
+
+def _card_update(*, user: Any, card_id: int, version: int, cleaned: dict[str, Any]) -> CardData:
     with transaction.atomic():
         card, seq = _locked_card(card_id)
         _require_writer(user, card.board)
@@ -446,8 +458,7 @@ def card_update(*, user: Any, card_id: int, version: int, changes: Mapping[str, 
             if (old := _current(card, name)) != new
         }
         if not effective:
-            transaction.set_rollback(True)  # nothing changed: give the event number back
-            return card_state(card.pk)
+            raise _Unchanged
         card.version += 1
         card.updated_at = timezone.now()
         for name, (_, new) in effective.items():
@@ -493,8 +504,25 @@ def card_move(
     - the first time an incident card leaves the column it was created in, its response time
       (hours since it was opened) is recorded as an `incident_response_time` sample;
     - moving into a Done column stamps `done_at` (moving out clears it).
-    One `card.moved` event, also when the target cell's ranks were rebalanced.
+    One `card.moved` event, also when the target cell's ranks were rebalanced. A move to where
+    the card already is changes nothing and sends nothing (`moved` False).
     """
+    try:
+        return _card_move(
+            user=user,
+            card_id=card_id,
+            lane_id=lane_id,
+            column_id=column_id,
+            position=position,
+            version=version,
+        )
+    except _Unchanged:
+        return MoveResult(card=card_state(card_id), moved=False)
+
+
+def _card_move(
+    *, user: Any, card_id: int, lane_id: int, column_id: int, position: int, version: int
+) -> MoveResult:
     with transaction.atomic():
         card, seq = _locked_card(card_id)
         board = card.board
@@ -508,8 +536,7 @@ def card_move(
         from_lane, from_column = card.lane, card.column
         same_cell = lane.pk == from_lane.pk and column.pk == from_column.pk
         if same_cell and _position_unchanged(card, position):
-            transaction.set_rollback(True)
-            return MoveResult(card=card_state(card.pk), moved=False)
+            raise _Unchanged
         warnings: list[str] = []
         enters_scope = column.pk != from_column.pk or (
             column.wip_scope == WipScope.PER_LANE and lane.pk != from_lane.pk
@@ -641,6 +668,13 @@ def link_add(*, user: Any, card_id: int, to_card_id: int, kind: str) -> CardLink
     """Link a card to another of the same board: it `blocks` it or `relates` to it."""
     if kind not in LinkKind.values:
         raise ValidationError({"kind": [f"One of: {', '.join(LinkKind.values)}."]})
+    try:
+        return _link_add(user=user, card_id=card_id, to_card_id=to_card_id, kind=kind)
+    except _Unchanged:
+        return CardLink.objects.get(from_card_id=card_id, to_card_id=to_card_id, kind=kind)
+
+
+def _link_add(*, user: Any, card_id: int, to_card_id: int, kind: str) -> CardLink:
     with transaction.atomic():
         card, seq = _locked_card(card_id)
         _require_writer(user, card.board)
@@ -654,8 +688,7 @@ def link_add(*, user: Any, card_id: int, to_card_id: int, kind: str) -> CardLink
             from_card=card, to_card_id=to_card_id, kind=kind, defaults={"created_by": user}
         )
         if not created:
-            transaction.set_rollback(True)
-            return link
+            raise _Unchanged
         data = card_state(card.pk)
         broadcast(
             card.board.group_name,
