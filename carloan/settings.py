@@ -255,6 +255,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "carloan.parameters_calibrate",
         "schedule": crontab(hour=6, minute=15),
     },
+    # Today's metric values exist even on a day without imports (windows move, stock carries).
+    "metrics-refresh-recent": {
+        "task": "metrics.metrics_refresh_recent",
+        "schedule": crontab(minute=5),
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -486,10 +486,10 @@ class AlertListView(MetricsAPIView):
         "status (open, resolved), the value, baseline and delta_pct when raised, and the kanban "
         "card opened for it.",
         parameters=[
-            OpenApiParameter("status", str, enum=[s.value for s in AlertStatus]),
+            OpenApiParameter("status", str, enum=list(AlertStatus.values)),
             OpenApiParameter("region", str),
             OpenApiParameter("metric", str, enum=list(METRIC_KEYS)),
-            OpenApiParameter("level", str, enum=[s.value for s in AlertLevel]),
+            OpenApiParameter("level", str, enum=list(AlertLevel.values)),
             OpenApiParameter("date", OpenApiTypes.DATE, description="Only this business day."),
             OpenApiParameter("limit", int, description="1-1000, default 200."),
         ],

@@ -171,7 +171,7 @@ def metric_series(metric: str, region: str, start: date, end: date) -> list[dict
                 "value": row["value"] if row else None,
                 "baseline": row["baseline"] if row else None,
                 "delta_pct": row["delta_pct"] if row else None,
-                "status": row["status"] if row else Status.NO_DATA.value,
+                "status": row["status"] if row else "no_data",
                 "numerator": row["numerator"] if row else None,
                 "denominator": row["denominator"] if row else None,
             }
@@ -197,7 +197,7 @@ def region_comparison(metric: str, day: date) -> list[dict[str, Any]]:
                 "value": row["value"] if row else None,
                 "baseline": row["baseline"] if row else None,
                 "delta_pct": row["delta_pct"] if row else None,
-                "status": row["status"] if row else Status.NO_DATA.value,
+                "status": row["status"] if row else "no_data",
                 "numerator": row["numerator"] if row else None,
                 "denominator": row["denominator"] if row else None,
             }

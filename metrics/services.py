@@ -582,12 +582,14 @@ def samples_record(*, rows: list[SampleRow], refresh: RefreshMode = "background"
     )
 
 
-def _enqueue_refresh(start: date, end: date, families: list[str] | None = None) -> None:
+def _enqueue_refresh(start: date, end: date, families: Sequence[str] | None = None) -> None:
     from metrics.tasks import metrics_refresh_range
 
-    metrics_refresh_range.delay(start.isoformat(), end.isoformat(), families)
+    metrics_refresh_range.delay(
+        start.isoformat(), end.isoformat(), list(families) if families is not None else None
+    )
 
 
-def metrics_refresh_later(*, start: date, end: date, families: list[str] | None = None) -> None:
+def metrics_refresh_later(*, start: date, end: date, families: Sequence[str] | None = None) -> None:
     """Recompute [start, end] in the worker once the current transaction commits."""
     transaction.on_commit(lambda: _enqueue_refresh(start, end, families), robust=True)

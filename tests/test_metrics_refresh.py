@@ -170,3 +170,22 @@ def test_refresh_metrics_defaults_to_the_first_loan_book_day_until_today() -> No
 def test_refresh_metrics_refuses_bad_dates(args: list[str]) -> None:
     with pytest.raises(CommandError):
         call_command("refresh_metrics", *args)
+
+
+def test_the_hourly_refresh_computes_today_without_any_import() -> None:
+    from metrics.tasks import metrics_refresh_recent
+
+    lead("EAST", f"{business_today() - timedelta(days=10)}T10:00")
+
+    metrics_refresh_recent(2)
+
+    assert set(MetricValue.objects.values_list("day", flat=True)) == {
+        business_today() - timedelta(days=1),
+        business_today(),
+    }
+    assert (
+        MetricValue.objects.get(
+            metric="lead_conversion_rate", region="EAST", day=business_today()
+        ).denominator
+        == 1
+    )
