@@ -12,8 +12,10 @@ Definitions (a period is [start, end], business days in `TIME_ZONE`, both includ
 - **hand-off**: a move into another department's lane. Its **wait** runs until the receiving
   department first moves the card: the first transition of the card, from the hand-off on, made
   by a person of that department (when that department pulled the card over itself, the wait
-  is 0). A hand-off whose card leaves the lane again before anyone of that department moves it
-  has no wait (nobody of the department responded); one still waiting is counted as waiting.
+  is 0). A move into another lane's Done column finishes the work: it is no hand-off to wait
+  for (nor counted in the matrix). A hand-off whose card leaves the lane again before anyone of
+  that department moves it has no wait (nobody of the department responded); one still waiting
+  is counted as waiting.
 - `handoff_wait_time` (hours): median wait of the hand-offs picked up in the period.
 - `cross_department_cycle_time` (days): median cycle time of the cards done in the period that
   passed through two lanes or more.
@@ -55,7 +57,8 @@ HANDOFF_WAITS = """
     WITH h AS (
         SELECT t.id, t.card_id, t.at, t.from_department, t.to_department
         FROM kanban_transition t
-        WHERE t.is_handoff {board}
+        JOIN kanban_column col ON col.id = t.to_column_id
+        WHERE t.is_handoff AND NOT col.is_done {board}
     ),
     w AS (
         SELECT h.*, (
