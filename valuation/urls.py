@@ -1,3 +1,16 @@
+"""Routes of the valuation app (included at the root by carloan/urls.py)."""
+
 from typing import Any
 
-urlpatterns: list[Any] = []
+from django.urls import path
+
+from valuation import api
+
+urlpatterns: list[Any] = [
+    path("api/valuations/quote/", api.QuoteView.as_view(), name="api-valuation-quote"),
+    path("api/valuations/quote/batch/", api.BatchQuoteView.as_view(), name="api-valuation-batch"),
+    path(
+        "api/valuations/collateral/", api.CollateralView.as_view(), name="api-valuation-collateral"
+    ),
+    path("api/valuations/models/", api.ModelsView.as_view(), name="api-valuation-models"),
+]
