@@ -14,7 +14,7 @@ the base consumer every app's consumers build on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -41,20 +41,33 @@ def _layer_message(event: Mapping[str, Any]) -> dict[str, Any]:
 
 def broadcast(group: str, event: Mapping[str, Any]) -> None:
     """Send `event` to every socket in `group` once the current transaction commits."""
-    message = _layer_message(event)
-    transaction.on_commit(lambda: _send(group, message), robust=True)
+    broadcast_many([(group, event)])
+
+
+def broadcast_many(messages: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    """Send (group, event) pairs once the current transaction commits, in one batch: one event
+    loop and one Redis connection for all of them (a metrics refresh announces hundreds)."""
+    if not messages:
+        return
+    batch = [(group, _layer_message(event)) for group, event in messages]
+    transaction.on_commit(lambda: _send(batch), robust=True)
 
 
 def broadcast_now_outside_transaction(group: str, event: Mapping[str, Any]) -> None:
     """Send at once. Only for code that changed nothing in the database (e.g. a task's progress)."""
-    _send(group, _layer_message(event))
+    _send([(group, _layer_message(event))])
 
 
-def _send(group: str, message: dict[str, Any]) -> None:
+def _send(batch: Sequence[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(group, message)
+
+    async def send_all() -> None:
+        for group, message in batch:
+            await layer.group_send(group, message)
+
+    async_to_sync(send_all)()
 
 
 @database_sync_to_async

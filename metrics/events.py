@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
 from datetime import date
-from typing import Any, Literal, TypedDict
+from typing import Literal, TypedDict
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
+from carloan.realtime import broadcast_many
 
-# The message format LiveConsumer.event_forward expects (the core's one broadcast format).
-from carloan.realtime import _layer_message
+__all__ = ["broadcast_many"]  # metrics sends its events through the core's one broadcast helper
 
 ALERTS_GROUP = "metrics.alerts"
 _SAFE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
@@ -107,21 +103,3 @@ def panel_updated(region: str, day: date, panel: PanelData) -> PanelUpdated:
 
 def alert_event(alert: AlertData, type_: Literal["alert.raised", "alert.resolved"]) -> AlertEvent:
     return {"type": type_, "alert": alert}
-
-
-def broadcast_many(messages: list[tuple[str, Mapping[str, Any]]]) -> None:
-    """Send (group, event) pairs once the current transaction commits, like
-    `carloan.realtime.broadcast`, but in one batch: one event loop and one Redis connection for
-    all of them (a refresh can announce hundreds of panels; one by one costs ~2 ms each)."""
-    if not messages:
-        return
-    batch = [(group, _layer_message(event)) for group, event in messages]
-
-    async def send_all() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        for group, message in batch:
-            await layer.group_send(group, message)
-
-    transaction.on_commit(lambda: async_to_sync(send_all)(), robust=True)
