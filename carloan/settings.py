@@ -7,7 +7,6 @@ message saying how to fix it, rather than falling back silently.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -195,8 +194,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # The application's own API latency, recorded as `api_response_time` samples (source `self`).
-# Off under pytest unless a test turns it on: buffered samples must not leak between tests.
-METRICS_API_LATENCY = env_bool("METRICS_API_LATENCY", "pytest" not in sys.modules)
+# The API's own latency, recorded as api_response_time samples (source "self").
+METRICS_API_LATENCY = env_bool("METRICS_API_LATENCY", True)
 METRICS_LATENCY_FLUSH_SECONDS = float(os.environ.get("METRICS_LATENCY_FLUSH_SECONDS", "10"))
 METRICS_LATENCY_FLUSH_SIZE = int(os.environ.get("METRICS_LATENCY_FLUSH_SIZE", "500"))
 

@@ -10,7 +10,7 @@ source `self`, no region, so they count for `all` only) without slowing any requ
    handed to the client): one INSERT for the whole batch, then the technical metrics of those
    days are recomputed in the worker. Any error is logged, never raised into a request.
 
-Settings: METRICS_API_LATENCY (on by default, off under pytest unless a test turns it on),
+Settings: METRICS_API_LATENCY (on by default; the tests turn it off but where they are about it),
 METRICS_LATENCY_FLUSH_SECONDS (10), METRICS_LATENCY_FLUSH_SIZE (500).
 """
 

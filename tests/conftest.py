@@ -21,6 +21,13 @@ def fast_password_hashing(request: pytest.FixtureRequest, settings: Any) -> None
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def no_latency_samples(settings: Any) -> None:
+    """The API's own latency samples are buffered per process: off unless a test is about them,
+    so they never leak into another test's sample counts."""
+    settings.METRICS_API_LATENCY = False
+
+
 @pytest.fixture
 def user_factory(db: Any) -> Callable[..., User]:
     return make_user
