@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from carloan.models import Sample
@@ -78,11 +78,14 @@ def test_bad_neighbours_are_refused() -> None:
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
-    """Every event as it leaves for the channel layer (that is: after commit)."""
+    """Every event the writers hand to the broadcast helper, caught when it would leave: after
+    commit (the socket tests follow events through the real helper and channel layer)."""
     events: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(
-        "carloan.realtime._send", lambda group, message: events.append((group, message["event"]))
-    )
+
+    def broadcast(group: str, event: Any) -> None:
+        transaction.on_commit(lambda: events.append((group, dict(event))), robust=True)
+
+    monkeypatch.setattr(services, "broadcast", broadcast)
     return events
 
 
