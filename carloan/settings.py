@@ -259,6 +259,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "metrics.metrics_refresh_recent",
         "schedule": crontab(minute=5),
     },
+    # Valuation: refit weekly (kept only if not worse on held-out sales); revalue nightly.
+    "valuation-fit": {
+        "task": "valuation.valuation_fit",
+        "schedule": crontab(day_of_week="sun", hour=3, minute=30),
+    },
+    "valuation-collateral-revalue": {
+        "task": "valuation.collateral_revalue",
+        "schedule": crontab(hour=2, minute=40),
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
-from carloan.parameters.selectors import parameter_value
+from carloan.parameters.selectors import parameter_values
 from valuation.model import FACTORS, Prediction, ValuationMaths, Vehicles
 from valuation.models import ValuationModel
 
@@ -41,6 +42,7 @@ FACTOR_LABELS: dict[str, Any] = {
     "market_timing": _("Market timing (season and price level)"),
 }
 CACHE_TIMEOUT = 24 * 3600
+RECHECK_SECONDS = 1.0  # another process's activation is seen within this long
 
 
 class NoModel(Exception):
@@ -68,6 +70,7 @@ class LoadedModel:
 
 
 _loaded: dict[str, LoadedModel] = {}
+_checked: dict[str, float] = {}  # when each database's version key was last read
 _lock = threading.Lock()
 
 
@@ -93,15 +96,22 @@ def _active_row() -> ValuationModel | None:
 
 
 def active_model() -> LoadedModel:
-    """The active model (one cache read when this process already holds it). Raises NoModel."""
+    """The active model. Raises NoModel.
+
+    A process that holds the active model trusts it for RECHECK_SECONDS, then reads the small
+    version key of the shared cache (one round trip) and reloads only when it changed.
+    """
     name = connection.settings_dict["NAME"]
+    held = _loaded.get(name)
+    if held is not None and time.monotonic() - _checked.get(name, 0.0) < RECHECK_SECONDS:
+        return held
     try:
         marker = cache.get(_key())
     except Exception:  # the cache is down: the database still knows the active model
         logger.warning("valuation: cache unavailable, reading the active model", exc_info=True)
         marker = None
-    held = _loaded.get(name)
     if marker is not None and held is not None and held.token == marker:
+        _checked[name] = time.monotonic()
         return held
     if marker == "none":
         raise NoModel()
@@ -116,6 +126,7 @@ def active_model() -> LoadedModel:
             _loaded[name] = held
         if marker != held.token:
             _remember(held.token)
+        _checked[name] = time.monotonic()
         return held
 
 
@@ -133,6 +144,7 @@ def forget_active_model() -> None:
     except Exception:
         logger.error("valuation: could not clear the active version", exc_info=True)
     _loaded.pop(connection.settings_dict["NAME"], None)
+    _checked.pop(connection.settings_dict["NAME"], None)
 
 
 def announce_activation() -> None:
@@ -144,10 +156,10 @@ def announce_activation() -> None:
 # --- quotes -----------------------------------------------------------------------------------
 
 
-def _limits() -> tuple[float, float]:
-    return float(parameter_value("risk.max_ltv_pct")), float(
-        parameter_value("risk.appraisal_tolerance_pct")
-    )
+def limits() -> tuple[float, float]:
+    """The live `risk.max_ltv_pct` and `risk.appraisal_tolerance_pct` (one cache read)."""
+    values = parameter_values()
+    return float(values["risk.max_ltv_pct"]), float(values["risk.appraisal_tolerance_pct"])
 
 
 def loan_checks(
@@ -197,7 +209,7 @@ def quotes(
     pct = pred.effects_pct()
     labels = [(name, str(FACTOR_LABELS[name])) for name in FACTORS]
     needs_limits = any(v.get("loan_amount") or v.get("appraised_value") for v in vehicles)
-    max_ltv, tolerance = _limits() if needs_limits else (0.0, 0.0)
+    max_ltv, tolerance = limits() if needs_limits else (0.0, 0.0)
     values, lows, highs = pred.value.tolist(), pred.low.tolist(), pred.high.tolist()
     cny_rows, pct_rows = cny.tolist(), pct.tolist()
     out: list[dict[str, Any]] = []

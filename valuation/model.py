@@ -643,8 +643,8 @@ def conformal_quantiles(scores: np.ndarray, coverage: float) -> tuple[float, flo
     s = np.sort(np.asarray(scores, dtype=np.float64))
     n = s.size
     tail = (1.0 - coverage) / 2.0
-    k_high = math.ceil((n + 1) * (1.0 - tail))
-    k_low = math.floor((n + 1) * tail)
+    k_high = math.ceil((n + 1) * (1.0 - tail) - 1e-9)
+    k_low = math.floor((n + 1) * tail + 1e-9)
     high = s[min(k_high, n) - 1]
     low = s[max(k_low, 1) - 1]
     return float(low), float(high)

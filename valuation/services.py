@@ -30,7 +30,6 @@ from django.db.models import Max
 from django.utils import timezone
 
 from carloan.models import Lead, Loan, LoanApplication, LoanStatus, Valuation
-from carloan.parameters.selectors import parameter_value
 from carloan.roles import can_edit
 from carloan.signals import loanbook_changed
 from valuation import engine
@@ -423,10 +422,7 @@ def collateral_revalue(*, today: date | None = None) -> dict[str, Any]:
         )
         rows_funded.append(_vehicle_record(vehicle, funded, float(vehicle.mileage_km)))
         matched.append((loan, vehicle))
-    max_ltv, tolerance = (
-        float(parameter_value("risk.max_ltv_pct")),
-        float(parameter_value("risk.appraisal_tolerance_pct")),
-    )
+    max_ltv, tolerance = engine.limits()
     checks: list[CollateralCheck] = []
     now = timezone.now()
     if matched:
