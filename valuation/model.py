@@ -728,6 +728,11 @@ def fit(
         "make_counts": make_counts,
         "km_per_year": km_per_year,
         "region_recent_sales": region_volume,
+        "names": {
+            "regions": sorted({str(r) for r in v.region}),
+            "makes": sorted({str(m) for m in v.make}),
+            "models": sorted({f"{m}|{d}" for m, d in zip(v.make, v.model, strict=True)}),
+        },
         "options": options.as_dict(),
         "sales": n,
         "first_day": int(v.day.min()),

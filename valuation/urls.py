@@ -4,9 +4,10 @@ from typing import Any
 
 from django.urls import path
 
-from valuation import api
+from valuation import api, views
 
 urlpatterns: list[Any] = [
+    path("valuation/", views.valuation_page, name="valuation"),
     path("api/valuations/quote/", api.QuoteView.as_view(), name="api-valuation-quote"),
     path("api/valuations/quote/batch/", api.BatchQuoteView.as_view(), name="api-valuation-batch"),
     path(
