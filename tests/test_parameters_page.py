@@ -108,7 +108,9 @@ def test_chinese_page(viewer: User) -> None:
     assert blocks["parameters-i18n"]["save"] == "保存"
     assert blocks["parameters-i18n"]["keepTheirs"] == "保留对方的值"
     assert blocks["parameters-config"]["lang"] == "zh"
-    assert blocks["parameters-config"]["labels"]["alert.overdue_rate.warn_pct"] == "预警阈值：逾期率"
+    assert (
+        blocks["parameters-config"]["labels"]["alert.overdue_rate.warn_pct"] == "预警阈值：逾期率"
+    )
 
 
 def test_the_script_starts_from_the_same_state_as_the_api(manager: User) -> None:

@@ -82,6 +82,8 @@ JS_TEXT: dict[str, Any] = {
     "hintRange": _("Between {min} and {max}"),
     "hintDecimals": _("up to {n} decimal places"),
     "hintWhole": _("a whole number"),
+    "listJoin": _(", "),
+    "currentValue": _("Current: {value}"),
     "errNumber": _("Enter a number."),
     "errWhole": _("Enter a whole number."),
     "errDecimals": _("At most {n} decimal places."),

@@ -331,7 +331,7 @@ function boundsHint(param) {
   }
   if (param.type === "integer") parts.push(t("hintWhole"));
   else if (param.decimal_places) parts.push(t("hintDecimals", { n: param.decimal_places }));
-  return parts.join(", ");
+  return parts.join(t("listJoin"));
 }
 
 /** {value} or {error}: the typed value of what was typed, checked like the registry does. */
@@ -425,7 +425,7 @@ function openEditor(key) {
     el("div", { cls: "param-editor__title" }, [
       el("strong", { txt: label(key) }),
       " ",
-      el("span", { cls: "muted small", txt: t("current") + ": " + formatValue(param) }),
+      el("span", { cls: "muted small", txt: t("currentValue", { value: formatValue(param) }) }),
     ]),
     el("div", { cls: "param-editor__fields" }, [
       el("div", { cls: "field param-editor__value" }, [
@@ -471,7 +471,7 @@ function openEditor(key) {
   if (WHAT_IF_KEYS.includes(key)) {
     const box = el("div", { cls: "param-editor__whatif" });
     form.append(box);
-    editor.whatIf = createWhatIf(box, () => key);
+    editor.whatIf = createWhatIf(box, () => key, { quiet: true });
   }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -1296,8 +1296,9 @@ function confirmRevert(key, version, cell) {
 
 // ---- What-if --------------------------------------------------------------------------------
 
-/** A what-if result box driven by proposed values; `keyOf()` names the parameter. */
-function createWhatIf(box, keyOf) {
+/** A what-if result box driven by proposed values; `keyOf()` names the parameter. `quiet`: an
+ * invalid value clears the box (the editor around it says what is wrong). */
+function createWhatIf(box, keyOf, { quiet = false } = {}) {
   let timer = null;
   let controller = null;
   let seq = 0;
@@ -1311,7 +1312,7 @@ function createWhatIf(box, keyOf) {
     if (!param) return;
     const parsed = parseValue(param, raw);
     if (parsed.error) {
-      box.replaceChildren(el("p", { cls: "field__error", txt: parsed.error }));
+      box.replaceChildren(quiet ? "" : el("p", { cls: "field__error", txt: parsed.error }));
       return;
     }
     const mine = ++seq;
