@@ -71,4 +71,4 @@ def test_page_in_chinese(viewer) -> None:
     valuation_fit()
     html = signed_in(viewer, "zh-hans").get("/valuation/").content.decode()
     assert "车辆估值" in html
-    assert "估值方法" in html or "如何计算" in html
+    assert "估值如何计算" in html and "模型准确度" in html

@@ -38,12 +38,17 @@ GRADE_LABELS: dict[str, Any] = {
 JS_TEXT: dict[str, Any] = {
     "quoting": gettext_lazy("Valuing…"),
     "value": gettext_lazy("Model value"),
+    # xgettext:no-python-format
     "range": gettext_lazy("80 % range"),
     "modelVersion": gettext_lazy("Model v{version}"),
     "ltv": gettext_lazy("LTV"),
+    # xgettext:no-python-format
     "ltvAbove": gettext_lazy("LTV above the {limit} % limit"),
+    # xgettext:no-python-format
     "ltvOk": gettext_lazy("LTV within the {limit} % limit"),
+    # xgettext:no-python-format
     "inflated": gettext_lazy("Appraisal {excess} % above the model value: inflated"),
+    # xgettext:no-python-format
     "appraisalOk": gettext_lazy("Appraisal within {tolerance} % of the model value"),
     "recorded": gettext_lazy("Recorded as valuation {id} of application {application}."),
     "factor": gettext_lazy("Factor"),
