@@ -484,7 +484,16 @@ class AlertListView(MetricsAPIView):
         summary="Alerts",
         description="Alerts, newest raised first: metric, region, day, level (warn, critical), "
         "status (open, resolved), the value, baseline and delta_pct when raised, and the kanban "
-        "card opened for it.",
+        "card opened for it.\n\n"
+        "**Episodes.** An episode of a metric and region is a run of days that are not `ok`; it "
+        "ends on the first later day whose status is `ok` (a day without data ends nothing). "
+        "An alert is raised once per (metric, region, day, level), and only for a warn or "
+        "critical day of the current episode (a finished episode of the past raises nothing). "
+        "An open alert for day d is resolved when d returns to `ok` or when a later day of the "
+        "same metric and region is `ok`: the episode ended. So `status=open` lists what is "
+        "wrong now; an episode that comes back (the later ok day turns warn) reopens its "
+        "alerts with the same ids. Dashboards group open alerts by (metric, region): the "
+        "earliest day is when the episode began.",
         parameters=[
             OpenApiParameter("status", str, enum=list(AlertStatus.values)),
             OpenApiParameter("region", str),

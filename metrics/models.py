@@ -67,9 +67,11 @@ class AlertStatus(models.TextChoices):
 
 
 class Alert(models.Model):
-    """A metric of a region that drifted to warn or critical on a day; resolved when back to ok.
+    """A metric of a region that drifted to warn or critical on a day; resolved when its episode
+    ends (that day, or any later day of the metric and region, is back to ok).
 
-    Raised once per (metric, region, day, level). `card_id` is the kanban card opened for it
+    Raised once per (metric, region, day, level), only for days of the current episode (see
+    `metrics.services`, "Alert episodes"). `card_id` is the kanban card opened for it
     (filled by the kanban through `metrics.services.alert_card_attach`; metrics never imports it).
     """
 
@@ -99,3 +101,18 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} {self.metric} {self.region} {self.day} ({self.status})"
+
+
+# KPI scoring's tables (metrics/kpi/models.py) belong to this app.
+from metrics.kpi.models import KPIDefinition, KPISetChange, QuarterClosing  # noqa: E402
+
+__all__ = [
+    "Alert",
+    "AlertLevel",
+    "AlertStatus",
+    "KPIDefinition",
+    "KPISetChange",
+    "MetricValue",
+    "QuarterClosing",
+    "Status",
+]

@@ -260,6 +260,6 @@ def panels_snapshot(day: date, region: str) -> PanelsSnapshot:
         "date": day.isoformat(),
         "region": region,
         "panels": panels_for_day(day, region),
-        "alerts": alerts(status=AlertStatus.OPEN, limit=100),
+        "alerts": alerts(status=AlertStatus.OPEN, limit=1000),
         "regions": region_list(),
     }

@@ -10,15 +10,30 @@ alerts, recording samples, and linking an alert to its kanban card.
 3. evaluate baselines, deviations and statuses (one UPDATE) for the days whose value or baseline
    could have changed: the range itself and the month after its last day (the baseline of a day
    is the mean of the previous calendar month);
-4. raise alerts for warn/critical rows (once per metric, region, day and level; not for a
-   business metric whose denominator is under `alert.min_denominator`) and resolve the open
-   alerts of rows back to ok (two statements);
+4. raise alerts for warn/critical rows of a current episode (once per metric, region, day and
+   level; not for a business metric whose denominator is under `alert.min_denominator`) and
+   resolve the open alerts whose episode ended (two statements; see "Alert episodes" below);
 5. on commit: `panel.updated` for the changed panels (newest days first, at most
    MAX_PANEL_EVENTS), `alert.raised` / `alert.resolved`, and the domain signals `alerts_raised` /
    `alerts_resolved` (the kanban opens cards for critical alerts).
 
 A change of the alert thresholds re-evaluates statuses only (`metrics_statuses_refresh`): no
 value is recomputed.
+
+Alert episodes. An episode of a metric and region is a run of days that are not ok; it ends on
+the first later day whose status is ok. The open alerts answer "what is wrong now", so:
+
+- an open alert for (metric, region, day d) is resolved when d itself returns to ok, or when a
+  LATER day of the same metric and region is ok (its episode ended);
+- an alert is raised only for a warn/critical day of the current episode, i.e. a day after the
+  metric and region's last ok day (a finished episode of the past raises nothing: it is history,
+  shown by the statuses, not news);
+- still raised once per (metric, region, day, level): a resolved alert whose episode comes back
+  (the later ok day turns warn again) is reopened with the same id, never duplicated.
+
+Both rules read the whole values table of the evaluated metrics (one `max(day) ... GROUP BY`
+over the ok rows), so the open alerts are a function of the statuses, whatever range was
+refreshed.
 """
 
 from __future__ import annotations
@@ -389,26 +404,47 @@ def _evaluate(
         [*params, base_lo, _month_start(hi), EPSILON, EPSILON, lo, hi],
     )
     evaluation.statuses_changed = cursor.rowcount
-    evaluation.raised = _raise_alerts(cursor, table, params, lo, hi)
-    evaluation.resolved = _resolve_alerts(cursor, metrics, lo, hi)
+    evaluation.raised = _raise_alerts(cursor, table, params)
+    evaluation.resolved = _resolve_alerts(cursor, metrics)
     return evaluation
 
 
-def _raise_alerts(cursor: Any, table: str, params: list[Any], lo: date, hi: date) -> list[int]:
-    """Open an alert for each warn/critical row of [lo, hi] that has none open at its level.
+_LAST_OK = """
+    last_ok AS (
+        SELECT v.metric, v.region, max(v.day) AS day
+        FROM metrics_metricvalue AS v
+        WHERE v.metric = ANY(%s) AND v.status = 'ok'
+        GROUP BY v.metric, v.region
+    )
+"""
 
-    Once per (metric, region, day, level): a resolved alert that turns warn/critical again is
-    reopened (same id), never duplicated. A warn row under an open critical alert raises nothing
-    (the day has been worse already). Business metrics whose denominator is under
-    `alert.min_denominator` raise nothing (noise guard); their status still shows.
+
+def _raise_alerts(cursor: Any, table: str, params: list[Any]) -> list[int]:
+    """Open an alert for each warn/critical day of a current episode that has none open at its
+    level.
+
+    1. the current episode of a metric and region is its days after its last ok day (every day
+       when it never was ok); only its warn/critical days are candidates, whatever [lo, hi] is,
+       so an episode lengthened backwards (a later ok day turned warn) reopens its earlier days;
+    2. once per (metric, region, day, level): a resolved alert that turns warn/critical again
+       is reopened (same id), never duplicated;
+    3. a warn day under an open critical alert of the same day raises nothing (the day has been
+       worse already);
+    4. business metrics whose denominator is under `alert.min_denominator` raise nothing (noise
+       guard); their status still shows.
     """
+    metrics = list(params[0])
     cursor.execute(
         f"""
         WITH t AS ({table}),
+        {_LAST_OK},
         candidates AS (
             SELECT v.metric, v.region, v.day, v.status AS level, v.value, v.baseline, v.delta_pct
-            FROM metrics_metricvalue AS v JOIN t ON t.metric = v.metric
-            WHERE v.day BETWEEN %s AND %s AND v.status IN ('warn', 'critical')
+            FROM metrics_metricvalue AS v
+            JOIN t ON t.metric = v.metric
+            LEFT JOIN last_ok AS l ON l.metric = v.metric AND l.region = v.region
+            WHERE v.status IN ('warn', 'critical')
+              AND (l.day IS NULL OR v.day > l.day)
               AND NOT (t.business AND coalesce(v.denominator, 0) < %s)
               AND NOT (v.status = 'warn' AND EXISTS (
                   SELECT 1 FROM metrics_alert AS c
@@ -426,22 +462,26 @@ def _raise_alerts(cursor: Any, table: str, params: list[Any], lo: date, hi: date
         WHERE a.status = 'resolved'
         RETURNING a.id
         """,
-        [*params, lo, hi, min_denominator()],
+        [*params, metrics, min_denominator()],
     )
     return [row[0] for row in cursor.fetchall()]
 
 
-def _resolve_alerts(cursor: Any, metrics: Sequence[str], lo: date, hi: date) -> list[int]:
-    """Resolve the open alerts of [lo, hi] whose metric, region and day are back to ok."""
+def _resolve_alerts(cursor: Any, metrics: Sequence[str]) -> list[int]:
+    """Resolve the open alerts of `metrics` whose episode ended: their own day is back to ok, or
+    a later day of the same metric and region is ok. Every day counts, not only [lo, hi] (a day
+    turning ok ends the episodes of the days before it, which lie outside the refreshed range).
+    """
     cursor.execute(
-        """
+        f"""
+        WITH {_LAST_OK}
         UPDATE metrics_alert AS a SET status = 'resolved', resolved_at = now()
-        FROM metrics_metricvalue AS v
-        WHERE a.status = 'open' AND a.metric = ANY(%s) AND a.day BETWEEN %s AND %s
-          AND v.metric = a.metric AND v.region = a.region AND v.day = a.day AND v.status = 'ok'
+        FROM last_ok AS l
+        WHERE a.status = 'open' AND a.metric = ANY(%s)
+          AND l.metric = a.metric AND l.region = a.region AND l.day >= a.day
         RETURNING a.id
         """,
-        [list(metrics), lo, hi],
+        [list(metrics), list(metrics)],
     )
     return [row[0] for row in cursor.fetchall()]
 

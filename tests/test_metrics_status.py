@@ -1,6 +1,7 @@
 """Baselines, deviations, statuses and alerts exactly per contract section 3, with default and
-changed thresholds, the previous-month baseline, alerts raised once and resolved, and the noise
-guard (`alert.min_denominator`)."""
+changed thresholds, the previous-month baseline, alerts raised once and resolved, alert episodes
+(a later ok day ends them; a finished one raises nothing), and the noise guard
+(`alert.min_denominator`)."""
 
 from __future__ import annotations
 
@@ -47,14 +48,22 @@ def set_parameter(
 
 @pytest.fixture
 def latency_book() -> None:
-    """EAST API latency: February's daily p95 are 90 and 110 (baseline 100 for March)."""
+    """EAST API latency: February's daily p95 are 90 and 110 (baseline 100 for March); March 10
+    is +6 % (warn), March 11 +13 % (critical), and nothing later is computed yet, so the episode
+    that began after February 2 (the last ok day; the days between have no data) is current."""
     sample(API, "2026-02-01T10:00", 90, region="EAST")
     sample(API, "2026-02-02T10:00", 110, region="EAST")
     sample(API, "2026-03-10T10:00", 106, region="EAST")  # +6 %: warn
     sample(API, "2026-03-11T10:00", 113, region="EAST")  # +13 %: critical
-    sample(API, "2026-03-12T10:00", 100, region="EAST")  # 0 %: ok
-    sample(API, "2026-03-14T10:00", 80, region="EAST")  # -20 %: better, ok
-    metrics_refresh(start=day("2026-02-01"), end=day("2026-03-14"))
+    metrics_refresh(start=day("2026-02-01"), end=day("2026-03-11"))
+
+
+def later_days(*points: tuple[str, float]) -> Any:
+    """Add EAST samples on later March days and refresh exactly those days."""
+    for when, value in points:
+        sample(API, f"{when}T10:00", value, region="EAST")
+    days = [day(when) for when, _ in points]
+    return metrics_refresh(start=min(days), end=max(days))
 
 
 def alerts_of(metric: str, region: str = "EAST") -> dict[tuple[str, str], str]:
@@ -65,6 +74,8 @@ def alerts_of(metric: str, region: str = "EAST") -> dict[tuple[str, str], str]:
 
 
 def test_baseline_delta_and_status_with_default_thresholds(latency_book: None) -> None:
+    later_days(("2026-03-12", 100), ("2026-03-14", 80))
+
     warn = row(P95, "EAST", "2026-03-10")
     assert warn.baseline == pytest.approx(100.0)
     assert warn.delta_pct == pytest.approx(6.0)
@@ -89,10 +100,94 @@ def test_alerts_are_raised_once_per_metric_region_day_and_level(latency_book: No
     assert alerts_of(P95) == {("2026-03-10", "warn"): "open", ("2026-03-11", "critical"): "open"}
     assert alerts_of(P95, "all") == alerts_of(P95)  # the same samples make up `all`
 
-    metrics_refresh(start=day("2026-02-01"), end=day("2026-03-14"))
+    again = metrics_refresh(start=day("2026-02-01"), end=day("2026-03-11"))
     metrics_refresh(start=day("2026-03-10"), end=day("2026-03-11"))
 
     assert Alert.objects.filter(metric=P95).count() == 4
+    assert (again.alerts_raised, again.alerts_resolved) == (0, 0)
+
+
+def test_a_later_day_back_to_ok_ends_the_episode(latency_book: None) -> None:
+    # March 13 has no samples: no_data ends nothing, the episode goes on.
+    nothing = metrics_refresh(start=day("2026-03-13"), end=day("2026-03-13"))
+    assert row(P95, "EAST", "2026-03-13").status == "no_data"
+    assert nothing.alerts_resolved == 0
+    assert set(alerts_of(P95).values()) == {"open"}
+
+    # March 14 is 100 (0 %): ok. Only March 14 is refreshed, yet the alerts of March 10 and 11
+    # (whose own days are still warn and critical) resolve: their episode ended.
+    ended = later_days(("2026-03-14", 100))
+
+    assert row(P95, "EAST", "2026-03-10").status == "warn"
+    assert row(P95, "EAST", "2026-03-11").status == "critical"
+    assert alerts_of(P95) == {
+        ("2026-03-10", "warn"): "resolved",
+        ("2026-03-11", "critical"): "resolved",
+    }
+    assert (ended.alerts_raised, ended.alerts_resolved) == (0, 4)  # EAST and all
+    assert Alert.objects.filter(status="open").count() == 0
+
+
+def test_a_new_episode_raises_only_its_own_days(latency_book: None) -> None:
+    later_days(("2026-03-12", 100))  # ok: the first episode ends
+    # March 13 is +7 % (warn), March 16 +12.5 % (critical); March 14 and 15 have no data.
+    result = later_days(("2026-03-13", 107), ("2026-03-16", 112.5))
+
+    assert alerts_of(P95) == {
+        ("2026-03-10", "warn"): "resolved",
+        ("2026-03-11", "critical"): "resolved",
+        ("2026-03-13", "warn"): "open",
+        ("2026-03-16", "critical"): "open",
+    }
+    assert (result.alerts_raised, result.alerts_resolved) == (4, 0)
+
+
+def test_a_finished_episode_of_the_past_raises_nothing() -> None:
+    """A back-fill of history: the warn and critical days were followed by an ok day, so the
+    episode was over before anyone could act on it. The statuses show it; no alert is raised."""
+    sample(API, "2026-02-01T10:00", 90, region="EAST")
+    sample(API, "2026-02-02T10:00", 110, region="EAST")
+    sample(API, "2026-03-10T10:00", 106, region="EAST")  # warn
+    sample(API, "2026-03-11T10:00", 113, region="EAST")  # critical
+    sample(API, "2026-03-12T10:00", 95, region="EAST")  # -5 %: ok, the episode ends
+    sample(API, "2026-03-14T10:00", 120, region="EAST")  # +20 %: critical, a current episode
+
+    result = metrics_refresh(start=day("2026-02-01"), end=day("2026-03-14"))
+
+    assert [row(P95, "EAST", f"2026-03-1{n}").status for n in range(5)] == [
+        "warn",
+        "critical",
+        "ok",
+        "no_data",
+        "critical",
+    ]
+    assert alerts_of(P95) == {("2026-03-14", "critical"): "open"}
+    assert result.alerts_raised == 2  # EAST and all
+    assert result.alerts_resolved == 0
+
+
+def test_an_ended_episode_that_comes_back_reopens_its_alerts(latency_book: None) -> None:
+    ids = dict(Alert.objects.filter(metric=P95, region="EAST").values_list("level", "id"))
+    later_days(("2026-03-12", 100))
+    assert set(alerts_of(P95).values()) == {"resolved"}
+
+    # March 12 corrected to +7 %: it was not ok after all, so the episode never ended.
+    Sample.objects.filter(metric=API, ts__date=day("2026-03-12")).update(value=107)
+    result = metrics_refresh(start=day("2026-03-12"), end=day("2026-03-12"))
+
+    assert alerts_of(P95) == {
+        ("2026-03-10", "warn"): "open",
+        ("2026-03-11", "critical"): "open",
+        ("2026-03-12", "warn"): "open",
+    }
+    reopened = dict(
+        Alert.objects.filter(metric=P95, region="EAST", day__lt=day("2026-03-12")).values_list(
+            "level", "id"
+        )
+    )
+    assert reopened == ids  # the same alerts, not new ones
+    assert result.alerts_raised == 6  # three days, EAST and all
+    assert Alert.objects.filter(status="open", resolved_at__isnull=False).count() == 0
 
 
 def test_a_change_in_one_month_moves_the_next_months_baseline(latency_book: None) -> None:
