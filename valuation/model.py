@@ -685,8 +685,8 @@ def fit(
             ramp_x={},
         )
         grams.append(_gram(sub, layout, w[sel], y[sel]))
-    gram_all = sum(g for g, _ in grams)
-    rhs_all = sum(r for _, r in grams)
+    gram_all: np.ndarray = np.sum([g for g, _ in grams], axis=0)
+    rhs_all: np.ndarray = np.sum([r for _, r in grams], axis=0)
 
     oof = np.zeros(n)
     for k in range(folds):

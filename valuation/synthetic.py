@@ -9,13 +9,14 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 
 from valuation.model import FUEL_TYPES, GRADES, Vehicles, age_years
 
 # The truth of `synthetic_sales`, per unit (log effects).
-TRUTH = {
+TRUTH: dict[str, Any] = {
     "age_per_year": -0.12,
     "mileage_per_10k_km": -0.03,
     "accident": -0.08,

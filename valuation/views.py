@@ -99,6 +99,14 @@ def valuation_page(request: HttpRequest) -> HttpResponse:
         "scatter": scatter,
         "names": names,
         "model_names": sorted({pair.split("|", 1)[1] for pair in names.get("models", [])}),
+        "default_model": next(
+            (
+                pair.split("|", 1)[1]
+                for pair in names.get("models", [])
+                if names.get("makes") and pair.split("|", 1)[0] == names["makes"][0]
+            ),
+            "",
+        ),
         "grades": [(g, GRADE_LABELS[g]) for g in GRADES],
         "fuels": [(f, FUEL_LABELS[f]) for f in FUEL_TYPES],
         "year_min": MIN_YEAR,
