@@ -11,13 +11,14 @@ their department's: the board is shared so that one department can move work on 
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,6 +29,8 @@ from kanban.events import (
     CardData,
     ColumnData,
     LaneData,
+    LinkData,
+    UserRef,
 )
 from kanban.models import Board, Card, CardEdit, CardLink, Column, Comment, Lane, Transition
 
@@ -106,7 +109,36 @@ def board_data(board: Board, lanes: Iterable[Lane], columns: Iterable[Column]) -
     }
 
 
-def _annotated(cards: QuerySet[Card]) -> QuerySet[Card]:
+CARD_FIELDS = (
+    "id",
+    "board_id",
+    "lane_id",
+    "column_id",
+    "rank",
+    "title",
+    "description",
+    "type",
+    "department",
+    "due_date",
+    "labels",
+    "checklist",
+    "metric",
+    "alert_id",
+    "region",
+    "version",
+    "created_by__username",
+    "created_at",
+    "updated_at",
+    "column_entered_at",
+    "done_at",
+    "archived",
+)
+
+
+def _card_rows(cards: QuerySet[Card]) -> list[dict[str, Any]]:
+    """Cards as plain rows with their comment and hand-off counts, assignees and links: three
+    queries whatever their number (plain rows: building 2,000 model objects and their prefetch
+    querysets cost more than the queries themselves)."""
     comments = (
         Comment.objects.filter(card=OuterRef("pk"))
         .order_by()
@@ -121,81 +153,84 @@ def _annotated(cards: QuerySet[Card]) -> QuerySet[Card]:
         .annotate(n=Count("*"))
         .values("n")
     )
-    return (
-        cards.select_related("created_by")
-        .annotate(
+    rows = list(
+        cards.annotate(
             comment_count=Coalesce(Subquery(comments, output_field=IntegerField()), 0),
             handoff_count=Coalesce(Subquery(handoffs, output_field=IntegerField()), 0),
         )
-        .prefetch_related(
-            Prefetch("assignees", queryset=_users()),
-            Prefetch("links_out", queryset=CardLink.objects.order_by("id")),
-        )
+        .order_by("lane_id", "column_id", "rank", "id")
+        .values(*CARD_FIELDS, "comment_count", "handoff_count")
     )
-
-
-def _users() -> QuerySet[Any]:
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.only("id", "username").order_by("username")
+    if not rows:
+        return rows
+    ids = cards.order_by().values("pk")  # a subquery: no list of 2,000 parameters to bind
+    assignees: dict[int, list[UserRef]] = defaultdict(list)
+    through = Card.assignees.through.objects.filter(card_id__in=ids).order_by("user__username")
+    for card_id, user_id, username in through.values_list("card_id", "user_id", "user__username"):
+        assignees[card_id].append({"id": user_id, "username": username})
+    links: dict[int, list[LinkData]] = defaultdict(list)
+    outgoing = CardLink.objects.filter(from_card_id__in=ids).order_by("id")
+    for card_id, link_id, to_id, kind in outgoing.values_list(
+        "from_card_id", "id", "to_card_id", "kind"
+    ):
+        links[card_id].append({"id": link_id, "to": to_id, "kind": kind})
+    for row in rows:
+        row["assignees"] = assignees.get(row["id"], [])
+        row["links"] = links.get(row["id"], [])
+    return rows
 
 
 def card_data(
-    card: Card, *, position: int, median_days: float | None, now: datetime | None = None
+    row: dict[str, Any], *, position: int, median_days: float | None, now: datetime
 ) -> CardData:
-    """A card as the API and the events show it. `card` comes from `_annotated` (counts,
-    assignees and links loaded); `position` is its 0-based place in its cell."""
-    now = now or timezone.now()
-    age_days = (now - card.column_entered_at).total_seconds() / 86400
-    today = timezone.localdate(now)
+    """A card as the API and the events show it, from a `_card_rows` row; `position` is its
+    0-based place in its cell."""
+    age_days = (now - row["column_entered_at"]).total_seconds() / 86400
+    due = row["due_date"]
     return {
-        "id": card.pk,
-        "board": card.board_id,
-        "lane": card.lane_id,
-        "column": card.column_id,
+        "id": row["id"],
+        "board": row["board_id"],
+        "lane": row["lane_id"],
+        "column": row["column_id"],
         "position": position,
-        "rank": card.rank,
-        "title": card.title,
-        "description": card.description,
-        "type": card.type,
-        "department": card.department,
-        "assignees": [{"id": u.pk, "username": u.get_username()} for u in card.assignees.all()],
-        "due_date": _iso(card.due_date),
-        "overdue": bool(card.due_date and card.due_date < today and card.done_at is None),
-        "labels": list(card.labels),
-        "checklist": list(card.checklist),
-        "metric": card.metric or None,
-        "alert": card.alert_id,
-        "region": card.region or None,
-        "version": card.version,
-        "created_by": card.created_by.get_username() if card.created_by else None,
-        "created_at": card.created_at.isoformat(),
-        "updated_at": card.updated_at.isoformat(),
-        "column_entered_at": card.column_entered_at.isoformat(),
-        "done_at": _iso(card.done_at),
-        "archived": card.archived,
-        "comment_count": getattr(card, "comment_count", 0),
-        "handoff_count": getattr(card, "handoff_count", 0),
-        "links": [
-            {"id": link.pk, "to": link.to_card_id, "kind": link.kind}
-            for link in card.links_out.all()
-        ],
+        "rank": row["rank"],
+        "title": row["title"],
+        "description": row["description"],
+        "type": row["type"],
+        "department": row["department"],
+        "assignees": row["assignees"],
+        "due_date": _iso(due),
+        "overdue": bool(due and due < timezone.localdate(now) and row["done_at"] is None),
+        "labels": list(row["labels"]),
+        "checklist": list(row["checklist"]),
+        "metric": row["metric"] or None,
+        "alert": row["alert_id"],
+        "region": row["region"] or None,
+        "version": row["version"],
+        "created_by": row["created_by__username"],
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+        "column_entered_at": row["column_entered_at"].isoformat(),
+        "done_at": _iso(row["done_at"]),
+        "archived": row["archived"],
+        "comment_count": row["comment_count"],
+        "handoff_count": row["handoff_count"],
+        "links": row["links"],
         "age_days": age_days,
         "column_median_days": median_days,
         "ageing": median_days is not None and age_days > median_days,
     }
 
 
-def column_medians(board_id: int, column_ids: Iterable[int] | None = None) -> dict[int, float]:
+def column_medians(board_id: int) -> dict[int, float]:
     """Median days a card stays in each column of the board (stays ended in the last
     `AGEING_WINDOW_DAYS` days, from the transition log); columns without a stay are absent."""
-    ids = list(column_ids) if column_ids is not None else None
     sql = """
         WITH stays AS (
             SELECT t.to_column_id AS column_id, t.at AS entered,
                    lead(t.at) OVER (PARTITION BY t.card_id ORDER BY t.at, t.id) AS left_at
             FROM kanban_transition t
-            WHERE t.board_id = %(board)s {columns}
+            WHERE t.board_id = %(board)s
         )
         SELECT column_id,
                percentile_cont(0.5) WITHIN GROUP (
@@ -204,59 +239,73 @@ def column_medians(board_id: int, column_ids: Iterable[int] | None = None) -> di
         WHERE left_at IS NOT NULL AND left_at >= %(since)s
         GROUP BY column_id
     """
-    # Only the stays *in* the wanted columns matter, but `lead` needs each card's next move,
-    # so the filter on columns goes on the cards' transitions, not on the rows themselves.
-    columns = ""
-    params: dict[str, Any] = {
-        "board": board_id,
-        "since": timezone.now() - timedelta(days=AGEING_WINDOW_DAYS),
-    }
-    if ids is not None:
-        columns = (
-            "AND t.card_id IN (SELECT card_id FROM kanban_transition "
-            "WHERE board_id = %(board)s AND to_column_id = ANY(%(columns)s))"
-        )
-        params["columns"] = ids
+    params = {"board": board_id, "since": timezone.now() - timedelta(days=AGEING_WINDOW_DAYS)}
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(columns=columns), params)
+        cursor.execute(sql, params)
         return {column_id: float(median) for column_id, median in cursor.fetchall()}
 
 
-def _position_of(card: Card) -> int:
+def _position_of(row: dict[str, Any]) -> int:
+    if row["archived"]:
+        return -1
     return (
         Card.objects.filter(
-            board_id=card.board_id, lane_id=card.lane_id, column_id=card.column_id, archived=False
+            board_id=row["board_id"],
+            lane_id=row["lane_id"],
+            column_id=row["column_id"],
+            archived=False,
         )
-        .filter(Q(rank__lt=card.rank) | Q(rank=card.rank, pk__lt=card.pk))
+        .filter(Q(rank__lt=row["rank"]) | Q(rank=row["rank"], pk__lt=row["id"]))
         .count()
     )
 
 
+# Medians of time in column move slowly (they span 90 days): a card's answer or event reuses
+# them for this long in each process; the whole board answer always computes them afresh.
+MEDIANS_TTL_SECONDS = 60.0
+_medians_cache: dict[int, tuple[float, dict[int, float]]] = {}
+
+
+def column_medians_cached(board_id: int) -> dict[int, float]:
+    """`column_medians` of the board, at most `MEDIANS_TTL_SECONDS` old."""
+    now = time.monotonic()
+    cached = _medians_cache.get(board_id)
+    if cached is None or cached[0] < now:
+        cached = (now + MEDIANS_TTL_SECONDS, column_medians(board_id))
+        _medians_cache[board_id] = cached
+    return cached[1]
+
+
 def card_state(card_id: int) -> CardData:
-    """One card as shown now (a few queries; the board answer uses `board_snapshot`)."""
-    card = _annotated(Card.objects.filter(pk=card_id)).get()
-    position = -1 if card.archived else _position_of(card)
-    medians = column_medians(card.board_id, [card.column_id])
-    return card_data(card, position=position, median_days=medians.get(card.column_id))
+    """One card as shown now (a few queries; the board answer uses `board_snapshot`).
+    Card.DoesNotExist when there is no such card."""
+    rows = _card_rows(Card.objects.filter(pk=card_id))
+    if not rows:
+        raise Card.DoesNotExist(f"There is no card {card_id}.")
+    row = rows[0]
+    medians = column_medians_cached(row["board_id"])
+    return card_data(
+        row,
+        position=_position_of(row),
+        median_days=medians.get(row["column_id"]),
+        now=timezone.now(),
+    )
 
 
 def board_cards(board: Board, *, medians: dict[int, float] | None = None) -> list[CardData]:
     """Every live card of the board, in cell order, with positions (constant query count)."""
     if medians is None:
         medians = column_medians(board.pk)
-    cards = list(
-        _annotated(Card.objects.filter(board=board, archived=False)).order_by(
-            "lane_id", "column_id", "rank", "id"
-        )
-    )
+        _medians_cache[board.pk] = (time.monotonic() + MEDIANS_TTL_SECONDS, medians)
+    rows = _card_rows(Card.objects.filter(board=board, archived=False))
     now = timezone.now()
     positions: dict[tuple[int, int], int] = defaultdict(int)
     result = []
-    for card in cards:
-        cell = (card.lane_id, card.column_id)
+    for row in rows:
+        cell = (row["lane_id"], row["column_id"])
         result.append(
             card_data(
-                card, position=positions[cell], median_days=medians.get(card.column_id), now=now
+                row, position=positions[cell], median_days=medians.get(row["column_id"]), now=now
             )
         )
         positions[cell] += 1
