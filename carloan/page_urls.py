@@ -7,7 +7,7 @@ from carloan.parameters.views import parameters_page
 
 urlpatterns = [
     path("kanban/", views.not_built, {"page": "kanban"}, name="kanban"),
-    path("kpi/", views.not_built, {"page": "kpi"}, name="kpi"),
+    # /kpi/ and /kpi/review/ are served by metrics/kpi/urls.py (included before this module).
     path("parameters/", parameters_page, name="parameters"),
     # /valuation/ is routed by valuation/urls.py (carloan imports no app).
 ]

@@ -9,6 +9,7 @@ from typing import Any
 from django.urls import path
 
 from metrics import api
+from metrics.kpi import urls as kpi_urls
 
 api_urlpatterns: list[Any] = [
     path("api/metrics/", api.MetricListView.as_view(), name="api-metrics"),
@@ -24,4 +25,5 @@ api_urlpatterns: list[Any] = [
 # The dashboard pages (`/`, `/metrics/<key>/`) go here.
 page_urlpatterns: list[Any] = []
 
-urlpatterns: list[Any] = [*api_urlpatterns, *page_urlpatterns]
+# KPI scoring: /api/kpi/..., /kpi/ and /kpi/review/ (metrics/kpi/urls.py).
+urlpatterns: list[Any] = [*api_urlpatterns, *page_urlpatterns, *kpi_urls.urlpatterns]

@@ -1,0 +1,525 @@
+"""HTTP API of KPI scoring (contract sections 4 and 7): KPI sets, scorecards, trends, quarter
+closing, and the review's exports. Thin: parse, call a selector or a service, shape the answer.
+
+Status codes: 400 bad input (a malformed quarter, a KPI set that breaks a rule: nothing stored),
+401 not signed in, 403 not a manager, 404 unknown department, 409 a stale `version` or a quarter
+already closed (or not closed, to reopen), 503 when the PDF cannot be printed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from carloan.roles import ManagerOrRead
+from metrics.kpi import exports, selectors, services
+from metrics.kpi.quarters import Quarter
+from metrics.kpi.scoring import DEPARTMENTS
+
+TAG = ["kpi"]
+DETAIL = inline_serializer("KPIDetail", {"detail": serializers.CharField()})
+UNAUTHENTICATED = OpenApiResponse(DETAIL, description="Not signed in.")
+NOT_MANAGER = OpenApiResponse(DETAIL, description="Only managers may do this.")
+
+
+# --- renderers ----------------------------------------------------------------------------------
+
+
+class ScorecardCSVRenderer(BaseRenderer):
+    """`?format=csv`: one row per KPI (formula-like text escaped)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> bytes:
+        return exports.scorecards_csv(exports.flat_rows(data))
+
+
+class ScorecardXLSXRenderer(BaseRenderer):
+    """`?format=xlsx`: the same rows as a workbook."""
+
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    format = "xlsx"
+    charset = None
+    render_style = "binary"
+
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> bytes:
+        return exports.scorecards_xlsx(exports.flat_rows(data))
+
+
+class PDFRenderer(BaseRenderer):
+    """`?format=pdf`: the view hands over the finished document."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> bytes:
+        return data if isinstance(data, bytes) else b""
+
+
+class KPIAPIView(APIView):
+    # Token first, so that an anonymous call is answered 401 (with WWW-Authenticate), not 403.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [ManagerOrRead]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors are always JSON, whatever format was asked for (CSV, XLSX, PDF).
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+
+# --- input --------------------------------------------------------------------------------------
+
+
+def parse_quarter(text: str | None) -> Quarter:
+    """The quarter named (default: the current one); 400 when malformed."""
+    if text is None or text == "":
+        return Quarter.of(timezone.localdate())
+    try:
+        return Quarter.parse(text)
+    except ValueError as exc:
+        raise serializers.ValidationError({"quarter": [str(exc)]}) from exc
+
+
+def _department(department: str) -> str:
+    if department not in DEPARTMENTS:
+        raise Http404(f"No department {department!r}.")
+    return department
+
+
+class KPIInSerializer(serializers.Serializer):
+    metric = serializers.CharField(
+        max_length=64,
+        help_text="One of the fourteen metrics, handoff_wait_time or cross_department_cycle_time.",
+    )
+    target = serializers.FloatField(help_text="The value that scores 100.")
+    threshold = serializers.FloatField(help_text="The value that scores 0 (≠ target).")
+    weight = serializers.FloatField(help_text="Of 100; the set's weights sum to 100.")
+    collaboration = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Counts toward the collaboration weight. Default: true for the two "
+        "collaboration metrics, false otherwise.",
+    )
+
+
+class KPISetInSerializer(serializers.Serializer):
+    kpis = KPIInSerializer(many=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The set's version you edited (409 when someone changed it since).",
+    )
+
+
+class KPIOutSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    target = serializers.FloatField()
+    threshold = serializers.FloatField()
+    weight = serializers.FloatField()
+    collaboration = serializers.BooleanField()
+
+
+class KPISetStateSerializer(serializers.Serializer):
+    department = serializers.ChoiceField(choices=list(DEPARTMENTS))
+    kpis = KPIOutSerializer(many=True)
+    version = serializers.IntegerField()
+    updated_by = serializers.CharField(allow_null=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class KPISetChangeSerializer(serializers.Serializer):
+    department = serializers.CharField()
+    version = serializers.IntegerField()
+    changed_by = serializers.CharField(allow_null=True)
+    changed_at = serializers.DateTimeField()
+    old_set = KPIOutSerializer(many=True)
+    new_set = KPIOutSerializer(many=True)
+    reason = serializers.CharField()
+
+
+class KPIScoreSerializer(KPIOutSerializer):
+    actual = serializers.FloatField(
+        allow_null=True, help_text="The metric over the quarter (region all); null: no data."
+    )
+    score = serializers.FloatField(
+        help_text="clamp(100 × (actual − threshold) / (target − "
+        "threshold), 0, 100); 0 when missing."
+    )
+    missing = serializers.BooleanField(help_text="The actual is null (scored 0, kept).")
+
+
+class KPIScorecardSerializer(serializers.Serializer):
+    department = serializers.CharField()
+    score = serializers.FloatField(help_text="Weighted mean of the KPI scores.")
+    collaboration_weight = serializers.FloatField()
+    kpis = KPIScoreSerializer(many=True)
+    quarter = serializers.CharField(help_text="e.g. 2026Q3")
+    frozen = serializers.BooleanField(help_text="The quarter is closed: figures are frozen.")
+
+
+class KPIReviewSerializer(serializers.Serializer):
+    quarter = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    frozen = serializers.BooleanField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    closed_by = serializers.CharField(allow_null=True)
+    computed_at = serializers.DateTimeField()
+    scorecards = inline_serializer(
+        "KPIReviewScorecard",
+        {
+            "department": serializers.CharField(),
+            "score": serializers.FloatField(),
+            "collaboration_weight": serializers.FloatField(),
+            "kpis": KPIScoreSerializer(many=True),
+        },
+        many=True,
+    )
+    inputs = inline_serializer(
+        "KPIReviewInputs",
+        {
+            "actuals": serializers.DictField(child=serializers.FloatField(allow_null=True)),
+            "kpi_sets": serializers.DictField(child=KPIOutSerializer(many=True)),
+            "parameters": serializers.DictField(child=serializers.JSONField()),
+        },
+    )
+
+
+class KPIClosingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    quarter = serializers.CharField()
+    closed_by = serializers.CharField(allow_null=True)
+    closed_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    reopened_by = serializers.CharField(allow_null=True)
+    reopened_at = serializers.DateTimeField(allow_null=True)
+    reopen_reason = serializers.CharField()
+
+
+class KPIReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class KPITrendsSerializer(serializers.Serializer):
+    quarters = serializers.ListField(child=serializers.CharField())
+    frozen = serializers.ListField(child=serializers.BooleanField())
+    scores = serializers.DictField(
+        child=serializers.ListField(child=serializers.FloatField(allow_null=True)),
+        help_text="department → score per quarter (null: nothing measured that quarter).",
+    )
+    actuals = serializers.DictField(
+        child=serializers.DictField(
+            child=serializers.ListField(child=serializers.FloatField(allow_null=True))
+        ),
+        help_text="department → metric → actual per quarter.",
+    )
+
+
+def _conflict(exc: services.Conflict) -> Response:
+    return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+
+
+QUARTER_PARAM = OpenApiParameter(
+    "quarter", str, description="A quarter such as `2026Q3`; default: the current quarter."
+)
+
+
+# --- views --------------------------------------------------------------------------------------
+
+
+class DepartmentListView(KPIAPIView):
+    """Every department's KPI set with its version."""
+
+    @extend_schema(
+        tags=TAG,
+        summary="KPI sets of every department",
+        responses={200: KPISetStateSerializer(many=True), 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        return Response([selectors.kpi_set_state(d) for d in DEPARTMENTS])
+
+
+class KPISetView(KPIAPIView):
+    """A department's KPI set, replaced whole by a manager."""
+
+    @extend_schema(
+        tags=TAG,
+        summary="A department's KPI set",
+        description="The KPIs (`metric`, `target`, `threshold`, `weight`, `collaboration`) in "
+        "their order. The header `X-KPI-Set-Version` holds the set's version.",
+        responses={200: KPIOutSerializer(many=True), 401: UNAUTHENTICATED, 404: DETAIL},
+    )
+    def get(self, request: Request, department: str) -> Response:
+        state = selectors.kpi_set_state(_department(department))
+        return Response(state["kpis"], headers={"X-KPI-Set-Version": str(state["version"])})
+
+    @extend_schema(
+        tags=TAG,
+        summary="Replace a department's KPI set",
+        description="Send the whole set: a list of KPIs, or an object `{kpis, reason?, "
+        "version?}`. Refused with 400 (nothing stored) when a metric is unknown or repeated, "
+        "a target equals its threshold, a weight is not in (0, 100], the weights do not sum to "
+        "100, or the collaboration KPIs weigh less than the parameter "
+        "`kpi.min_collaboration_weight_pct`. Every change is kept (who, when, old and new set). "
+        "Answers the new set, as GET does.",
+        request=KPISetInSerializer,
+        responses={
+            200: KPIOutSerializer(many=True),
+            400: OpenApiResponse(
+                description="Field errors: `metric`, `target`, `weight`, `collaboration`, `kpis`."
+            ),
+            401: UNAUTHENTICATED,
+            403: NOT_MANAGER,
+            404: DETAIL,
+            409: OpenApiResponse(DETAIL, description="`version` is stale."),
+        },
+    )
+    def put(self, request: Request, department: str) -> Response:
+        department = _department(department)
+        body = request.data
+        if isinstance(body, list):
+            body = {"kpis": body}
+        query = KPISetInSerializer(data=body)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        try:
+            state = services.kpi_set_replace(
+                department=department,
+                kpis=services.kpis_parse(data["kpis"]),
+                user=request.user,
+                reason=data["reason"],
+                version=data["version"],
+            )
+        except services.Conflict as exc:
+            return _conflict(exc)
+        return Response(state["kpis"], headers={"X-KPI-Set-Version": str(state["version"])})
+
+
+class KPISetHistoryView(KPIAPIView):
+    """Every change of a department's KPI set."""
+
+    @extend_schema(
+        tags=TAG,
+        summary="Changes of a department's KPI set",
+        description="Newest first: version, who, when, the set before and after, and why.",
+        responses={200: KPISetChangeSerializer(many=True), 401: UNAUTHENTICATED, 404: DETAIL},
+    )
+    def get(self, request: Request, department: str) -> Response:
+        return Response(selectors.kpi_set_history(_department(department)))
+
+
+class ScorecardsView(KPIAPIView):
+    """The quarter's scorecards, as JSON, CSV or XLSX."""
+
+    renderer_classes = [JSONRenderer, ScorecardCSVRenderer, ScorecardXLSXRenderer]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Scorecards of a quarter",
+        description="Per department: `department`, `score` (the weighted mean of its KPI "
+        "scores), `collaboration_weight`, and `kpis` (`metric`, `target`, `threshold`, "
+        "`weight`, `collaboration`, `actual`, `score`, `missing`), with the `quarter` and "
+        "whether it is `frozen` (closed: the figures stored at closing). Actuals are the "
+        "metrics over the quarter for region `all` (flow metrics over the quarter, stock "
+        "metrics on its last day). `?format=csv` or `?format=xlsx` download one row per KPI.",
+        parameters=[
+            QUARTER_PARAM,
+            OpenApiParameter("format", str, enum=["json", "csv", "xlsx"]),
+        ],
+        responses={
+            (200, "application/json"): KPIScorecardSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, ScorecardXLSXRenderer.media_type): OpenApiTypes.BINARY,
+            400: OpenApiResponse(description="A malformed quarter."),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        quarter = parse_quarter(request.query_params.get("quarter"))
+        response = Response(selectors.scorecard_rows(selectors.quarter_review(quarter)))
+        fmt = getattr(request.accepted_renderer, "format", "json")
+        if fmt in ("csv", "xlsx"):
+            response["Content-Disposition"] = (
+                f'attachment; filename="kpi-scorecards-{quarter}.{fmt}"'
+            )
+        return response
+
+
+class QuarterListView(KPIAPIView):
+    """Every closing and reopening of a quarter."""
+
+    @extend_schema(
+        tags=TAG,
+        summary="Quarter closings",
+        description="Newest first: the quarter, who closed it and when, and, once reopened, "
+        "who reopened it, when and why.",
+        responses={200: KPIClosingSerializer(many=True), 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(selectors.quarter_closings())
+
+
+class QuarterView(KPIAPIView):
+    """A quarter's scorecards with the inputs they come from."""
+
+    @extend_schema(
+        tags=TAG,
+        summary="A quarter's review data",
+        description="The scorecards with their inputs: the actuals, the KPI sets and the "
+        "parameter values in force (as stored at closing for a closed quarter; as of now for "
+        "an open one).",
+        responses={200: KPIReviewSerializer, 400: DETAIL, 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request, quarter: str) -> Response:
+        return Response(selectors.quarter_review(parse_quarter(quarter)))
+
+
+class QuarterCloseView(KPIAPIView):
+    """Freeze a quarter's scorecards."""
+
+    @extend_schema(
+        tags=TAG,
+        summary="Close a quarter",
+        description="Stores the quarter's scorecards as computed now, with the actuals, the KPI "
+        "sets and the parameter values in force; from then on the quarter's scorecards come "
+        "from this record and do not change when data is re-imported. Answers the frozen "
+        "review.",
+        request=KPIReasonSerializer,
+        responses={
+            200: KPIReviewSerializer,
+            400: DETAIL,
+            401: UNAUTHENTICATED,
+            403: NOT_MANAGER,
+            409: OpenApiResponse(DETAIL, description="Already closed."),
+        },
+    )
+    def post(self, request: Request, quarter: str) -> Response:
+        q = parse_quarter(quarter)
+        body = KPIReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.quarter_close(
+                quarter=q, user=request.user, reason=body.validated_data["reason"]
+            )
+        except services.Conflict as exc:
+            return _conflict(exc)
+        return Response(selectors.quarter_review(q))
+
+
+class QuarterReopenView(KPIAPIView):
+    """Return a closed quarter to live computation."""
+
+    @extend_schema(
+        tags=TAG,
+        summary="Reopen a quarter",
+        description="The quarter's scorecards are computed live again. `reason` is required; "
+        "who, when and why are kept with the closing.",
+        request=KPIReasonSerializer,
+        responses={
+            200: KPIClosingSerializer,
+            400: DETAIL,
+            401: UNAUTHENTICATED,
+            403: NOT_MANAGER,
+            409: OpenApiResponse(DETAIL, description="The quarter is not closed."),
+        },
+    )
+    def post(self, request: Request, quarter: str) -> Response:
+        q = parse_quarter(quarter)
+        body = KPIReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            closing = services.quarter_reopen(
+                quarter=q, user=request.user, reason=body.validated_data["reason"]
+            )
+        except services.Conflict as exc:
+            return _conflict(exc)
+        return Response(next(c for c in selectors.quarter_closings(q) if c["id"] == closing.pk))
+
+
+class TrendsView(KPIAPIView):
+    """Scores and actuals over the last quarters."""
+
+    @extend_schema(
+        tags=TAG,
+        summary="KPI trends",
+        description="Each department's score and each KPI's actual over the quarters ending "
+        "with `quarter` (8 by default, at most 12).",
+        parameters=[QUARTER_PARAM, OpenApiParameter("quarters", int, description="1-12.")],
+        responses={200: KPITrendsSerializer, 400: DETAIL, 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        quarter = parse_quarter(request.query_params.get("quarter"))
+        count = serializers.IntegerField(min_value=1, max_value=12).run_validation(
+            request.query_params.get("quarters", selectors.TREND_QUARTERS)
+        )
+        return Response(selectors.trends(quarter, count))
+
+
+class ReviewView(KPIAPIView):
+    """The quarterly review: JSON, or the PDF document."""
+
+    renderer_classes = [JSONRenderer, PDFRenderer]
+
+    @extend_schema(
+        tags=TAG,
+        summary="The quarterly review",
+        description="Scorecards, trends, the quarter's alerts (summarised) and its parameter "
+        "changes. `?format=pdf` downloads the review as a PDF: a cover with the filters it was "
+        "made with, one page per department with its charts, the comparison and the alerts. "
+        "The document follows the request's language.",
+        parameters=[QUARTER_PARAM, OpenApiParameter("format", str, enum=["json", "pdf"])],
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            400: DETAIL,
+            401: UNAUTHENTICATED,
+            503: OpenApiResponse(DETAIL, description="The PDF could not be printed."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        quarter = parse_quarter(request.query_params.get("quarter"))
+        if getattr(request.accepted_renderer, "format", "json") != "pdf":
+            return Response(selectors.review_context(quarter))
+        from metrics.kpi.views import print_context
+
+        context = print_context(quarter, user=request.user, language=translation.get_language())
+        html = render_to_string("kpi_review_print.html", context)
+        try:
+            document = exports.html_to_pdf(html)
+        except exports.PDFUnavailable as exc:
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+            return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response = Response(document)
+        response["Content-Disposition"] = f'attachment; filename="kpi-review-{quarter}.pdf"'
+        return response

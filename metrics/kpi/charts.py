@@ -1,0 +1,163 @@
+"""Plotly figures of KPI scoring, built from plain data (pure: no database, no request).
+
+Each returns a figure as a JSON-ready dict (`data`, `layout`), drawn in the browser by the
+locally served plotly.js and in the PDF by the same plotly.js from the installed package. Labels
+come in as arguments, so the caller chooses the language.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+DEPARTMENT_COLOURS = {"marketing": "#1f6feb", "risk": "#b42318", "tech": "#137a4b"}
+BAND_FILLS = (
+    (0, 50, "rgba(180, 35, 24, 0.07)"),
+    (50, 80, "rgba(154, 97, 0, 0.08)"),
+    (80, 100, "rgba(19, 122, 75, 0.08)"),
+)
+FONT = (
+    'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", '
+    '"WenQuanYi Micro Hei", sans-serif'
+)
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        "font": {"family": FONT, "size": 12, "color": "#15202b"},
+        "margin": {"l": 56, "r": 16, "t": 44, "b": 40},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "#ffffff",
+        "legend": {"orientation": "h", "y": -0.18, "x": 0},
+        "hovermode": "x unified",
+        "xaxis": {"type": "category", "gridcolor": "#eef2f6"},
+        "yaxis": {"gridcolor": "#eef2f6", "zeroline": False},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _plain(figure: go.Figure) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(figure.to_json())
+    result.pop("layout", None)
+    return result
+
+
+def _figure(data: list[Any], layout: dict[str, Any]) -> dict[str, Any]:
+    figure = go.Figure(data=data)
+    return {"data": _plain(figure)["data"], "layout": layout}
+
+
+def score_trend(
+    quarters: Sequence[str],
+    scores: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    department_labels: Mapping[str, str],
+    only: str | None = None,
+) -> dict[str, Any]:
+    """Department scores over the quarters (one line each, or only `only`), over the colour
+    bands (red below 50, amber to 80, green above)."""
+    data = [
+        go.Scatter(
+            x=list(quarters),
+            y=list(values),
+            name=department_labels.get(department, department),
+            mode="lines+markers",
+            connectgaps=False,
+            line={"color": DEPARTMENT_COLOURS.get(department, "#4a5868"), "width": 2.5},
+            hovertemplate="%{y:.1f}<extra>%{fullData.name}</extra>",
+        )
+        for department, values in scores.items()
+        if only is None or department == only
+    ]
+    shapes = [
+        {
+            "type": "rect",
+            "xref": "paper",
+            "x0": 0,
+            "x1": 1,
+            "yref": "y",
+            "y0": low,
+            "y1": high,
+            "fillcolor": fill,
+            "line": {"width": 0},
+            "layer": "below",
+        }
+        for low, high, fill in BAND_FILLS
+    ]
+    layout = _layout(title, shapes=shapes, showlegend=only is None)
+    layout["yaxis"] = {**layout["yaxis"], "range": [0, 105], "dtick": 20}
+    return _figure(data, layout)
+
+
+def kpi_trend(
+    quarters: Sequence[str],
+    actuals: Sequence[float | None],
+    *,
+    target: float,
+    threshold: float,
+    title: str,
+    unit: str,
+    labels: Mapping[str, str],
+) -> dict[str, Any]:
+    """One KPI's actual over the quarters, with its target and threshold as dashed lines.
+    `labels` names the traces: `actual`, `target`, `threshold`."""
+    x = list(quarters)
+    data = [
+        go.Scatter(
+            x=x,
+            y=list(actuals),
+            name=labels.get("actual", "actual"),
+            mode="lines+markers",
+            line={"color": "#1f6feb", "width": 2.5},
+            hovertemplate="%{y:.4g}" + (f" {unit}" if unit else "") + "<extra></extra>",
+        ),
+        go.Scatter(
+            x=x,
+            y=[target] * len(x),
+            name=labels.get("target", "target"),
+            mode="lines",
+            line={"color": "#137a4b", "dash": "dash", "width": 1.5},
+            hoverinfo="skip",
+        ),
+        go.Scatter(
+            x=x,
+            y=[threshold] * len(x),
+            name=labels.get("threshold", "threshold"),
+            mode="lines",
+            line={"color": "#b42318", "dash": "dot", "width": 1.5},
+            hoverinfo="skip",
+        ),
+    ]
+    layout = _layout(title)
+    layout["yaxis"] = {**layout["yaxis"], "title": {"text": unit}}
+    layout["margin"] = {"l": 56, "r": 12, "t": 40, "b": 36}
+    return _figure(data, layout)
+
+
+def department_comparison(
+    quarters: Sequence[str],
+    scores: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    department_labels: Mapping[str, str],
+) -> dict[str, Any]:
+    """The three departments side by side: one group of bars per quarter."""
+    data = [
+        go.Bar(
+            x=list(quarters),
+            y=list(values),
+            name=department_labels.get(department, department),
+            marker={"color": DEPARTMENT_COLOURS.get(department, "#4a5868")},
+            hovertemplate="%{y:.1f}<extra>%{fullData.name}</extra>",
+        )
+        for department, values in scores.items()
+    ]
+    layout = _layout(title, barmode="group", bargap=0.25)
+    layout["yaxis"] = {**layout["yaxis"], "range": [0, 100], "dtick": 20}
+    return _figure(data, layout)

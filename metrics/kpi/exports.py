@@ -1,0 +1,190 @@
+"""Exports of the scorecards and of the quarterly review: CSV, XLSX and PDF.
+
+- CSV and XLSX hold one row per KPI with its department's score, the same numbers as
+  `GET /api/kpi/scorecards/` (not rounded). Text cells that a spreadsheet could read as a
+  formula (starting with =, +, -, @, a tab or a carriage return) are prefixed with `'`.
+- The PDF is the print rendering of the review (`templates/kpi_review_print.html`: one page per
+  department with its charts, the filters it was made with) printed by the system Chromium in a
+  subprocess, with plotly.js read from the installed plotly package: no network is needed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+COLUMNS = (
+    "quarter",
+    "frozen",
+    "department",
+    "department_score",
+    "collaboration_weight",
+    "metric",
+    "target",
+    "threshold",
+    "weight",
+    "collaboration",
+    "actual",
+    "score",
+    "missing",
+)
+PDF_TIMEOUT_SECONDS = 90
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+
+
+def escape_cell(value: Any) -> Any:
+    """A text cell that could be read as a formula gets a leading `'`; numbers, booleans and
+    None are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def flat_rows(scorecards: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per KPI of every department's scorecard (the contract list, as the API gives it)."""
+    rows = []
+    for card in scorecards:
+        for kpi in card["kpis"]:
+            rows.append(
+                {
+                    "quarter": card.get("quarter", ""),
+                    "frozen": card.get("frozen", False),
+                    "department": card["department"],
+                    "department_score": card["score"],
+                    "collaboration_weight": card["collaboration_weight"],
+                    "metric": kpi["metric"],
+                    "target": kpi["target"],
+                    "threshold": kpi["threshold"],
+                    "weight": kpi["weight"],
+                    "collaboration": kpi["collaboration"],
+                    "actual": kpi["actual"],
+                    "score": kpi["score"],
+                    "missing": kpi["missing"],
+                }
+            )
+    return rows
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return escape_cell(str(value))
+
+
+def scorecards_csv(rows: Sequence[dict[str, Any]]) -> bytes:
+    """The flat rows as UTF-8 CSV with a header (a BOM, so that spreadsheets read the UTF-8)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_value(row.get(c)) for c in COLUMNS])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def scorecards_xlsx(rows: Sequence[dict[str, Any]], *, title: str = "Scorecards") -> bytes:
+    """The flat rows as an XLSX workbook: a header row, numbers as numbers, text escaped."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append(list(COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([escape_cell(row.get(c)) for c in COLUMNS])
+    sheet.freeze_panes = "A2"
+    for column, width in zip(
+        "ABCDEFGHIJKLM", (9, 7, 11, 16, 19, 28, 10, 10, 8, 13, 16, 14, 9), strict=True
+    ):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+
+class PDFUnavailable(RuntimeError):
+    """The PDF could not be made (no Chromium, or it failed or timed out)."""
+
+
+def chromium_path() -> str | None:
+    """The system Chromium: settings.CHROMIUM_PATH, $CHROMIUM, or the first on PATH."""
+    configured = getattr(settings, "CHROMIUM_PATH", "") or os.environ.get("CHROMIUM", "")
+    if configured and Path(configured).exists():
+        return configured
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js of the installed plotly package (the same file /static/plotly/ serves)."""
+    import plotly
+
+    return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+
+def html_to_pdf(html: str, *, timeout: float = PDF_TIMEOUT_SECONDS) -> bytes:
+    """Print `html` to PDF with headless Chromium (A4, backgrounds on). The HTML is written to a
+    temporary folder and opened as a file; Chromium gets no network-facing features."""
+    browser = chromium_path()
+    if browser is None:
+        raise PDFUnavailable("No Chromium found to print the PDF (set CHROMIUM).")
+    with tempfile.TemporaryDirectory(prefix="kpi-review-") as folder:
+        source = Path(folder) / "review.html"
+        target = Path(folder) / "review.pdf"
+        source.write_text(html, encoding="utf-8")
+        command = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--allow-file-access-from-files",
+            f"--user-data-dir={Path(folder) / 'profile'}",
+            "--no-pdf-header-footer",
+            "--run-all-compositor-stages-before-draw",
+            "--virtual-time-budget=15000",
+            f"--print-to-pdf={target}",
+            source.as_uri(),
+        ]
+        try:
+            result = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise PDFUnavailable(f"Chromium did not finish the PDF within {timeout:g} s.") from exc
+        if not target.exists() or target.stat().st_size == 0:
+            tail = result.stderr.decode("utf-8", "replace")[-800:]
+            raise PDFUnavailable(f"Chromium made no PDF (exit {result.returncode}): {tail}")
+        return target.read_bytes()
+
+
+def pdf_page_count(data: bytes) -> int:
+    """Pages of a PDF by its page objects (`/Type /Page`, not `/Pages`): enough for our own."""
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", data))
