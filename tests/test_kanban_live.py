@@ -30,6 +30,7 @@ from rest_framework.test import APIClient
 
 from carloan.asgi import application
 from carloan.realtime import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from kanban.events import CardData
 from kanban.models import Board, Column
 from tests.factories import make_user
 from tests.test_kanban_support import column, lane, new_card, shared_board
@@ -192,7 +193,7 @@ async def test_the_snapshot_comes_first_then_each_change_with_the_next_seq(
 async def test_a_refused_or_stale_change_sends_nothing(
     board: Board, viewer: User, marketing_head: User
 ) -> None:
-    def hard_limit() -> dict[str, Any]:
+    def hard_limit() -> CardData:
         Column.objects.filter(board=board, name="Review").update(wip_limit=0, wip_policy="hard")
         return new_card(marketing_head, "Blocked")
 
