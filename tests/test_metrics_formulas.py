@@ -262,11 +262,15 @@ def test_metrics_over_a_period(portfolio: None) -> None:
     lead("EAST", "2026-01-05T10:00")
     lead("EAST", "2026-02-05T10:00")
     loan("EAST", "2026-03-30T10:00")
+    previous = PERIOD_METRICS.get("handoff_wait_time")  # the kanban's own, when installed
     register_period_metric("handoff_wait_time", lambda start, end: 4.5)
     try:
         values = metric_values_for_period(day("2026-01-01"), day(D))
     finally:
-        PERIOD_METRICS.pop("handoff_wait_time")
+        if previous is None:
+            PERIOD_METRICS.pop("handoff_wait_time")
+        else:
+            PERIOD_METRICS["handoff_wait_time"] = previous
 
     # Flow over the whole quarter: 6 EAST loans funded (five on 02-01, one on 03-30), 2 leads.
     assert values["lead_conversion_rate"]["EAST"] == pytest.approx(100 * 6 / 2)
