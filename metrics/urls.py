@@ -1,14 +1,14 @@
 """Routes of the metrics app. Included at the root by carloan/urls.py.
 
-`api_urlpatterns` is the JSON API (under /api/); `page_urlpatterns` is for the dashboard pages
-(`/` and `/metrics/<key>/`), added by the pages' own module.
+`api_urlpatterns` is the JSON API (under /api/); `page_urlpatterns` are the dashboard pages
+(`/` and `/metrics/<key>/`, in `metrics.views`).
 """
 
 from typing import Any
 
 from django.urls import path
 
-from metrics import api
+from metrics import api, views
 from metrics.kpi import urls as kpi_urls
 
 api_urlpatterns: list[Any] = [
@@ -22,8 +22,11 @@ api_urlpatterns: list[Any] = [
     path("api/alerts/", api.AlertListView.as_view(), name="api-alerts"),
 ]
 
-# The dashboard pages (`/`, `/metrics/<key>/`) go here.
-page_urlpatterns: list[Any] = []
+# The dashboard pages: the live panels and one metric in depth (an unknown key is a 404).
+page_urlpatterns: list[Any] = [
+    path("", views.dashboard, name="dashboard"),
+    path("metrics/<slug:key>/", views.metric_detail, name="metric-detail"),
+]
 
 # KPI scoring: /api/kpi/..., /kpi/ and /kpi/review/ (metrics/kpi/urls.py).
 urlpatterns: list[Any] = [*api_urlpatterns, *page_urlpatterns, *kpi_urls.urlpatterns]

@@ -1,0 +1,497 @@
+"""The dashboard pages: `/` (the fourteen live panels) and `/metrics/<key>/` (one metric in depth).
+
+The server renders each page whole from the same selectors as the API and the socket (values,
+statuses, alerts, the figures as Plotly JSON from `metrics.charts`), so it reads well before any
+script runs. `static/js/dashboard.js` and `static/js/metric_detail.js` then draw the figures with
+the locally served plotly.js and keep the page live over `/ws/metrics/` (through `live.js`).
+Data and translated words reach the scripts through `json_script`, never inline code.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
+from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from carloan.parameters.models import ParameterChange
+from carloan.parameters.registry import REGISTRY
+from metrics import charts, selectors
+from metrics.events import AlertData, PanelData
+from metrics.formulas import ALL
+from metrics.models import AlertStatus
+from metrics.registry import METRICS, MetricDefinition
+
+RANGES: tuple[int, ...] = (30, 90, 180, 365)
+DEFAULT_RANGE = 180
+MAX_OPEN_ALERTS = 1000
+
+UNIT_LABELS: dict[str, Any] = {
+    "%": _("%"),
+    "CNY": _("CNY"),
+    "ms": _("ms"),
+    "s": _("s"),
+    "h": _("h"),
+    "days": _("days"),
+    "per 10k loans": _("per 10k loans"),
+}
+STATUS_LABELS: dict[str, Any] = {
+    "ok": pgettext_lazy("metric status", "On track"),
+    "warn": pgettext_lazy("metric status", "Warn"),
+    "critical": pgettext_lazy("metric status", "Critical"),
+    "no_data": pgettext_lazy("metric status", "No data"),
+}
+LEVEL_LABELS: dict[str, Any] = {
+    "warn": pgettext_lazy("alert level", "warn"),
+    "critical": pgettext_lazy("alert level", "critical"),
+}
+DEPARTMENT_LABELS: dict[str, Any] = {
+    "marketing": _("Marketing"),
+    "risk": _("Risk control"),
+    "tech": _("Tech"),
+}
+DIRECTION_LABELS: dict[str, Any] = {
+    "higher_is_better": _("Higher is better"),
+    "lower_is_better": _("Lower is better"),
+}
+CATEGORY_LABELS: dict[str, Any] = {
+    "business": _("Business"),
+    "technical": _("Technical"),
+}
+
+# The formula of each metric in the reader's language (the registry's description, in English,
+# is the exact definition and is shown beside it).
+FORMULAS: dict[str, Any] = {
+    "lead_conversion_rate": _("100 × loans funded in W / leads created in W"),
+    "approval_rate": _("100 × approved / (approved + rejected), applications decided in W"),
+    "customer_acquisition_cost": _("Σ marketing spend in W / loans funded in W"),
+    "overdue_rate": _(
+        "100 × Σ outstanding principal of active loans with dpd ≥ 1 / Σ outstanding principal "
+        "of active loans, on the day"
+    ),
+    "npl_ratio": _(
+        "100 × Σ outstanding principal of active loans with dpd > 90 / Σ outstanding "
+        "principal of active loans, on the day"
+    ),
+    "valuation_accuracy": _(
+        "100 × share of valuations completed in W with |model − reference| ≤ 0.1 × reference"
+    ),
+    "valuation_cycle_time": _(
+        "Median of (completed − requested) in days, valuations completed in W"
+    ),
+    "compliance_complaint_rate": _("10,000 × complaints received in W / active loans on the day"),
+    "api_response_time_p95": _("95th percentile of the day's API response time samples"),
+    "availability": _("100 × mean of the day's availability samples (1 up, 0 down)"),
+    "credit_query_latency_p95": _("95th percentile of the day's credit query latency samples"),
+    "data_sync_lag_p95": _("95th percentile of the day's data sync lag samples"),
+    "data_consistency_rate": _(
+        "100 × mean of the day's data consistency samples (1 consistent, 0 not)"
+    ),
+    "incident_response_time": _("Median of the day's incident response time samples"),
+}
+WINDOW_NOTE = _("W = the 30 days ending on the day, both included.")
+
+DASHBOARD_JS_TEXT: dict[str, Any] = {
+    "baseline": _("Baseline"),
+    "vsBaseline": _("vs. last month"),
+    "noBaseline": _("no baseline yet"),
+    "noValue": _("no data for the day"),
+    "since": _("since {date}"),
+    "days": _("{n} days"),
+    "oneDay": _("1 day"),
+    "noAlerts": _("No open alerts: every metric is within its thresholds."),
+    "noAlertsRegion": _("No open alerts for this region."),
+    "moreElsewhere": _("{n} more in other regions"),
+    "updatedAt": _("Updated {time}"),
+    "notComputed": _("Not computed yet"),
+    "viewError": _("This view cannot be shown: {detail}"),
+    "openMetric": _("Open {name}"),
+}
+DETAIL_JS_TEXT: dict[str, Any] = {
+    **DASHBOARD_JS_TEXT,
+    "noAlertsMetric": _("No open alerts for this metric."),
+}
+CHART_LABELS: dict[str, Any] = {
+    "value": _("Daily value"),
+    "baseline": _("Baseline (last month's mean)"),
+    "band": _("Tolerance (baseline to warn)"),
+    "warn": _("Warn threshold"),
+    "critical": _("Critical threshold"),
+    "warn_days": _("Warn days"),
+    "critical_days": _("Critical days"),
+    "change": _("Parameter change"),
+    "status_ok": STATUS_LABELS["ok"],
+    "status_warn": STATUS_LABELS["warn"],
+    "status_critical": STATUS_LABELS["critical"],
+    "status_no_data": STATUS_LABELS["no_data"],
+}
+
+
+# --- request parsing -----------------------------------------------------------------------------
+
+
+def _chinese() -> bool:
+    return (get_language() or "").lower().startswith("zh")
+
+
+def metric_name(definition: MetricDefinition) -> str:
+    """The metric's name in the reader's language (Chinese names come from the registry)."""
+    return definition.name_zh if _chinese() else definition.name_en
+
+
+def _view_of(request: HttpRequest) -> tuple[str, date, bool]:
+    """(region, day, whether the day was chosen) from ?region=&date=; unknown or malformed
+    values fall back to `all` and today (a stale bookmark still opens the dashboard)."""
+    region = request.GET.get("region") or ALL
+    if not selectors.region_exists(region):
+        region = ALL
+    today = selectors.business_today()
+    raw = request.GET.get("date") or ""
+    try:
+        chosen = date.fromisoformat(raw)
+    except ValueError:
+        return region, today, False
+    return region, chosen, True
+
+
+def _query(region: str, day: date, explicit: bool, **extra: Any) -> str:
+    params: dict[str, Any] = {}
+    if region != ALL:
+        params["region"] = region
+    if explicit:
+        params["date"] = day.isoformat()
+    params.update({k: v for k, v in extra.items() if v is not None})
+    return f"?{urlencode(params)}" if params else ""
+
+
+def _text(mapping: dict[str, Any]) -> dict[str, str]:
+    return {key: str(value) for key, value in mapping.items()}
+
+
+def _region_label(region: str) -> str:
+    return str(_("All regions")) if region == ALL else region
+
+
+# --- what a panel shows --------------------------------------------------------------------------
+
+
+def panel_view(panel: PanelData, link_query: str) -> dict[str, Any]:
+    """A panel as the template shows it: names, formatted value, baseline and change, tone,
+    status, sparkline figure and link."""
+    definition = METRICS[panel["key"]]
+    units = _text(UNIT_LABELS)
+    number, unit = charts.format_value(panel["value"], panel["unit"], units)
+    base_number, base_unit = charts.format_value(panel["baseline"], panel["unit"], units)
+    warn, _critical = charts.threshold_values(
+        panel["baseline"], panel["warn_pct"], panel["critical_pct"], panel["direction"]
+    )
+    return {
+        "key": panel["key"],
+        "name": metric_name(definition),
+        "unit": panel["unit"],
+        "value_text": number,
+        "unit_text": unit,
+        "baseline_text": f"{base_number} {base_unit}".strip()
+        if panel["baseline"] is not None
+        else "",
+        "delta_text": charts.format_delta(panel["delta_pct"]),
+        "arrow": charts.delta_arrow(panel["delta_pct"]),
+        "tone": charts.delta_tone(panel["delta_pct"], panel["direction"]),
+        "status": panel["status"],
+        "status_label": STATUS_LABELS.get(panel["status"], panel["status"]),
+        "department": DEPARTMENT_LABELS.get(panel["department"], panel["department"]),
+        "direction": DIRECTION_LABELS.get(panel["direction"], ""),
+        "computed_at": parse_datetime(panel["computed_at"]) if panel["computed_at"] else None,
+        "url": reverse("metric-detail", args=[panel["key"]]) + link_query,
+        "sparkline": charts.sparkline_figure(
+            panel["series"], panel["status"], panel["baseline"], warn
+        ),
+    }
+
+
+def alert_group_views(alerts: list[AlertData], region: str = ALL) -> list[dict[str, Any]]:
+    """Open alerts grouped by (metric, region) with names, level and change ready to show:
+    "Overdue rate · SOUTH-01 · critical · since 2026-11-10 · +38.2 %"."""
+    groups = []
+    for group in charts.alert_groups(alerts):
+        if region != ALL and group["region"] != region:
+            continue
+        definition = METRICS.get(group["metric"])
+        if definition is None:
+            continue
+        groups.append(
+            {
+                **group,
+                "name": metric_name(definition),
+                "region_label": _region_label(group["region"]),
+                "level_label": LEVEL_LABELS.get(group["level"], group["level"]),
+                "delta_text": charts.format_delta(group["delta_pct"]),
+                "tone": charts.delta_tone(group["delta_pct"], definition.direction),
+                "url": reverse("metric-detail", args=[group["metric"]])
+                + _query(group["region"], date.fromisoformat(group["latest"]), True),
+            }
+        )
+    return groups
+
+
+def _latest(panels: list[PanelData]) -> datetime | None:
+    moments = [parse_datetime(p["computed_at"]) for p in panels if p["computed_at"]]
+    return max((m for m in moments if m is not None), default=None)
+
+
+def _names() -> dict[str, dict[str, str]]:
+    return {
+        key: {"name": metric_name(d), "unit": d.unit, "direction": d.direction}
+        for key, d in METRICS.items()
+    }
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The fourteen panels of a region on a day, in two groups, with the open alerts; live."""
+    region, day, explicit = _view_of(request)
+    panels = selectors.panels_for_day(day, region)
+    link_query = _query(region, day, explicit)
+    views = [panel_view(p, link_query) for p in panels]
+    open_alerts = selectors.alerts(status=AlertStatus.OPEN, limit=MAX_OPEN_ALERTS)
+    groups = alert_group_views(open_alerts, region)
+    elsewhere = 0
+    if region != ALL:
+        elsewhere = len(charts.alert_groups(open_alerts)) - len(groups)
+    status_counts = {s: sum(1 for p in panels if p["status"] == s) for s in STATUS_LABELS}
+    data = {
+        "region": region,
+        "date": day.isoformat(),
+        "explicitDate": explicit,
+        "today": selectors.business_today().isoformat(),
+        "panels": panels,
+        "sparklines": {v["key"]: v["sparkline"] for v in views},
+        "alerts": open_alerts,
+        "names": _names(),
+        "units": _text(UNIT_LABELS),
+        "statuses": _text(STATUS_LABELS),
+        "levels": _text(LEVEL_LABELS),
+        "allRegions": str(_("All regions")),
+        "text": _text(DASHBOARD_JS_TEXT),
+        "colors": charts.STATUS_COLORS,
+        "timeZone": timezone.get_current_timezone_name(),
+    }
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "active": "dashboard",
+            "region": region,
+            "region_label": _region_label(region),
+            "day": day,
+            "today": selectors.business_today(),
+            "is_today": day == selectors.business_today(),
+            "regions": [(r, _region_label(r)) for r in selectors.region_list()],
+            "business": [v for v in views if METRICS[v["key"]].category == "business"],
+            "technical": [v for v in views if METRICS[v["key"]].category == "technical"],
+            "alert_groups": groups,
+            "alerts_elsewhere": elsewhere,
+            "status_counts": status_counts,
+            "updated_at": _latest(panels),
+            "data": data,
+        },
+    )
+
+
+def _number(value: Any) -> str:
+    """5.0 → "5", 4.5 → "4.5"; anything else as it is."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _parameter_markers(
+    definition: MetricDefinition, start: date, end: date
+) -> list[dict[str, Any]]:
+    """Changes of the parameters that move this metric or its alerts, inside [start, end]:
+    its alert thresholds, and for risk metrics the risk parameters (credit policy moves the
+    book). One marker per change: the date, a short label and the full story on hover."""
+    keys = Q(key__in=[definition.warn_key, definition.critical_key])
+    if definition.department == "risk":
+        keys |= Q(key__startswith="risk.")
+    tz = timezone.get_current_timezone()
+    lo = datetime.combine(start, datetime.min.time(), tzinfo=tz)
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    changes = (
+        ParameterChange.objects.filter(keys, changed_at__gte=lo, changed_at__lt=hi)
+        .select_related("changed_by")
+        .order_by("changed_at", "id")[:50]
+    )
+    chinese = _chinese()
+    markers = []
+    for change in changes:
+        spec = REGISTRY.get(change.key)
+        short = change.key.removeprefix(f"alert.{definition.key}.").removeprefix("risk.")
+        short = {
+            "warn_pct": str(LEVEL_LABELS["warn"]),
+            "critical_pct": str(LEVEL_LABELS["critical"]),
+        }.get(short, short)
+        unit = "%" if change.key.endswith("_pct") else ""
+        text = f"{short} {_number(change.old_value)}→{_number(change.new_value)}{unit}"
+        description = ""
+        if spec is not None:
+            description = spec.description_zh if chinese else spec.description_en
+        who = change.changed_by.get_username() if change.changed_by else ""
+        when = timezone.localtime(change.changed_at).strftime("%Y-%m-%d %H:%M")
+        hover = "<br>".join(
+            part
+            for part in (
+                f"<b>{change.key}</b>: {_number(change.old_value)} → {_number(change.new_value)}",
+                description,
+                f"{when} · {who}" if who else when,
+                change.reason,
+            )
+            if part
+        )
+        markers.append(
+            {
+                "date": timezone.localtime(change.changed_at).date().isoformat(),
+                "text": text,
+                "hover": hover,
+                "key": change.key,
+            }
+        )
+    return markers
+
+
+@login_required
+def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
+    """One metric in depth: its history with baseline band, thresholds and parameter changes,
+    the regions compared on the day, its open alerts, its formula, and a CSV download."""
+    definition = METRICS.get(key)
+    if definition is None:
+        raise Http404(f"no metric {key!r}")
+    region, day, explicit = _view_of(request)
+    try:
+        span = int(request.GET.get("range") or DEFAULT_RANGE)
+    except ValueError:
+        span = DEFAULT_RANGE
+    if span not in RANGES:
+        span = DEFAULT_RANGE
+    start = day - timedelta(days=span - 1)
+    limits = selectors.thresholds()[key]
+    units = _text(UNIT_LABELS)
+    labels = {**_text(CHART_LABELS), "unit": units.get(definition.unit, definition.unit)}
+    rows = selectors.metric_series(key, region, start, day)
+    comparison = selectors.region_comparison(key, day)
+    markers = _parameter_markers(definition, start, day)
+    panel = selectors.panels_for_day(day, region)
+    current = next(p for p in panel if p["key"] == key)
+    open_alerts = selectors.alerts(status=AlertStatus.OPEN, metric=key, limit=MAX_OPEN_ALERTS)
+    warn, critical = charts.threshold_values(
+        current["baseline"], limits[0], limits[1], definition.direction
+    )
+    units_text = units.get(definition.unit, definition.unit)
+    csv_query = urlencode(
+        {
+            "metric": key,
+            "region": region,
+            "start": start.isoformat(),
+            "end": day.isoformat(),
+            "format": "csv",
+        }
+    )
+    data = {
+        "key": key,
+        "region": region,
+        "date": day.isoformat(),
+        "explicitDate": explicit,
+        "panel": current,
+        "alerts": open_alerts,
+        "names": _names(),
+        "units": units,
+        "statuses": _text(STATUS_LABELS),
+        "levels": _text(LEVEL_LABELS),
+        "allRegions": str(_("All regions")),
+        "text": _text(DETAIL_JS_TEXT),
+        "colors": charts.STATUS_COLORS,
+        "timeZone": timezone.get_current_timezone_name(),
+        "figures": {
+            "history": charts.history_figure(
+                rows,
+                direction=definition.direction,
+                warn_pct=limits[0],
+                critical_pct=limits[1],
+                unit=definition.unit,
+                labels=labels,
+                markers=markers,
+            ),
+            "comparison": charts.comparison_figure(
+                comparison,
+                unit=definition.unit,
+                labels=labels,
+                region_labels={ALL: str(_("All regions"))},
+                selected=region,
+            ),
+        },
+    }
+    back_query = _query(region, day, explicit)
+    return render(
+        request,
+        "metric_detail.html",
+        {
+            "active": "dashboard",
+            "metric": definition,
+            "name": metric_name(definition),
+            "other_name": definition.name_en if _chinese() else definition.name_zh,
+            "formula": FORMULAS[key],
+            "window_note": WINDOW_NOTE if "in W" in definition.description else "",
+            "category": CATEGORY_LABELS[definition.category],
+            "department": DEPARTMENT_LABELS[definition.department],
+            "direction": DIRECTION_LABELS[definition.direction],
+            "unit_text": units_text,
+            "panel": panel_view(current, back_query),
+            "warn_pct": limits[0],
+            "critical_pct": limits[1],
+            "warn_text": " ".join(charts.format_value(warn, definition.unit, units)).strip()
+            if warn is not None
+            else "",
+            "critical_text": " ".join(charts.format_value(critical, definition.unit, units)).strip()
+            if critical is not None
+            else "",
+            "region": region,
+            "region_label": _region_label(region),
+            "regions": [(r, _region_label(r)) for r in selectors.region_list()],
+            "day": day,
+            "today": selectors.business_today(),
+            "start": start,
+            "span": span,
+            "ranges": RANGES,
+            "explicit": explicit,
+            "comparison": [
+                {
+                    **row,
+                    "label": _region_label(row["region"]),
+                    "value_text": " ".join(
+                        charts.format_value(row["value"], definition.unit, units)
+                    ).strip(),
+                    "delta_text": charts.format_delta(row["delta_pct"]),
+                    "tone": charts.delta_tone(row["delta_pct"], definition.direction),
+                    "status_label": STATUS_LABELS.get(row["status"], row["status"]),
+                }
+                for row in comparison
+            ],
+            "alert_groups": alert_group_views(open_alerts),
+            "markers": markers,
+            "csv_url": f"{reverse('api-metrics-series')}?{csv_query}",
+            "dashboard_url": reverse("dashboard") + back_query,
+            "data": data,
+        },
+    )

@@ -1,0 +1,283 @@
+// The live dashboard (/): fourteen panels of one region on one day, and the open alerts.
+//
+// The server renders everything first (templates/dashboard.html) and hands the data, the
+// sparkline figures (built in Python, metrics/charts.py) and the translated words over in the
+// #dashboard-data json_script. This module draws the sparklines with the local plotly.js and keeps
+// the page live over /ws/metrics/ through live.js:
+//   - panels.snapshot (on connect and every reconnect): replace every panel and the alert list;
+//   - panel.updated (for this region and day): redraw that panel in place, with a brief highlight;
+//   - alert.raised / alert.resolved: update the grouped alert list.
+// The region and date pickers change the view without reloading: the URL follows
+// (history.replaceState) and the socket is told with {"type": "view", region, date}.
+
+import { connectLive } from "./live.js";
+import {
+  alertGroups,
+  formatDelta,
+  formatTime,
+  formatValue,
+  readJson,
+  sparkFigure,
+  tone,
+  arrow,
+  translate,
+} from "./metric_common.js";
+
+const data = readJson("dashboard-data", {});
+const t = (key, values) => translate(data.text || {}, key, values);
+const ALL = "all";
+
+const state = {
+  region: data.region || ALL,
+  date: data.date,
+  explicitDate: Boolean(data.explicitDate),
+  panels: new Map((data.panels || []).map((p) => [p.key, p])),
+  alerts: new Map((data.alerts || []).map((a) => [a.id, a])),
+};
+
+const regionPicker = document.getElementById("pick-region");
+const datePicker = document.getElementById("pick-date");
+const todayButton = document.getElementById("pick-today");
+const panelsBox = document.getElementById("dash-panels");
+const alertList = document.getElementById("alert-list");
+const alertCount = document.getElementById("alerts-count");
+const elsewhere = document.getElementById("alerts-elsewhere");
+const updatedAt = document.getElementById("updated-at");
+
+// ---- Sparklines ---------------------------------------------------------------------------------
+
+function plotly() {
+  return window.Plotly;
+}
+
+function drawSpark(key, figure) {
+  const host = document.querySelector(`#panel-${CSS.escape(key)} [data-role=spark]`);
+  if (!host || !plotly() || !figure) return;
+  plotly().react(host, figure.data, figure.layout, figure.config);
+}
+
+// ---- Panels -------------------------------------------------------------------------------------
+
+function linkQuery() {
+  const params = new URLSearchParams();
+  if (state.region !== ALL) params.set("region", state.region);
+  if (state.explicitDate) params.set("date", state.date);
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+function renderPanel(panel, flash) {
+  const card = document.getElementById(`panel-${panel.key}`);
+  if (!card) return;
+  const before = state.panels.get(panel.key);
+  state.panels.set(panel.key, panel);
+  const [number, unit] = formatValue(panel.value, panel.unit, data.units);
+  card.className = `kpi kpi--${panel.status}`;
+  card.dataset.status = panel.status;
+  card.href = `/metrics/${panel.key}/${linkQuery()}`;
+  const set = (role, text) => {
+    const node = card.querySelector(`[data-role=${role}]`);
+    if (node) node.textContent = text;
+  };
+  set("value", number);
+  set("unit", unit);
+  const status = card.querySelector("[data-role=status]");
+  status.className = `status-pill status-pill--${panel.status}`;
+  status.textContent = (data.statuses || {})[panel.status] || panel.status;
+  const delta = card.querySelector("[data-role=delta]");
+  const toneName = tone(panel.delta_pct, panel.direction);
+  delta.className = `kpi__delta delta delta--${toneName}`;
+  delta.querySelector(".kpi__arrow").textContent = arrow(panel.delta_pct);
+  let deltaText = formatDelta(panel.delta_pct);
+  if (panel.value === null) deltaText = t("noValue");
+  else if (toneName === "none") deltaText = t("noBaseline");
+  set("delta-text", deltaText);
+  const [baseNumber, baseUnit] = formatValue(panel.baseline, panel.unit, data.units);
+  set("baseline", panel.baseline === null ? "–" : `${baseNumber} ${baseUnit}`.trim());
+  const template = (data.sparklines || {})[panel.key];
+  if (template) drawSpark(panel.key, sparkFigure(template, panel, data.colors));
+  if (flash && before && (before.value !== panel.value || before.status !== panel.status)) {
+    card.classList.remove("is-updated");
+    void card.offsetWidth; // restart the animation
+    card.classList.add("is-updated");
+  }
+}
+
+function renderSummary() {
+  const counts = { ok: 0, warn: 0, critical: 0, no_data: 0 };
+  for (const panel of state.panels.values()) counts[panel.status] = (counts[panel.status] || 0) + 1;
+  for (const node of document.querySelectorAll("[data-count]")) {
+    node.textContent = String(counts[node.dataset.count] || 0);
+  }
+  const moments = [...state.panels.values()]
+    .map((p) => (p.computed_at ? new Date(p.computed_at).getTime() : NaN))
+    .filter((n) => !Number.isNaN(n));
+  if (moments.length) {
+    const newest = new Date(Math.max(...moments));
+    updatedAt.textContent = t("updatedAt", { time: formatTime(newest, data.timeZone) });
+    updatedAt.dataset.computedAt = newest.toISOString();
+  } else {
+    updatedAt.textContent = t("notComputed");
+  }
+}
+
+// ---- Alerts -------------------------------------------------------------------------------------
+
+function el(tag, cls, text) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function renderAlerts(changedGroups = new Set()) {
+  const all = alertGroups([...state.alerts.values()]);
+  const shown = all.filter((g) => state.region === ALL || g.region === state.region);
+  alertList.replaceChildren();
+  for (const group of shown) {
+    const meta = (data.names || {})[group.metric];
+    if (!meta) continue;
+    const li = el("li", `alert-item alert-item--${group.level}`);
+    li.dataset.group = `${group.metric}|${group.region}`;
+    if (changedGroups.has(li.dataset.group)) li.classList.add("is-updated");
+    const link = el("a");
+    const query = new URLSearchParams({ date: group.latest });
+    if (group.region !== ALL) query.set("region", group.region);
+    link.href = `/metrics/${group.metric}/?${query}`;
+    const title = el("span", "alert-item__title");
+    title.append(
+      el("span", "alert-item__name", meta.name),
+      " ",
+      el("span", "alert-item__sep", "·"),
+      " ",
+      el("span", "alert-item__region", group.region === ALL ? data.allRegions : group.region),
+    );
+    const info = el("span", "alert-item__meta");
+    const sep = () => el("span", "alert-item__sep", "·");
+    info.append(
+      el("span", `level-pill level-pill--${group.level}`, (data.levels || {})[group.level] || group.level),
+      sep(),
+      el("span", "", t("since", { date: group.since })),
+      sep(),
+      el("span", `delta delta--${tone(group.delta_pct, meta.direction)}`, formatDelta(group.delta_pct)),
+    );
+    link.append(title, info);
+    li.append(link);
+    alertList.append(li);
+  }
+  if (!shown.length) {
+    alertList.append(
+      el("li", "alert-list__empty", state.region === ALL ? t("noAlerts") : t("noAlertsRegion")),
+    );
+  }
+  alertCount.textContent = String(shown.length);
+  const others = all.length - shown.length;
+  elsewhere.hidden = others <= 0;
+  const more = elsewhere.querySelector("a");
+  if (more) more.textContent = t("moreElsewhere", { n: others });
+}
+
+// ---- The view (region, date) --------------------------------------------------------------------
+
+function renderScope() {
+  const regionLabel = document.getElementById("scope-region");
+  const dateLabel = document.getElementById("scope-date");
+  const todayBadge = document.getElementById("scope-today");
+  regionLabel.textContent = state.region === ALL ? data.allRegions : state.region;
+  dateLabel.textContent = state.date;
+  dateLabel.setAttribute("datetime", state.date);
+  todayBadge.hidden = state.date !== data.today;
+  regionPicker.value = state.region;
+  datePicker.value = state.date;
+}
+
+function socketPath() {
+  const params = new URLSearchParams({ region: state.region });
+  if (state.explicitDate) params.set("date", state.date);
+  return `/ws/metrics/?${params}`;
+}
+
+function changeView(region, date, explicitDate) {
+  state.region = region;
+  state.date = date;
+  state.explicitDate = explicitDate;
+  window.history.replaceState(null, "", `${window.location.pathname}${linkQuery()}`);
+  renderScope();
+  renderAlerts();
+  panelsBox.classList.add("is-loading");
+  const message = { type: "view", region: state.region };
+  if (state.explicitDate) message.date = state.date;
+  // Not connected: the next connection's snapshot is checked against the view and corrected.
+  live.send(message);
+}
+
+regionPicker.addEventListener("change", () => {
+  changeView(regionPicker.value, state.date, state.explicitDate);
+});
+datePicker.addEventListener("change", () => {
+  if (!datePicker.value) return;
+  changeView(state.region, datePicker.value, datePicker.value !== data.today);
+});
+todayButton.addEventListener("click", () => {
+  changeView(state.region, data.today, false);
+});
+const allRegionsLink = elsewhere && elsewhere.querySelector("a");
+if (allRegionsLink) {
+  allRegionsLink.addEventListener("click", (event) => {
+    event.preventDefault();
+    changeView(ALL, state.date, state.explicitDate);
+  });
+}
+
+// ---- Live ---------------------------------------------------------------------------------------
+
+function onSnapshot(msg) {
+  if (msg.type === "error") return;
+  const wantedDate = state.explicitDate ? state.date : msg.date;
+  if (msg.region !== state.region || msg.date !== wantedDate) {
+    // A reconnect opens the socket on the page's first view: ask for the current one.
+    const message = { type: "view", region: state.region };
+    if (state.explicitDate) message.date = state.date;
+    live.send(message);
+    return;
+  }
+  if (!state.explicitDate && msg.date !== state.date) {
+    // Left open past midnight: "today" moved on.
+    state.date = msg.date;
+    data.today = msg.date;
+    datePicker.max = msg.date;
+    renderScope();
+  }
+  for (const panel of msg.panels || []) renderPanel(panel, false);
+  state.alerts = new Map((msg.alerts || []).map((a) => [a.id, a]));
+  renderAlerts();
+  renderSummary();
+  panelsBox.classList.remove("is-loading");
+}
+
+function onEvent(msg) {
+  if (msg.type === "panel.updated") {
+    if (msg.region !== state.region || msg.date !== state.date) return;
+    renderPanel(msg.panel, true);
+    renderSummary();
+  } else if (msg.type === "alert.raised" || msg.type === "alert.resolved") {
+    const alert = msg.alert;
+    if (msg.type === "alert.raised" && alert.status === "open") state.alerts.set(alert.id, alert);
+    else state.alerts.delete(alert.id);
+    renderAlerts(new Set([`${alert.metric}|${alert.region}`]));
+  } else if (msg.type === "error") {
+    panelsBox.classList.remove("is-loading");
+  }
+}
+
+// ---- Start --------------------------------------------------------------------------------------
+
+function start() {
+  for (const [key, figure] of Object.entries(data.sparklines || {})) drawSpark(key, figure);
+  renderSummary();
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();
+
+const live = connectLive(socketPath(), { onSnapshot, onEvent });

@@ -1,0 +1,182 @@
+// What the dashboard and the metric page share: reading json_script data, translated text,
+// number formats per unit, the tone of a change by the metric's direction, alert grouping and
+// the live update of a sparkline figure. The rules mirror metrics/charts.py (tested there).
+
+const DECIMALS = { "%": 2, CNY: 0, ms: 0, s: 2, h: 1, days: 1, "per 10k loans": 1 };
+const FLAT_PCT = 0.05;
+const LEVEL_RANK = { critical: 2, warn: 1 };
+
+export function readJson(id, fallback) {
+  const node = document.getElementById(id);
+  if (!node) return fallback;
+  try {
+    return JSON.parse(node.textContent);
+  } catch {
+    return fallback;
+  }
+}
+
+/** Translated text for `key`, with {placeholders} filled in. */
+export function translate(text, key, values = {}) {
+  const template = text[key] || key;
+  return template.replace(/\{(\w+)\}/g, (whole, name) =>
+    name in values ? String(values[name]) : whole,
+  );
+}
+
+const finite = (v) => typeof v === "number" && Number.isFinite(v);
+
+function number(value, decimals) {
+  return value.toLocaleString("en-US", {
+    minimumFractionDigits: decimals,
+    maximumFractionDigits: decimals,
+  });
+}
+
+/** [number, unit label]: ["3.42", "%"], ["¥1,234", ""]; ["–", ""] for no value. */
+export function formatValue(value, unit, unitLabels = {}) {
+  if (!finite(value)) return ["–", ""];
+  const text = number(value, DECIMALS[unit] ?? 2);
+  if (unit === "CNY") return [`${value < 0 ? "−" : ""}¥${text.replace("-", "")}`, ""];
+  return [text.replace("-", "−"), unitLabels[unit] || unit];
+}
+
+export function formatDelta(delta) {
+  if (!finite(delta)) return "–";
+  if (Math.abs(delta) < FLAT_PCT) return "0.0 %";
+  return `${delta > 0 ? "+" : "−"}${number(Math.abs(delta), 1)} %`;
+}
+
+/** "good" | "bad" | "flat" | "none": a rise is bad when lower is better, good otherwise. */
+export function tone(delta, direction) {
+  if (!finite(delta)) return "none";
+  if (Math.abs(delta) < FLAT_PCT) return "flat";
+  return delta > 0 === (direction === "lower_is_better") ? "bad" : "good";
+}
+
+export function arrow(delta) {
+  if (!finite(delta)) return "";
+  if (Math.abs(delta) < FLAT_PCT) return "▶";
+  return delta > 0 ? "▲" : "▼";
+}
+
+/** [warn, critical] values on the adverse side of the baseline (null without a baseline). */
+export function thresholdValues(baseline, warnPct, criticalPct, direction) {
+  if (!finite(baseline) || baseline === 0) return [null, null];
+  const sign = direction === "lower_is_better" ? 1 : -1;
+  const scale = Math.abs(baseline) / 100;
+  return [baseline + sign * warnPct * scale, baseline + sign * criticalPct * scale];
+}
+
+/** "YYYY-MM-DD HH:MM" in the business time zone. */
+export function formatTime(moment, timeZone) {
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    }).formatToParts(moment);
+  } catch {
+    return moment.toISOString();
+  }
+  const get = (type) => (parts.find((p) => p.type === type) || {}).value || "";
+  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}:${get("second")}`;
+}
+
+/** Open alerts grouped by (metric, region), as metrics.charts.alert_groups does. */
+export function alertGroups(alerts) {
+  const groups = new Map();
+  for (const alert of alerts) {
+    if ((alert.status || "open") !== "open") continue;
+    const key = `${alert.metric}|${alert.region}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = {
+        metric: alert.metric,
+        region: alert.region,
+        since: alert.day,
+        latest: alert.day,
+        level: alert.level,
+        delta_pct: alert.delta_pct,
+        value: alert.value,
+        count: 0,
+      };
+      groups.set(key, group);
+    }
+    group.count += 1;
+    if (alert.day < group.since) group.since = alert.day;
+    const newer = alert.day > group.latest;
+    const worse =
+      alert.day === group.latest && (LEVEL_RANK[alert.level] || 0) > (LEVEL_RANK[group.level] || 0);
+    if (newer || worse) {
+      group.latest = alert.day;
+      group.level = alert.level;
+      group.delta_pct = alert.delta_pct;
+      group.value = alert.value;
+    }
+  }
+  return [...groups.values()].sort(
+    (a, b) =>
+      (LEVEL_RANK[b.level] || 0) - (LEVEL_RANK[a.level] || 0) ||
+      Math.abs(b.delta_pct || 0) - Math.abs(a.delta_pct || 0) ||
+      a.metric.localeCompare(b.metric) ||
+      a.region.localeCompare(b.region),
+  );
+}
+
+function paddedRange(values) {
+  const nums = values.filter(finite);
+  if (!nums.length) return undefined;
+  const lo = Math.min(...nums);
+  const hi = Math.max(...nums);
+  const pad = (hi - lo) * 0.12 || Math.abs(hi) * 0.05 || 1;
+  return [lo - pad, hi + pad];
+}
+
+/** The server's sparkline figure (metrics.charts.sparkline_figure) with a panel's new data. */
+export function sparkFigure(template, panel, colors) {
+  const figure = JSON.parse(JSON.stringify(template));
+  const x = panel.series.map((p) => p.date);
+  const y = panel.series.map((p) => p.value);
+  const color = colors[panel.status] || colors.ok;
+  figure.data[0].x = x;
+  figure.data[0].y = y;
+  figure.data[0].line.color = color;
+  let last = -1;
+  for (let i = y.length - 1; i >= 0; i -= 1) {
+    if (finite(y[i])) {
+      last = i;
+      break;
+    }
+  }
+  figure.data[1].x = last >= 0 ? [x[last]] : [];
+  figure.data[1].y = last >= 0 ? [y[last]] : [];
+  figure.data[1].marker.color = color;
+  const [warn] = thresholdValues(panel.baseline, panel.warn_pct, panel.critical_pct, panel.direction);
+  const line = (value, lineColor, dash) => ({
+    type: "line",
+    xref: "paper",
+    x0: 0,
+    x1: 1,
+    yref: "y",
+    y0: value,
+    y1: value,
+    line: { color: lineColor, width: 1, dash },
+    layer: "below",
+  });
+  figure.layout.shapes = [];
+  const scale = [...y];
+  if (finite(panel.baseline)) {
+    scale.push(panel.baseline);
+    figure.layout.shapes.push(line(panel.baseline, "#6b7a8c", "dash"));
+  }
+  if (finite(warn)) figure.layout.shapes.push(line(warn, colors.warn, "dot"));
+  figure.layout.yaxis.range = paddedRange(scale);
+  return figure;
+}

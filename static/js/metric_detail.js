@@ -1,0 +1,141 @@
+// One metric in depth (/metrics/<key>/): draws the history and region comparison figures (built
+// in Python, metrics/charts.py, handed over in the #metric-data json_script) with the local
+// plotly.js, submits the pickers on change, and keeps the headline value and the metric's open
+// alerts live over /ws/metrics/ (through live.js).
+
+import { connectLive } from "./live.js";
+import {
+  alertGroups,
+  arrow,
+  formatDelta,
+  formatValue,
+  readJson,
+  tone,
+  translate,
+} from "./metric_common.js";
+
+const data = readJson("metric-data", {});
+const t = (key, values) => translate(data.text || {}, key, values);
+const ALL = "all";
+let alerts = new Map((data.alerts || []).map((a) => [a.id, a]));
+
+function draw() {
+  const Plotly = window.Plotly;
+  const figures = data.figures || {};
+  if (!Plotly) return;
+  for (const [id, figure] of [
+    ["chart-history", figures.history],
+    ["chart-comparison", figures.comparison],
+  ]) {
+    const host = document.getElementById(id);
+    if (host && figure) Plotly.newPlot(host, figure.data, figure.layout, figure.config);
+  }
+}
+
+// The pickers are a plain GET form: submitting on change is all it takes.
+const form = document.getElementById("metric-controls");
+for (const id of ["pick-region", "pick-date", "pick-range"]) {
+  const input = document.getElementById(id);
+  if (input && form) input.addEventListener("change", () => form.requestSubmit());
+}
+
+function renderCurrent(panel, flash) {
+  const box = document.getElementById("metric-current");
+  if (!box) return;
+  const changed = data.panel && (data.panel.value !== panel.value || data.panel.status !== panel.status);
+  data.panel = panel;
+  const [number, unit] = formatValue(panel.value, panel.unit, data.units);
+  box.querySelector("[data-role=value]").textContent = number;
+  box.querySelector("[data-role=unit]").textContent = unit;
+  box.className = `metric-stat metric-stat--main is-${panel.status}`;
+  const status = box.querySelector("[data-role=status]");
+  status.className = `status-pill status-pill--${panel.status}`;
+  status.textContent = (data.statuses || {})[panel.status] || panel.status;
+  const baseline = document.querySelector("[data-role=baseline]");
+  const [baseNumber, baseUnit] = formatValue(panel.baseline, panel.unit, data.units);
+  if (baseline) baseline.textContent = panel.baseline === null ? "–" : `${baseNumber} ${baseUnit}`.trim();
+  const delta = document.querySelector("[data-role=delta]");
+  if (delta) {
+    delta.className = `metric-stat__value delta delta--${tone(panel.delta_pct, panel.direction)}`;
+    delta.textContent = `${arrow(panel.delta_pct)} ${formatDelta(panel.delta_pct)}`.trim();
+  }
+  if (flash && changed) {
+    box.classList.remove("is-updated");
+    void box.offsetWidth;
+    box.classList.add("is-updated");
+  }
+}
+
+function el(tag, cls, text) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function renderAlerts() {
+  const list = document.getElementById("alert-list");
+  const count = document.getElementById("alerts-count");
+  const groups = alertGroups([...alerts.values()].filter((a) => a.metric === data.key));
+  const meta = (data.names || {})[data.key] || { name: data.key };
+  list.replaceChildren();
+  for (const group of groups) {
+    const li = el("li", `alert-item alert-item--${group.level}`);
+    const link = el("a");
+    const query = new URLSearchParams({ date: group.latest });
+    if (group.region !== ALL) query.set("region", group.region);
+    link.href = `/metrics/${data.key}/?${query}`;
+    const title = el("span", "alert-item__title");
+    title.append(
+      el("span", "alert-item__name", meta.name),
+      " ",
+      el("span", "alert-item__sep", "·"),
+      " ",
+      el("span", "alert-item__region", group.region === ALL ? data.allRegions : group.region),
+    );
+    const info = el("span", "alert-item__meta");
+    info.append(
+      el("span", `level-pill level-pill--${group.level}`, (data.levels || {})[group.level] || group.level),
+      el("span", "alert-item__sep", "·"),
+      el("span", "", t("since", { date: group.since })),
+      el("span", "alert-item__sep", "·"),
+      el("span", `delta delta--${tone(group.delta_pct, meta.direction)}`, formatDelta(group.delta_pct)),
+    );
+    link.append(title, info);
+    li.append(link);
+    list.append(li);
+  }
+  if (!groups.length) list.append(el("li", "alert-list__empty", t("noAlertsMetric")));
+  if (count) count.textContent = String(groups.length);
+}
+
+function socketPath() {
+  const params = new URLSearchParams({ region: data.region });
+  if (data.explicitDate) params.set("date", data.date);
+  return `/ws/metrics/?${params}`;
+}
+
+connectLive(socketPath(), {
+  onSnapshot(msg) {
+    if (msg.type === "error") return;
+    const panel = (msg.panels || []).find((p) => p.key === data.key);
+    if (panel && msg.region === data.region && msg.date === data.date) renderCurrent(panel, true);
+    alerts = new Map((msg.alerts || []).map((a) => [a.id, a]));
+    renderAlerts();
+  },
+  onEvent(msg) {
+    if (msg.type === "panel.updated") {
+      if (msg.panel.key === data.key && msg.region === data.region && msg.date === data.date) {
+        renderCurrent(msg.panel, true);
+      }
+    } else if (msg.type === "alert.raised" || msg.type === "alert.resolved") {
+      if (msg.alert.metric !== data.key) return;
+      if (msg.type === "alert.raised" && msg.alert.status === "open") alerts.set(msg.alert.id, msg.alert);
+      else alerts.delete(msg.alert.id);
+      renderAlerts();
+    }
+  },
+});
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
+else draw();
