@@ -135,8 +135,18 @@ def kpi_trend(
         ),
     ]
     layout = _layout(title)
+    layout["title"]["font"] = {"size": 13}
     layout["yaxis"] = {**layout["yaxis"], "title": {"text": unit}}
-    layout["margin"] = {"l": 56, "r": 12, "t": 40, "b": 36}
+    layout["xaxis"] = {**layout["xaxis"], "tickfont": {"size": 10}}
+    layout["legend"] = {
+        "orientation": "h",
+        "x": 1,
+        "xanchor": "right",
+        "y": 1.0,
+        "yanchor": "bottom",
+        "font": {"size": 10},
+    }
+    layout["margin"] = {"l": 52, "r": 8, "t": 44, "b": 44}
     return _figure(data, layout)
 
 

@@ -169,6 +169,7 @@ def html_to_pdf(html: str, *, timeout: float = PDF_TIMEOUT_SECONDS) -> bytes:
             f"--user-data-dir={Path(folder) / 'profile'}",
             "--no-pdf-header-footer",
             "--run-all-compositor-stages-before-draw",
+            "--window-size=1123,794",  # A4 landscape at 96 dpi: charts are laid out at print width
             "--virtual-time-budget=15000",
             f"--print-to-pdf={target}",
             source.as_uri(),

@@ -1,0 +1,27 @@
+// The print rendering of the quarterly review (read by headless Chromium from a file, so a classic
+// script): draw every [data-figure] as a static chart, then mark the page ready.
+(function () {
+  "use strict";
+  var node = document.getElementById("kpi-figures");
+  var figures = node ? JSON.parse(node.textContent) : {};
+  function lookup(path) {
+    return path.split(".").reduce(function (at, part) {
+      return at ? at[part] : undefined;
+    }, figures);
+  }
+  var charts = document.querySelectorAll("[data-figure]");
+  var pending = [];
+  for (var i = 0; i < charts.length; i += 1) {
+    var figure = lookup(charts[i].dataset.figure);
+    if (!figure || !window.Plotly) continue;
+    var layout = Object.assign({}, figure.layout, {
+      width: charts[i].clientWidth,
+      height: charts[i].clientHeight,
+      hovermode: false,
+    });
+    pending.push(window.Plotly.newPlot(charts[i], figure.data, layout, { staticPlot: true }));
+  }
+  Promise.all(pending).then(function () {
+    document.body.dataset.ready = "1";
+  });
+})();
