@@ -103,6 +103,7 @@ MIDDLEWARE = [
     # Outermost, to time the whole of each /api/ request (metrics.latency).
     "metrics.latency.ApiLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "carloan.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -201,6 +202,8 @@ METRICS_LATENCY_FLUSH_SIZE = int(os.environ.get("METRICS_LATENCY_FLUSH_SIZE", "5
 
 # Uploads: the import page and API take CSV files up to this size.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+# Any other request body (JSON, forms) larger than this is answered 413 (carloan.middleware).
+REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -270,7 +273,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task taken by a worker that died (acks_late) goes back to the queue after this many seconds.
+# Longer than the longest task (CELERY_TASK_TIME_LIMIT), or a slow task would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SESSION_COOKIE_SECURE = HTTPS
@@ -283,6 +290,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Sign-in throttle (carloan/security.py): this many failures per username and client address
+# within the window answer 429 until it ends. Counted in the shared Redis cache.
+SIGNIN_MAX_FAILURES = int(os.environ.get("SIGNIN_MAX_FAILURES", "5"))
+SIGNIN_WINDOW_SECONDS = int(os.environ.get("SIGNIN_WINDOW_SECONDS", "300"))
 
 LOGGING = {
     "version": 1,

@@ -2,18 +2,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from carloan import views
 from carloan.loanbook.api import ImportView, TokenView
+from carloan.security import ThrottledLoginView
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
-        name="login",
-    ),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -22,10 +19,11 @@ urlpatterns = [
     path("api/imports/", ImportView.as_view(), name="api-imports"),
     path("api/parameters/", include("carloan.parameters.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # A signed-out visitor is sent to the login form, as on every page.
+    # A signed-out visitor is sent to the login form, as on every page. The split view serves
+    # Swagger UI's start-up script as a file (?script), so the page needs no inline script (CSP).
     path(
         "api/docs/",
-        login_required(SpectacularSwaggerView.as_view(url_name="api-schema")),
+        login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
     path("", include("metrics.urls")),

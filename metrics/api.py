@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carloan.exports import escape_row
 from carloan.roles import CanEditOrRead, CanRead
 from metrics import selectors
 from metrics.formulas import ALL
@@ -53,16 +54,17 @@ class CSVRenderer(BaseRenderer):
     ) -> bytes:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
+        # Text that a spreadsheet would run as a formula is escaped (carloan.exports).
         if isinstance(data, dict):  # an error: one line per message
             writer.writerow(["field", "message"])
             for key, messages in data.items():
                 for message in messages if isinstance(messages, list) else [messages]:
-                    writer.writerow([key, message])
+                    writer.writerow(escape_row([str(key), str(message)]))
         elif data:
             header = list(data[0])
-            writer.writerow(header)
+            writer.writerow(escape_row(header))
             for row in data:
-                writer.writerow(["" if row[k] is None else row[k] for k in header])
+                writer.writerow(escape_row(["" if row[k] is None else row[k] for k in header]))
         return out.getvalue().encode("utf-8")
 
 

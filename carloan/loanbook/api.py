@@ -19,11 +19,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carloan import security
 from carloan.events import import_run_data
 from carloan.loanbook.kinds import KINDS
 from carloan.loanbook.services import ImportRejected, loanbook_import
 from carloan.models import ImportRun
 from carloan.roles import CanEditOrRead
+
+DETAIL = inline_serializer("ImportDetail", {"detail": serializers.CharField()})
 
 
 class TokenView(ObtainAuthToken):
@@ -36,11 +39,33 @@ class TokenView(ObtainAuthToken):
             "TokenRequest",
             {"username": serializers.CharField(), "password": serializers.CharField()},
         ),
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            400: OpenApiResponse(description="Wrong username or password, or a field missing."),
+            429: OpenApiResponse(
+                DETAIL,
+                description="Too many failed sign-ins for this username from this address "
+                "(see `Retry-After`).",
+            ),
+        },
         auth=[],
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+        data = request.data if isinstance(request.data, dict) else {}
+        username = str(data.get("username") or "")
+        ip = security.client_ip(request)
+        wait = security.retry_after(username, ip)
+        if wait is not None:
+            security.log_throttled(username, ip, "token")
+            return Response(
+                {"detail": security.THROTTLED_MESSAGE.format(n=wait)},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(wait)},
+            )
+        response = super().post(request, *args, **kwargs)
+        security.clear_failures(username, ip)
+        security.log_success(username, ip, "token")
+        return response
 
 
 class ImportRequestSerializer(serializers.Serializer):
@@ -101,7 +126,6 @@ class ImportListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
 
-DETAIL = inline_serializer("ImportDetail", {"detail": serializers.CharField()})
 # Multipart framing around the file: a request a little over the limit may still hold a file
 # under it, so the early check (before reading the body) leaves this much room.
 MULTIPART_SLACK = 64 * 1024

@@ -1,0 +1,153 @@
+"""Sign-in protection: throttled failures and a security log.
+
+- Failed sign-ins are counted per (username, client IP) in the shared Redis cache, so every web
+  process sees the same count. After `SIGNIN_MAX_FAILURES` failures within
+  `SIGNIN_WINDOW_SECONDS`, the login form and the token endpoint answer 429 (with `Retry-After`)
+  for that pair until the window ends, whatever password is sent.
+- Every sign-in, refusal and throttled attempt is logged on the `carloan.security` logger with
+  who, from where and the outcome (never the password).
+- A success clears the pair's count.
+
+The counting listens to Django's `user_login_failed` / `user_logged_in` signals, so the login
+form, the admin's login and the token endpoint (which all call `authenticate`) are counted alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.views import LoginView
+from django.core.cache import cache
+from django.dispatch import receiver
+from django.forms.utils import ErrorDict
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from carloan.middleware import is_unavailable
+
+logger = logging.getLogger("carloan.security")
+
+THROTTLED_MESSAGE = "Too many failed sign-ins for this user from this address; try again in {n} s."
+
+
+def client_ip(request: HttpRequest | None) -> str:
+    """The client's address as the ASGI server saw it. Behind a reverse proxy, uvicorn's
+    `--proxy-headers --forwarded-allow-ips` puts the real client here (deploy/README.md)."""
+    if request is None:
+        return "-"
+    return str(request.META.get("REMOTE_ADDR") or "-")
+
+
+def _key(username: str, ip: str) -> str:
+    # Hashed: usernames may hold characters a cache key must not, and the cache needs no PII.
+    digest = hashlib.sha256(f"{username.strip().lower()}\x00{ip}".encode()).hexdigest()[:32]
+    return f"signin-failures:{digest}"
+
+
+def failures(username: str, ip: str) -> int:
+    """Failed sign-ins for (username, ip) in the current window; 0 when the cache is down."""
+    try:
+        return int(cache.get(_key(username, ip)) or 0)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        # The shared cache is down: do not lock everyone out, but say so.
+        logger.warning("sign-in throttle unavailable (cache down): %s", exc)
+        return 0
+
+
+def retry_after(username: str, ip: str) -> int | None:
+    """Seconds until (username, ip) may try again, or None when not throttled."""
+    if failures(username, ip) < settings.SIGNIN_MAX_FAILURES:
+        return None
+    try:
+        ttl = cache.ttl(_key(username, ip)) if hasattr(cache, "ttl") else None
+    except Exception:  # the count was just read: a failing TTL read is not worth a 503
+        ttl = None
+    return int(ttl) if ttl and ttl > 0 else settings.SIGNIN_WINDOW_SECONDS
+
+
+def record_failure(username: str, ip: str) -> int:
+    """Count one failed sign-in; answer the count in the window (0 when the cache is down)."""
+    key = _key(username, ip)
+    try:
+        cache.add(key, 0, timeout=settings.SIGNIN_WINDOW_SECONDS)
+        return int(cache.incr(key))
+    except ValueError:  # the key expired between add and incr: start a new window
+        cache.set(key, 1, timeout=settings.SIGNIN_WINDOW_SECONDS)
+        return 1
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        logger.warning("sign-in failure not counted (cache down): %s", exc)
+        return 0
+
+
+def clear_failures(username: str, ip: str) -> None:
+    try:
+        cache.delete(_key(username, ip))
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+
+
+def log_throttled(username: str, ip: str, via: str) -> None:
+    logger.warning("sign-in throttled: user=%r ip=%s via=%s outcome=429", username, ip, via)
+
+
+def log_success(username: str, ip: str, via: str) -> None:
+    logger.info("sign-in ok: user=%r ip=%s via=%s", username, ip, via)
+
+
+def _via(request: HttpRequest | None) -> str:
+    path = getattr(request, "path", "") or ""
+    return "token" if path.startswith("/api/") else ("admin" if "/admin/" in path else "form")
+
+
+@receiver(user_login_failed, dispatch_uid="carloan.security.failed")
+def _on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    username = str(credentials.get("username") or "")
+    ip = client_ip(request)
+    count = record_failure(username, ip)
+    logger.warning(
+        "sign-in refused: user=%r ip=%s via=%s outcome=bad-credentials failures=%d",
+        username,
+        ip,
+        _via(request),
+        count,
+    )
+
+
+@receiver(user_logged_in, dispatch_uid="carloan.security.ok")
+def _on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    ip = client_ip(request)
+    clear_failures(user.get_username(), ip)
+    log_success(user.get_username(), ip, _via(request))
+
+
+class ThrottledLoginView(LoginView):
+    """The login form, answering 429 while (username, IP) has too many recent failures."""
+
+    template_name = "registration/login.html"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = str(request.POST.get("username") or "")
+        wait = retry_after(username, client_ip(request))
+        if wait is None:
+            return super().post(request, *args, **kwargs)
+        log_throttled(username, client_ip(request), "form")
+        form = self.get_form()
+        form.cleaned_data = {}
+        form._errors = ErrorDict()
+        form.add_error(
+            None, _("Too many failed sign-ins. Try again in %(n)d seconds.") % {"n": wait}
+        )
+        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        response["Retry-After"] = str(wait)
+        return response
