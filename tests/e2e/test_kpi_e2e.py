@@ -1,0 +1,80 @@
+"""End to end in a real browser: the /kpi/ page draws its scorecards and charts, and the review
+mode is walked with the arrow keys from the overview through each department to the hand-offs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import RESULTS, chromium
+from tests.factories import PASSWORD, make_user
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+QUARTER = "2026Q3"
+
+
+def sign_in(page: Any, base: str, username: str, path: str) -> None:
+    page.goto(f"{base}{path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{base}{path}")
+
+
+def shoot(page: Any, name: str, full_page: bool = True) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / f"{name}.png"), full_page=full_page)
+
+
+def test_kpi_page_and_review_mode_with_arrow_keys(live_url: str) -> None:
+    make_user("mona_manager", "manager")
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1600, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, live_url, "mona_manager", f"/kpi/?quarter={QUARTER}")
+        assert page.inner_text("h1") == "KPI scorecards and quarterly review"
+        for department in ("marketing", "risk", "tech"):
+            assert page.is_visible(f"#card-{department} .kpi-score__value")
+        page.wait_for_selector("#chart-comparison .main-svg", timeout=15_000)
+        # The editor sums the weights live.
+        page.wait_for_selector("#weight-sum[data-ok=true]")
+        page.fill("#kpi-rows tr:first-child input[name=weight]", "10")
+        page.wait_for_selector("#weight-sum[data-ok=false]")
+        shoot(page, "kpi-page-e2e")
+
+        page.click("#open-review")
+        page.wait_for_url(f"{live_url}/kpi/review/?quarter={QUARTER}*")
+        page.wait_for_selector(".slide.is-current[data-slide=overview] .main-svg", timeout=15_000)
+        shoot(page, "kpi-review-overview", full_page=False)
+        seen = ["overview"]
+        for _ in range(6):
+            page.keyboard.press("ArrowRight")
+            seen.append(page.get_attribute("body", "data-slide") or "")
+        assert seen == [
+            "overview",
+            "marketing",
+            "risk",
+            "tech",
+            "alerts",
+            "parameters",
+            "handoffs",
+        ]
+        assert page.inner_text("#review-position").strip() == "7 / 7"
+        assert page.is_disabled("#review-next")
+        page.wait_for_selector("#handoff-stats[data-state]", timeout=15_000)
+        shoot(page, "kpi-review-handoffs-e2e", full_page=False)
+        page.keyboard.press("Home")
+        page.keyboard.press("ArrowRight")
+        assert page.get_attribute("body", "data-slide") == "marketing"
+        page.wait_for_selector(".slide.is-current .main-svg", timeout=15_000)
+        assert page.is_visible(".slide.is-current .big-score")
+        shoot(page, "kpi-review-department", full_page=False)
+        page.click("#review-next")
+        assert page.get_attribute("body", "data-slide") == "risk"
+        page.keyboard.press("ArrowLeft")
+        assert page.get_attribute("body", "data-slide") == "marketing"
+        assert errors == []
+        context.close()
