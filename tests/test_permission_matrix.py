@@ -1,0 +1,224 @@
+"""The permission matrix (contract section 4): every API endpoint of the OpenAPI schema, for
+anonymous, a viewer, each department head and a manager.
+
+The endpoints are read from the schema itself, so a new endpoint fails this test until it is
+given a row in EXPECTED. Each row says who may call it:
+
+- `public`: anyone (the token endpoint);
+- `signed_in`: every signed-in user (reads; quotes);
+- `editor`: department heads and managers (cards, imports, samples);
+- `manager`: managers only (parameters, KPI definitions, quarters, approvals).
+
+Anonymous callers get 401 everywhere but `public`. Reads answer 200 to everyone signed in. A
+write by someone not allowed answers 403; by someone allowed, anything but 401/403 and never a
+5xx (the body sent is empty, so usually a 400 about the missing fields).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+
+from tests.factories import make_user
+
+PUBLIC, SIGNED_IN, EDITOR, MANAGER = "public", "signed_in", "editor", "manager"
+
+# (method, path) → (who may call it, query string for the call).
+EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
+    ("POST", "/api/auth/token/"): (PUBLIC, {}),
+    ("GET", "/api/alerts/"): (SIGNED_IN, {}),
+    ("GET", "/api/imports/"): (SIGNED_IN, {}),
+    ("POST", "/api/imports/"): (EDITOR, {}),
+    ("GET", "/api/kanban/boards/"): (SIGNED_IN, {}),
+    ("GET", "/api/kanban/boards/{board_id}/"): (SIGNED_IN, {}),
+    ("GET", "/api/kanban/boards/{board_id}/flow/"): (SIGNED_IN, {}),
+    ("POST", "/api/kanban/cards/"): (EDITOR, {}),
+    ("GET", "/api/kanban/cards/{card_id}/"): (SIGNED_IN, {}),
+    ("PATCH", "/api/kanban/cards/{card_id}/"): (EDITOR, {}),
+    ("DELETE", "/api/kanban/cards/{card_id}/"): (EDITOR, {}),
+    ("GET", "/api/kanban/cards/{card_id}/comments/"): (SIGNED_IN, {}),
+    ("POST", "/api/kanban/cards/{card_id}/comments/"): (EDITOR, {}),
+    ("GET", "/api/kanban/cards/{card_id}/history/"): (SIGNED_IN, {}),
+    ("GET", "/api/kanban/cards/{card_id}/links/"): (SIGNED_IN, {}),
+    ("POST", "/api/kanban/cards/{card_id}/links/"): (EDITOR, {}),
+    ("DELETE", "/api/kanban/cards/{card_id}/links/{link_id}/"): (EDITOR, {}),
+    ("POST", "/api/kanban/cards/{card_id}/move/"): (EDITOR, {}),
+    ("GET", "/api/kpi/departments/"): (SIGNED_IN, {}),
+    ("GET", "/api/kpi/departments/{department}/kpis/"): (SIGNED_IN, {}),
+    ("PUT", "/api/kpi/departments/{department}/kpis/"): (MANAGER, {}),
+    ("GET", "/api/kpi/departments/{department}/kpis/history/"): (SIGNED_IN, {}),
+    ("GET", "/api/kpi/quarters/"): (SIGNED_IN, {}),
+    ("GET", "/api/kpi/quarters/{quarter}/"): (SIGNED_IN, {}),
+    ("POST", "/api/kpi/quarters/{quarter}/close/"): (MANAGER, {}),
+    ("POST", "/api/kpi/quarters/{quarter}/reopen/"): (MANAGER, {}),
+    ("GET", "/api/kpi/review/"): (SIGNED_IN, {}),
+    ("GET", "/api/kpi/scorecards/"): (SIGNED_IN, {}),
+    ("GET", "/api/kpi/trends/"): (SIGNED_IN, {}),
+    ("GET", "/api/metrics/"): (SIGNED_IN, {}),
+    ("GET", "/api/metrics/compare/"): (SIGNED_IN, {"metric": "overdue_rate"}),
+    ("GET", "/api/metrics/panels/"): (SIGNED_IN, {}),
+    ("GET", "/api/metrics/regions/"): (SIGNED_IN, {}),
+    ("POST", "/api/metrics/samples/"): (EDITOR, {}),
+    ("GET", "/api/metrics/series/"): (SIGNED_IN, {"metric": "overdue_rate"}),
+    ("GET", "/api/metrics/values/"): (SIGNED_IN, {"metric": "overdue_rate"}),
+    ("GET", "/api/parameters/"): (SIGNED_IN, {}),
+    ("PATCH", "/api/parameters/"): (MANAGER, {}),
+    ("GET", "/api/parameters/{key}/"): (SIGNED_IN, {}),
+    ("PATCH", "/api/parameters/{key}/"): (MANAGER, {}),
+    ("GET", "/api/parameters/{key}/history/"): (SIGNED_IN, {}),
+    ("POST", "/api/parameters/{key}/revert/"): (MANAGER, {}),
+    ("GET", "/api/parameters/{key}/what-if/"): (SIGNED_IN, {"value": "620"}),
+    ("POST", "/api/parameters/calibrate/"): (MANAGER, {}),
+    ("GET", "/api/parameters/presets/"): (SIGNED_IN, {}),
+    ("POST", "/api/parameters/presets/{name}/apply/"): (MANAGER, {}),
+    ("GET", "/api/parameters/requests/"): (SIGNED_IN, {}),
+    ("GET", "/api/parameters/requests/{id}/"): (SIGNED_IN, {}),
+    ("POST", "/api/parameters/requests/{id}/approve/"): (MANAGER, {}),
+    ("POST", "/api/parameters/requests/{id}/reject/"): (MANAGER, {}),
+    ("GET", "/api/valuations/collateral/"): (SIGNED_IN, {}),
+    ("GET", "/api/valuations/models/"): (SIGNED_IN, {}),
+    ("POST", "/api/valuations/quote/"): (SIGNED_IN, {}),
+    ("POST", "/api/valuations/quote/batch/"): (SIGNED_IN, {}),
+}
+
+ROLES = ("anonymous", "viewer", "marketing", "risk", "tech", "manager")
+ALLOWED = {
+    PUBLIC: set(ROLES),
+    SIGNED_IN: set(ROLES) - {"anonymous"},
+    EDITOR: {"marketing", "risk", "tech", "manager"},
+    MANAGER: {"manager"},
+}
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def schema_operations() -> list[tuple[str, str]]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return sorted(
+        (method.upper(), path)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    )
+
+
+def _objects(manager: User) -> dict[str, str]:
+    """Real objects for every path parameter the schema names."""
+    from carloan.parameters.presets import PRESETS
+    from carloan.parameters.services import change_request_file
+    from kanban import services as kanban_services
+    from tests.test_kanban_support import new_card, shared_board
+
+    board = shared_board()
+    card = new_card(manager, "Matrix card", "risk")
+    other = new_card(manager, "Matrix other", "tech")
+    link = kanban_services.link_add(
+        user=manager, card_id=card["id"], to_card_id=other["id"], kind="relates"
+    )
+    from carloan.parameters.selectors import parameter_value
+
+    key = "risk.min_credit_score"
+    request = change_request_file(
+        changes={key: int(parameter_value(key)) + 10}, user=None, reason="permission matrix"
+    ).request
+    return {
+        "board_id": str(board.pk),
+        "card_id": str(card["id"]),
+        "link_id": str(link.pk),
+        "key": key,
+        "name": next(iter(PRESETS)),
+        "id": str(request.pk if request else 1),
+        "department": "risk",
+        "quarter": "2026Q3",
+    }
+
+
+def _fill(path: str, objects: dict[str, str]) -> str:
+    for name, value in objects.items():
+        path = path.replace("{" + name + "}", value)
+    assert "{" not in path, f"no object for a parameter of {path}: add one to _objects()"
+    return path
+
+
+def test_every_schema_endpoint_has_an_expectation() -> None:
+    operations = schema_operations()
+    missing = [op for op in operations if op not in EXPECTED]
+    assert not missing, f"endpoints without a row in EXPECTED: {missing}"
+    gone = [op for op in EXPECTED if op not in operations]
+    assert not gone, f"rows in EXPECTED for endpoints the schema no longer has: {gone}"
+
+
+@pytest.mark.django_db
+def test_permission_matrix() -> None:
+    from rest_framework.authtoken.models import Token
+
+    users = {
+        "viewer": make_user("pm_viewer", "viewer"),
+        "marketing": make_user("pm_marketing", "department_head", "marketing"),
+        "risk": make_user("pm_risk", "department_head", "risk"),
+        "tech": make_user("pm_tech", "department_head", "tech"),
+        "manager": make_user("pm_manager", "manager"),
+    }
+    clients: dict[str, APIClient] = {"anonymous": APIClient()}
+    for role, user in users.items():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        clients[role] = client
+    objects = _objects(users["manager"])
+
+    # Reads first, then writes (a write may change what a later read finds); within a write,
+    # the roles not allowed come first, so a refused call is checked before one that changes.
+    operations = sorted(schema_operations(), key=lambda op: (op[0] in WRITE_METHODS, op))
+    wrong: list[str] = []
+    for method, path in operations:
+        who, query = EXPECTED[(method, path)]
+        url = _fill(path, objects)
+        roles = sorted(ROLES, key=lambda role: role in ALLOWED[who])
+        for role in roles:
+            client = clients[role]
+            if method in WRITE_METHODS:
+                answer = getattr(client, method.lower())(url, {}, format="json")
+            else:
+                answer = client.get(url, query)
+            status = answer.status_code
+            if role not in ALLOWED[who]:
+                expected = "401" if role == "anonymous" else "403"
+                ok = str(status) == expected
+            elif method not in WRITE_METHODS:
+                expected = "200"
+                ok = status == 200
+            else:
+                expected = "not 401/403, below 500"
+                ok = status not in (401, 403) and status < 500
+            if not ok:
+                wrong.append(f"{method} {path} as {role}: {status}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.django_db
+def test_outside_the_schema_healthz_is_public_and_the_schema_and_docs_are_not() -> None:
+    from django.test import Client
+
+    viewer = make_user("pm_docs_viewer", "viewer")
+    anonymous = APIClient()
+    assert anonymous.get("/healthz").status_code == 200
+    assert anonymous.get("/api/schema/").status_code == 401
+    docs = Client().get("/api/docs/")
+    assert docs.status_code == 302 and "/login/" in docs["Location"]
+    signed_in = APIClient()
+    signed_in.force_authenticate(viewer)
+    assert signed_in.get("/api/schema/").status_code == 200
+
+
+def test_roles_cover_the_contract() -> None:
+    assert set(ALLOWED) == {PUBLIC, SIGNED_IN, EDITOR, MANAGER}
+    assert {who for who, _ in EXPECTED.values()} <= set(ALLOWED)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_broadcasts(settings: Any) -> None:
+    # Writes broadcast after commit; in these (rolled back) tests nothing commits.
+    settings.METRICS_API_LATENCY = False
