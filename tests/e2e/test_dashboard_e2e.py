@@ -1,0 +1,158 @@
+"""End to end, in a real browser against the real ASGI server and a real Celery worker: sign in,
+open the dashboard, see its fourteen panels; samples posted to the API by a department head (with
+a token) are recomputed by the worker and the panel changes without a reload (`panel.updated`);
+the region picker keeps the URL; the metric page draws its charts; both pages in Chinese. Waits
+go through locators: the page's Content-Security-Policy forbids evaluating strings."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+from rest_framework.authtoken.models import Token
+
+from carloan.models import Sample
+from metrics.services import metrics_refresh
+from tests.e2e.conftest import RESULTS, chromium
+from tests.factories import PASSWORD, make_user
+from tests.worker import celery_worker_process  # noqa: F401 (a fixture)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+P95 = "api_response_time_p95"
+PANEL = f"#panel-{P95}"
+
+
+def shoot(page: Any, name: str) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / f"{name}.png"), full_page=True)
+
+
+def post_samples(base: str, token: str, items: list[dict[str, Any]]) -> int:
+    request = urllib.request.Request(  # noqa: S310 (the test's own server)
+        f"{base}/api/metrics/samples/",
+        data=json.dumps(items).encode(),
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return int(response.status)
+
+
+@pytest.fixture
+def today_book() -> dict[str, Any]:
+    """API latency of EAST: 100 ms every day of last month (the baseline), 100 ms today."""
+    today = timezone.localdate()
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    first = last_month_end.replace(day=1)
+    rows = []
+    day = first
+    while day <= today:
+        moment = timezone.make_aware(datetime(day.year, day.month, day.day, 9))
+        rows.append(Sample(metric="api_response_time", ts=moment, value=100, region="EAST"))
+        day += timedelta(days=1)
+    Sample.objects.bulk_create(rows)
+    metrics_refresh(start=first, end=today)
+    head = make_user("tara_tech", "department_head", "tech")
+    make_user("vera_viewer", "viewer")
+    token, _ = Token.objects.get_or_create(user=head)
+    return {"today": today.isoformat(), "token": token.key}
+
+
+def sign_in(page: Any, base: str, username: str, path: str) -> None:
+    page.goto(f"{base}{path}")
+    assert "/login/" in page.url
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(base) + r"/(\?.*)?$"))
+
+
+def test_a_panel_changes_live_when_samples_arrive(
+    live_url: str,
+    today_book: dict[str, Any],
+    celery_worker_process: str,  # noqa: F811
+) -> None:
+    today = today_book["today"]
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        outside: list[str] = []
+        page.on(
+            "request",
+            lambda r: (
+                outside.append(r.url)
+                if not r.url.startswith((live_url, live_url.replace("http", "ws"), "data:"))
+                else None
+            ),
+        )
+        sign_in(page, live_url, "vera_viewer", "/")
+        assert page.inner_text("h1") == "Live dashboard"
+        assert page.locator("a.kpi").count() == 14
+        assert page.locator("[data-group=business] a.kpi").count() == 8
+        assert page.locator("[data-group=technical] a.kpi").count() == 6
+        page.wait_for_selector("#live-status[data-state=live]", timeout=15_000)
+        # The sparklines are drawn by the local plotly.js.
+        page.wait_for_selector(f"{PANEL} .kpi__spark svg", timeout=15_000)
+
+        # Region picker: the view changes without a reload, and the URL keeps it.
+        page.evaluate("window.__same_page = true")
+        page.select_option("#pick-region", "EAST")
+        page.wait_for_url(re.compile(r"\?region=EAST$"))
+        expect(page.locator("#dash-panels")).not_to_have_class(re.compile("is-loading"))
+        assert page.inner_text(f"{PANEL} [data-role=value]") == "100"
+        assert page.inner_text(f"{PANEL} [data-role=status]") == "ON TRACK"
+        assert page.evaluate("window.__same_page") is True
+        shoot(page, "e2e-dashboard-east-before")
+
+        # A department head's monitoring agent posts a slow request for today.
+        status = post_samples(
+            live_url,
+            today_book["token"],
+            [
+                {
+                    "metric": "api_response_time",
+                    "ts": f"{today}T10:00:00",
+                    "value": 300,
+                    "region": "EAST",
+                }
+            ],
+        )
+        assert status == 201
+
+        # p95 of 100 and 300 (linear interpolation) = 290: +190 % on the baseline, critical.
+        expect(page.locator(f"{PANEL} [data-role=value]")).to_have_text("290", timeout=30_000)
+        assert page.evaluate("window.__same_page") is True, "the page was not reloaded"
+        assert page.get_attribute(PANEL, "data-status") == "critical"
+        assert "+190.0 %" in page.inner_text(f"{PANEL} [data-role=delta]")
+        assert "delta--bad" in (page.get_attribute(f"{PANEL} [data-role=delta]", "class") or "")
+        # The alert reaches the alert panel too, grouped by metric and region.
+        page.wait_for_selector(f"#alert-list [data-group='{P95}|EAST']", timeout=15_000)
+        shoot(page, "e2e-dashboard-east-after")
+
+        # The metric page: charts drawn, in English and Chinese.
+        page.click(PANEL)
+        page.wait_for_selector("#chart-history .main-svg", timeout=15_000)
+        page.wait_for_selector("#chart-comparison .main-svg", timeout=15_000)
+        assert page.inner_text("h1").startswith("API response time p95")
+        shoot(page, "e2e-metric-en")
+        page.click(".lang-switch button[value=zh-hans]")
+        page.wait_for_selector("html[lang=zh-Hans]")
+        page.wait_for_selector("#chart-history .main-svg", timeout=15_000)
+        assert "历史走势" in page.inner_text("main")
+        shoot(page, "e2e-metric-zh")
+        page.goto(f"{live_url}/")
+        assert page.inner_text("h1") == "实时仪表盘"
+        shoot(page, "e2e-dashboard-zh")
+
+        assert errors == []
+        assert outside == []
+        context.close()
