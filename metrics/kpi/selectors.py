@@ -281,7 +281,7 @@ def trends(
             card = by_department.get(department)
             # A quarter without a single actual (before the book starts) has no score to chart.
             measured = card is not None and any(not k["missing"] for k in card["kpis"])
-            scores[department].append(card["score"] if measured else None)
+            scores[department].append(card["score"] if card is not None and measured else None)
             by_metric = {k["metric"]: k for k in card["kpis"]} if card else {}
             for kpi in kpis:
                 row = by_metric.get(kpi.metric)
