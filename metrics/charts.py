@@ -67,6 +67,11 @@ def _finite(value: float | None) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
+def _floats(values: Iterable[float | None]) -> list[float]:
+    """The finite numbers among `values`."""
+    return [float(v) for v in values if v is not None and _finite(v)]
+
+
 def format_number(value: float | None, decimals: int) -> str:
     """1234.5 → "1,234.50" (decimals 2); None → "–"."""
     if not _finite(value):
@@ -277,7 +282,7 @@ def _hline(y: float | None, color: str, dash: str, width: float) -> dict[str, An
 
 
 def _padded_range(values: Sequence[float | None]) -> list[float] | None:
-    finite = [float(v) for v in values if _finite(v)]
+    finite = _floats(values)
     if not finite:
         return None
     lo, hi = min(finite), max(finite)
@@ -473,7 +478,7 @@ def history_figure(
 
 
 def _marker_y(values: Sequence[float | None], baselines: Sequence[float | None]) -> float:
-    finite = [float(v) for v in [*values, *baselines] if _finite(v)]
+    finite = _floats([*values, *baselines])
     return min(finite) if finite else 0.0
 
 
@@ -535,7 +540,7 @@ def comparison_figure(
             f"{prefix}%{{y:,.{decimals}f}}{suffix}<extra></extra>",
         },
     ]
-    finite = [float(v) for v in [*values, *(r.get("baseline") for r in rows)] if _finite(v)]
+    finite = _floats([*values, *(r.get("baseline") for r in rows)])
     top = max(finite) if finite else 1.0
     layout = {
         "height": 320,
