@@ -735,7 +735,8 @@ def alert_card_title(alert: Mapping[str, Any]) -> str:
 def card_open_for_alert(alert: Mapping[str, Any], *, today: dt.date | None = None) -> int | None:
     """Open the card of a critical alert (an `AlertData`), once: in the owning department's lane
     of the shared board, first in Backlog, linked to the alert both ways. Returns the card id,
-    or None when the alert deserves no card (not critical, too old, already has one, no board).
+    or None when the alert deserves no card (not critical, too old, already has one, no board)
+    or joins the still-open card of its episode (same metric and region).
     """
     from metrics.registry import METRICS
     from metrics.services import alert_card_attach
@@ -761,6 +762,25 @@ def card_open_for_alert(alert: Mapping[str, Any], *, today: dt.date | None = Non
         return None
     if Card.objects.filter(alert_id=alert["id"]).exists():
         return None
+    region = "" if alert["region"] == "all" else alert["region"]
+    # One card per episode: while a card for this metric and region is still open (not done, not
+    # archived), the next critical days of the same episode join it instead of opening another.
+    episode_card = (
+        Card.objects.filter(
+            board=board,
+            type=CardType.ALERT,
+            metric=alert["metric"],
+            region=region,
+            archived=False,
+            column__is_done=False,
+        )
+        .order_by("-created_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if episode_card is not None:
+        alert_card_attach(alert_id=alert["id"], card_id=episode_card)
+        return None
     try:
         with transaction.atomic():
             data = card_create(
@@ -774,7 +794,7 @@ def card_open_for_alert(alert: Mapping[str, Any], *, today: dt.date | None = Non
                 type=CardType.ALERT,
                 department=department,
                 metric=alert["metric"],
-                region="" if alert["region"] == "all" else alert["region"],
+                region=region,
                 description=_alert_description(alert),
             )
             alert_card_attach(alert_id=alert["id"], card_id=data["id"])

@@ -492,6 +492,25 @@ def test_marketing_and_tech_alerts_go_to_their_lanes_and_warnings_or_old_days_op
     )
 
 
+def test_the_next_critical_days_of_an_episode_join_its_open_card(tech_head: User) -> None:
+    board = shared_board()
+    today = timezone.localdate()
+    first = _alert("overdue_rate", "critical", today - dt.timedelta(days=2))
+    second = _alert("overdue_rate", "critical", today - dt.timedelta(days=1))
+    elsewhere = _alert("overdue_rate", "critical", today, "EAST-01")
+    alerts_raised.send(sender=Alert, alerts=[first, second, elsewhere])
+    card = Card.objects.get(alert_id=first["id"])
+    # One card for SOUTH-01's episode, holding both days' alerts; EAST-01 has its own.
+    assert Card.objects.filter(board=board, type="alert").count() == 2
+    assert Alert.objects.get(pk=second["id"]).card_id == card.pk
+    assert Card.objects.get(alert_id=elsewhere["id"]).region == "EAST-01"
+    # Once the episode's card is done, a new critical day opens a new card.
+    move(tech_head, card.pk, "risk", "Done")
+    third = _alert("overdue_rate", "critical", today)
+    alerts_raised.send(sender=Alert, alerts=[third])
+    assert Card.objects.get(alert_id=third["id"]).pk != card.pk
+
+
 # --- incident response -------------------------------------------------------------------------
 
 
