@@ -463,11 +463,13 @@ async def test_a_change_through_another_process_reaches_a_socket_held_here(
 async def test_every_socket_gets_the_event_and_a_closed_one_leaves_the_relay(
     viewer: User, manager: User
 ) -> None:
-    from carloan.parameters.consumers import _relays
+    from carloan.parameters.events import PARAMETERS_GROUP
+    from carloan.realtime import relay_of
 
     key = await database_sync_to_async(token_for)(viewer)
     async with parameters_socket(key) as (first, _), parameters_socket(key) as (second, _):
-        relay = _relays[asyncio.get_running_loop()]
+        relay = relay_of(PARAMETERS_GROUP)
+        assert relay is not None
         assert len(relay.outboxes) == 2
         await database_sync_to_async(api_patch)(manager, KEY, 65, 1)
         for communicator in (first, second):
