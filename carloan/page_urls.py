@@ -2,11 +2,10 @@
 
 from django.urls import path
 
-from carloan import views
 from carloan.parameters.views import parameters_page
 
 urlpatterns = [
-    path("kanban/", views.not_built, {"page": "kanban"}, name="kanban"),
+    # /kanban/ and /kanban/flow/ are served by kanban/urls.py (included before this module).
     # /kpi/ and /kpi/review/ are served by metrics/kpi/urls.py (included before this module).
     path("parameters/", parameters_page, name="parameters"),
     # /valuation/ is routed by valuation/urls.py (carloan imports no app).

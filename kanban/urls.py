@@ -1,14 +1,14 @@
 """Routes of the kanban, included at the root by carloan/urls.py.
 
-`api_urlpatterns` is the JSON API under /api/kanban/; `page_urlpatterns` is for the `/kanban/`
-page (its own module adds it; until then carloan's placeholder answers).
+`api_urlpatterns` is the JSON API under /api/kanban/; `page_urlpatterns` are the `/kanban/`
+board and its `/kanban/flow/` view (`kanban.views`).
 """
 
 from typing import Any
 
 from django.urls import path
 
-from kanban import api
+from kanban import api, views
 
 api_urlpatterns: list[Any] = [
     path("api/kanban/boards/", api.BoardListView.as_view(), name="api-kanban-boards"),
@@ -49,7 +49,9 @@ api_urlpatterns: list[Any] = [
     ),
 ]
 
-# The /kanban/ page goes here.
-page_urlpatterns: list[Any] = []
+page_urlpatterns: list[Any] = [
+    path("kanban/", views.kanban_page, name="kanban"),
+    path("kanban/flow/", views.kanban_flow_page, name="kanban-flow"),
+]
 
 urlpatterns: list[Any] = [*api_urlpatterns, *page_urlpatterns]

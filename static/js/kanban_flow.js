@@ -1,0 +1,29 @@
+// The flow view (/kanban/flow/): draws the Plotly figures the server built (kanban/charts.py)
+// with the locally served plotly.js. Nothing is computed here.
+
+const PLOT_CONFIG = { displayModeBar: false, responsive: true };
+const TARGETS = { cfd: "chart-cfd", cycle: "chart-cycle", handoffs: "chart-handoffs" };
+
+function readJson(id, fallback) {
+  const node = document.getElementById(id);
+  if (!node) return fallback;
+  try {
+    return JSON.parse(node.textContent);
+  } catch {
+    return fallback;
+  }
+}
+
+function draw() {
+  const figures = readJson("kanban-flow-figures", null);
+  if (!figures || !window.Plotly) return;
+  for (const [key, id] of Object.entries(TARGETS)) {
+    const target = document.getElementById(id);
+    const figure = figures[key];
+    if (!target || !figure) continue;
+    window.Plotly.newPlot(target, figure.data, figure.layout, PLOT_CONFIG);
+    target.dataset.drawn = "1";
+  }
+}
+
+draw();
