@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -287,6 +288,7 @@ def kanban_page(request: HttpRequest) -> HttpResponse:
         "users": users,
         "doneShown": DONE_SHOWN,
         "today": timezone.localdate().isoformat(),
+        "plotlyUrl": static("plotly/plotly.min.js"),
     }
     return render(
         request,

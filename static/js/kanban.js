@@ -457,7 +457,9 @@ function paintCell(key) {
   const list = parts.list;
   let child = list.firstElementChild;
   for (const id of want) {
+    const old = S.nodes.get(id);
     const node = nodeFor(id);
+    if (old && old === child && node !== old) child = node; // rebuilt in place
     if (child === node) {
       child = child.nextElementSibling;
       continue;
@@ -748,8 +750,26 @@ function series(metric, region) {
   return seriesCache.get(key);
 }
 
+let plotlyLoading = null;
+
+/** plotly.js (served by this server) is loaded the first time a sparkline is drawn: the board
+ * itself does not wait for it. */
+function plotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!plotlyLoading) {
+    plotlyLoading = new Promise((resolve) => {
+      const script = document.createElement("script");
+      script.src = config.plotlyUrl;
+      script.addEventListener("load", () => resolve(window.Plotly || null));
+      script.addEventListener("error", () => resolve(null));
+      document.head.append(script);
+    });
+  }
+  return plotlyLoading;
+}
+
 async function drawSpark(target, { height = 30, axes = false } = {}) {
-  const points = await series(target.dataset.metric, target.dataset.region);
+  const [points] = await Promise.all([series(target.dataset.metric, target.dataset.region), plotly()]);
   if (!target.isConnected) return;
   const values = points.filter((p) => p.value !== null);
   if (!values.length || !window.Plotly) {
@@ -895,7 +915,9 @@ function onSnapshot(snapshot) {
     S.queue.push(snapshot);
     return;
   }
+  performance.mark("kanban-snapshot");
   loadSnapshot(snapshot);
+  performance.measure("kanban-build", "kanban-snapshot"); // the board built from a snapshot
 }
 
 function onEvent(msg) {
