@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from carloan.parameters.models import ChangeRequest
 from carloan.parameters.registry import REGISTRY
@@ -118,10 +118,24 @@ def cutoff_table(*, lookback_days: int) -> list[dict[str, Any]]:
     ]
 
 
+# pg_advisory_xact_lock key: one calibration at a time across every process.
+CALIBRATE_LOCK = 72_310_602
+
+
 def credit_score_calibrate(*, user: Any = None, scheduled: bool = False) -> CalibrationResult:
     """Run the calibration once (see the module). `user` (a manager) when run by hand; the daily
     beat task runs it as the system with `scheduled=True`, which `risk.calibration.mode` "off"
-    turns into a no-op."""
+    turns into a no-op.
+
+    Two runs at once (the beat task and a manager's button, or a task delivered twice) must not
+    both file a proposal: the pending check and the filing happen under one advisory lock."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CALIBRATE_LOCK])
+        return _credit_score_calibrate(user=user, scheduled=scheduled)
+
+
+def _credit_score_calibrate(*, user: Any, scheduled: bool) -> CalibrationResult:
     if user is not None:
         require_manager(user, "run the calibration")
     values = parameter_values()
