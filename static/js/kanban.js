@@ -1370,6 +1370,7 @@ newForm?.addEventListener("submit", async (event) => {
     title,
     lane,
     column: Number(f.namedItem("column").value),
+    position: 0, // on top of its cell, where it is seen
     type: f.namedItem("type").value,
     department: S.laneById.get(lane).department,
     description: f.namedItem("description").value,
@@ -1387,6 +1388,11 @@ newForm?.addEventListener("submit", async (event) => {
     newDialog.close();
     toast(t("created", { id: data.id }), "ok");
     flash(data.id);
+    const node = S.nodes.get(data.id);
+    if (node && node.isConnected) {
+      node.scrollIntoView({ block: "nearest" });
+      node.focus({ preventScroll: true });
+    }
     return;
   }
   error.textContent = t("badInput", { message: failure(status, data) });
