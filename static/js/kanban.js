@@ -1833,6 +1833,7 @@ async function loadHistory(id) {
  * a notice. */
 function syncDrawer(card, by, changed, mine = false) {
   const drawerState = S.drawer;
+  if (!mine && by !== null) drawerState.othersChanged = true;
   drawerHead(card);
   const edited = changed.filter((name) => EDITABLE.includes(name));
   const clashing = edited.filter((name) => drawerState.dirty.has(name));
@@ -1897,7 +1898,8 @@ async function saveEdits({ over = false } = {}) {
   const conflictBox = document.getElementById("kb-conflict");
   conflictBox.textContent = "";
   if (status === 200) {
-    const merged = data.version > body.version + 1;
+    const merged = Boolean(state.othersChanged);
+    state.othersChanged = false;
     applyAnswer(data);
     state.dirty.clear();
     for (const name of [...EDITABLE, "checklist"]) {
