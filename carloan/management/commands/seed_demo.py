@@ -135,9 +135,10 @@ class Command(BaseCommand):
                 if run_id is not None:
                     loanbook_refresh(run_id=run_id)
         self.stdout.write(f"  done in {time.monotonic() - began:.1f} s")
-        # The valuation app (named, not imported: the core never imports an app) learns from the
-        # demo's vehicle sales and values the demo loans' collateral, so its page has data at once.
-        for command in ("fit_valuation", "valuation_seed_collateral"):
+        # The apps' own demo steps, named, not imported (the core never imports an app): the
+        # valuation model learns from the demo's sales and values the loans' collateral, and the
+        # kanban gets a working board with hand-offs, so every page has data at once.
+        for command in ("fit_valuation", "valuation_seed_collateral", "kanban_seed_demo"):
             if command in get_commands():
                 began = time.monotonic()
                 self.stdout.write(f"Running {command} ...")
