@@ -20,6 +20,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -434,6 +435,8 @@ class SamplesView(MetricsAPIView):
     """Technical samples from monitoring agents (department heads and managers)."""
 
     permission_classes = [CanEditOrRead]
+    # A JSON array only (a form cannot hold one; the schema then documents JSON alone).
+    parser_classes = [JSONParser]
 
     @extend_schema(
         summary="Record technical samples",

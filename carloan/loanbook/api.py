@@ -161,6 +161,7 @@ class ImportView(APIView):
         ],
         responses={
             200: ImportRunSerializer(many=True),
+            400: OpenApiResponse(description="`limit` is not a number from 1 to 100."),
             401: OpenApiResponse(DETAIL, description="Not signed in."),
         },
     )
