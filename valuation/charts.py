@@ -117,7 +117,9 @@ def holdout_scatter(
                 "hoverinfo": "skip",
             },
             {
-                "type": "scattergl",
+                # SVG, not WebGL: a few hundred held-out sales draw fast, and meeting-room PCs,
+                # remote desktops and headless printers often have no WebGL.
+                "type": "scatter",
                 "mode": "markers",
                 "x": actual,
                 "y": predicted,
