@@ -1,0 +1,480 @@
+"""Load benchmark (issue 8): a working day's traffic on this machine, against the whole stack.
+
+    .venv/bin/python bench/load_bench.py                 # 2 minutes, the issue's figures
+    .venv/bin/python bench/load_bench.py --duration 30   # shorter
+
+It starts everything itself, on servers of its own (nothing shared is touched):
+
+1. a PostgreSQL and a Redis on free ports (tests/own_servers.py), migrated and seeded with the
+   demo book and users;
+2. uvicorn with `--workers 2` (HTTP and WebSockets) and one Celery worker;
+3. then, for `--duration` seconds, all at once from this process (asyncio, httpx, websockets):
+   - `--users` (50) signed-in people (sessions through the login form) browsing: a page (`/`,
+     `/kanban/`, `/parameters/`), then the APIs those pages call, then 0.5-1.5 s of reading;
+   - `--sockets` (500) open sockets spread over /ws/metrics/, /ws/kanban/{id}/, /ws/parameters/;
+   - `--rate` (1,000) samples per second posted to POST /api/metrics/samples/ (10 batches/s);
+   - every 2 s a parameter change (PATCH) and a new kanban card (POST), whose events are timed
+     from the request being sent to each socket receiving them;
+4. reports p50/p95/p99 per page and API call, the error count, the event latency (first and
+   every socket), the refresh events from samples, and the memory (RSS) of each process at the
+   start and the end; writes them as JSON (`--json`) and prints a Markdown table.
+
+All traffic goes to 127.0.0.1; everything is bounded in count and time, and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import psutil  # noqa: E402
+import websockets  # noqa: E402
+
+from tests.own_servers import (  # noqa: E402
+    OwnPostgres,
+    OwnRedis,
+    Proc,
+    free_port,
+    manage,
+    product_env,
+    start_worker,
+    wait_http,
+)
+
+PASSWORD = "carloan-demo"
+USERS = ("manager", "marketing", "risk", "tech", "viewer")
+
+
+@dataclass
+class Stats:
+    timings: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    error_samples: list[str] = field(default_factory=list)
+    sent: dict[str, float] = field(default_factory=dict)  # event tag -> time sent
+    first_seen: dict[str, float] = field(default_factory=dict)
+    every_socket: list[float] = field(default_factory=list)  # latency per (event, socket)
+    panel_updates: int = 0
+    samples_accepted: int = 0
+    socket_failures: int = 0
+
+    def record(self, name: str, started: float, response: httpx.Response | None, ok: set[int]):
+        self.timings[name].append(time.monotonic() - started)
+        if response is None or response.status_code not in ok:
+            self.errors[name] += 1
+            if len(self.error_samples) < 20:
+                status = response.status_code if response is not None else "no answer"
+                body = response.text[:200] if response is not None else ""
+                self.error_samples.append(f"{name}: {status} {body}")
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+# --- the stack -----------------------------------------------------------------------------------
+
+
+def start_stack(logs: Path) -> tuple[OwnPostgres, OwnRedis, dict[str, str], list[Proc], str]:
+    pg, redis = OwnPostgres(), OwnRedis()
+    pg.start()
+    pg.create_database("carloan")
+    redis.start()
+    env = product_env(pg.url("carloan"), redis.url(), LOG_LEVEL="WARNING")
+    print("migrating and seeding the demo book …", flush=True)
+    manage(env, "migrate", "--noinput")
+    manage(env, "seed_demo")
+    port = free_port()
+    uvicorn = str(Path(sys.executable).parent / "uvicorn")
+    web = Proc(
+        "web",
+        [uvicorn, "carloan.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "2", "--log-level", "warning", "--no-access-log"],
+        env,
+        logs,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/healthz", web)
+    worker = start_worker("worker", env, logs, pool="prefork")
+    return pg, redis, env, [web, worker], url
+
+
+def memory(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis) -> dict[str, float]:
+    """RSS in MiB of each process tree (uvicorn master and workers, the Celery worker and its
+    child, PostgreSQL's postmaster and backends, Redis)."""
+
+    def tree(pid: int) -> dict[str, float]:
+        try:
+            root = psutil.Process(pid)
+        except psutil.NoSuchProcess:
+            return {}
+        out = {f"{root.name()}[{pid}]": root.memory_info().rss / 2**20}
+        for child in root.children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                out[f"{child.name()}[{child.pid}]"] = child.memory_info().rss / 2**20
+        return out
+
+    result: dict[str, float] = {}
+    for proc in procs:
+        for name, rss in tree(proc.pid).items():
+            result[f"{proc.name}:{name}"] = round(rss, 1)
+    postmaster = (pg.data / "postmaster.pid").read_text().split()[0]
+    result["postgres (all backends)"] = round(sum(tree(int(postmaster)).values()), 1)
+    if redis.process is not None:
+        result["redis"] = round(sum(tree(redis.process.pid).values()), 1)
+    return result
+
+
+# --- the traffic ---------------------------------------------------------------------------------
+
+
+async def token(client: httpx.AsyncClient, username: str) -> str:
+    answer = await client.post(
+        "/api/auth/token/", data={"username": username, "password": PASSWORD}
+    )
+    answer.raise_for_status()
+    return str(answer.json()["token"])
+
+
+async def sign_in(url: str, username: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=url, timeout=30)
+    await client.get("/login/")
+    answer = await client.post(
+        "/login/",
+        data={
+            "username": username,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": client.cookies["csrftoken"],
+        },
+        headers={"Referer": f"{url}/login/"},
+    )
+    assert answer.status_code == 302, answer.text[:300]
+    return client
+
+
+async def browse(url: str, username: str, board: int, stats: Stats, until: float) -> None:
+    client = await sign_in(url, username)
+    pages = {
+        "page /": ["/api/metrics/panels/", "/api/alerts/?status=open"],
+        "page /kanban/": [f"/api/kanban/boards/{board}/"],
+        "page /parameters/": ["/api/parameters/"],
+    }
+    try:
+        while time.monotonic() < until:
+            page, apis = random.choice(list(pages.items()))
+            started = time.monotonic()
+            try:
+                answer = await client.get(page.split(" ", 1)[1])
+            except httpx.HTTPError:
+                answer = None
+            stats.record(page, started, answer, {200})
+            for api in apis:
+                started = time.monotonic()
+                try:
+                    answer = await client.get(api)
+                except httpx.HTTPError:
+                    answer = None
+                stats.record(f"api {api.split('?')[0]}", started, answer, {200})
+            await asyncio.sleep(random.uniform(0.5, 1.5))
+    finally:
+        await client.aclose()
+
+
+async def listen(
+    url: str, path: str, tok: str, stats: Stats, until: list[float], opened: list[int]
+) -> None:
+    """One socket, open until `until[0]` (+5 s for the last events); times tagged events."""
+    try:
+        async with websockets.connect(
+            url.replace("http://", "ws://") + path,
+            additional_headers={"Authorization": f"Token {tok}"},
+            open_timeout=60,
+            max_queue=None,
+        ) as socket:
+            opened[0] += 1
+            while time.monotonic() < until[0] + 5:
+                try:
+                    raw = await asyncio.wait_for(socket.recv(), timeout=1)
+                except TimeoutError:
+                    continue
+                now = time.monotonic()
+                message = json.loads(raw)
+                kind = message.get("type")
+                tag = None
+                if kind == "parameter.changed":
+                    tag = f"p{message['key']}:{message['version']}"
+                elif kind == "card.created":
+                    tag = f"c{message['card']['title']}"
+                elif kind == "panel.updated":
+                    stats.panel_updates += 1
+                if tag and tag in stats.sent:
+                    latency = now - stats.sent[tag]
+                    stats.every_socket.append(latency)
+                    stats.first_seen.setdefault(tag, latency)
+    except (OSError, websockets.exceptions.WebSocketException, TimeoutError) as exc:
+        stats.socket_failures += 1
+        if len(stats.error_samples) < 20:
+            stats.error_samples.append(f"socket {path}: {exc!r}")
+
+
+async def ingest(url: str, tok: str, rate: int, stats: Stats, until: float) -> None:
+    """`rate` samples per second, as 10 batches a second (monitoring agents of six regions)."""
+    regions = ["EAST-01", "EAST-02", "NORTH-01", "SOUTH-01", "WEST-01", "CENTRAL-01"]
+    metrics = ["api_response_time", "credit_query_latency", "data_sync_lag", "availability"]
+    per_batch = max(1, rate // 10)
+    sequence = 0
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Token {tok}"}, timeout=30
+    ) as client:
+        next_at = time.monotonic()
+        pending: set[asyncio.Task[None]] = set()
+
+        async def post(batch: list[dict[str, Any]]) -> None:
+            started = time.monotonic()
+            try:
+                answer = await client.post("/api/metrics/samples/", json=batch)
+            except httpx.HTTPError:
+                answer = None
+            stats.record("api POST /api/metrics/samples/", started, answer, {201})
+            if answer is not None and answer.status_code == 201:
+                stats.samples_accepted += answer.json()["accepted"]
+
+        while time.monotonic() < until:
+            now_utc = time.time()
+            batch = []
+            for _ in range(per_batch):
+                sequence += 1
+                metric = metrics[sequence % len(metrics)]
+                ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now_utc))
+                batch.append(
+                    {
+                        "metric": metric,
+                        "ts": f"{ts}.{sequence % 1_000_000:06d}Z",
+                        "value": 1 if metric == "availability" else random.uniform(50, 400),
+                        "region": regions[sequence % len(regions)],
+                        "source": "load-bench",
+                    }
+                )
+            task = asyncio.create_task(post(batch))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            next_at += 0.1
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        if pending:
+            await asyncio.gather(*pending)
+
+
+async def change(url: str, manager_tok: str, risk_tok: str, board: dict[str, Any], stats: Stats,
+                 until: float) -> None:  # fmt: skip
+    """A parameter change and a new card every 2 s, each timed to the sockets."""
+    lane = next(lane["id"] for lane in board["lanes"] if lane["department"] == "risk")
+    column = board["columns"][0]["id"]
+    key = "alert.overdue_rate.warn_pct"
+    async with (
+        httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Token {manager_tok}"}, timeout=60
+        ) as mgr,
+        httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Token {risk_tok}"}, timeout=60
+        ) as risk,
+    ):
+        state = (await mgr.get(f"/api/parameters/{key}/")).json()
+        value, version, n = float(state["value"]), int(state["version"]), 0
+        while time.monotonic() < until:
+            n += 1
+            value = value + 0.5 if n % 2 else value - 0.5
+            stats.sent[f"p{key}:{version + 1}"] = time.monotonic()
+            started = time.monotonic()
+            try:
+                answer = await mgr.patch(
+                    f"/api/parameters/{key}/",
+                    json={"value": value, "version": version, "reason": "load bench"},
+                )
+            except httpx.HTTPError:
+                answer = None
+            stats.record("api PATCH /api/parameters/{key}/", started, answer, {200})
+            if answer is not None and answer.status_code == 200:
+                version = int(answer.json()["version"])
+            else:
+                with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+                    version = int((await mgr.get(f"/api/parameters/{key}/")).json()["version"])
+            title = f"load-{n}"
+            stats.sent[f"c{title}"] = time.monotonic()
+            started = time.monotonic()
+            try:
+                answer = await risk.post(
+                    "/api/kanban/cards/",
+                    json={"board": board["id"], "title": title, "lane": lane, "column": column},
+                )
+            except httpx.HTTPError:
+                answer = None
+            stats.record("api POST /api/kanban/cards/", started, answer, {201})
+            await asyncio.sleep(2)
+
+
+async def run_load(url: str, args: argparse.Namespace, stats: Stats) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        tokens = {name: await token(client, name) for name in USERS}
+        boards = (
+            await client.get(
+                "/api/kanban/boards/", headers={"Authorization": f"Token {tokens['viewer']}"}
+            )
+        ).json()
+    board = boards[0]
+    # Sockets first (they are the audience), then the traffic.
+    socket_until = [time.monotonic() + 3600]
+    opened = [0]
+    paths = ["/ws/metrics/", f"/ws/kanban/{board['id']}/", "/ws/parameters/"]
+    listeners = []
+    for i in range(args.sockets):
+        tok = tokens[USERS[i % len(USERS)]]
+        listeners.append(
+            asyncio.create_task(listen(url, paths[i % 3], tok, stats, socket_until, opened))
+        )
+        if i % 50 == 49:
+            await asyncio.sleep(0.2)
+    deadline = time.monotonic() + 60
+    while opened[0] + stats.socket_failures < args.sockets and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    print(f"{opened[0]} sockets open; traffic for {args.duration} s …", flush=True)
+
+    started = time.monotonic()
+    until = started + args.duration
+    socket_until[0] = until
+    work = [
+        *(
+            asyncio.create_task(browse(url, USERS[i % len(USERS)], board["id"], stats, until))
+            for i in range(args.users)
+        ),
+        asyncio.create_task(ingest(url, tokens["tech"], args.rate, stats, until)),
+        asyncio.create_task(change(url, tokens["manager"], tokens["risk"], board, stats, until)),
+    ]
+    await asyncio.gather(*work)
+    await asyncio.gather(*listeners)  # they stop 5 s after the traffic: the last events
+    return {"sockets_open": opened[0], "seconds": round(time.monotonic() - started, 1)}
+
+
+def summary(stats: Stats, meta: dict[str, Any], mem0: dict[str, float], mem1: dict[str, float],
+            args: argparse.Namespace) -> dict[str, Any]:  # fmt: skip
+    calls = {}
+    for name, values in sorted(stats.timings.items()):
+        calls[name] = {
+            "count": len(values),
+            "p50_ms": round(pct(values, 50) * 1000, 1),
+            "p95_ms": round(pct(values, 95) * 1000, 1),
+            "p99_ms": round(pct(values, 99) * 1000, 1),
+            "errors": stats.errors.get(name, 0),
+        }
+    api = [v for n, vs in stats.timings.items() if n.startswith("api") for v in vs]
+    pages = [v for n, vs in stats.timings.items() if n.startswith("page") for v in vs]
+    first = list(stats.first_seen.values())
+    growth = {
+        name: round(100 * (mem1.get(name, 0) - rss) / rss, 1) for name, rss in mem0.items() if rss
+    }
+    return {
+        "config": vars(args),
+        **meta,
+        "samples_per_s": round(stats.samples_accepted / meta["seconds"], 1),
+        "errors": sum(stats.errors.values()) + stats.socket_failures,
+        "socket_failures": stats.socket_failures,
+        "pages": {q: round(pct(pages, q) * 1000, 1) for q in (50, 95, 99)},
+        "api": {q: round(pct(api, q) * 1000, 1) for q in (50, 95, 99)},
+        "calls": calls,
+        "events_timed": len(stats.sent),
+        "event_first_socket_ms": {q: round(pct(first, q) * 1000, 1) for q in (50, 95, 99)},
+        "event_every_socket_ms": {
+            q: round(pct(stats.every_socket, q) * 1000, 1) for q in (50, 95, 99)
+        },
+        "event_deliveries": len(stats.every_socket),
+        "panel_updated_received": stats.panel_updates,
+        "memory_mib_start": mem0,
+        "memory_mib_end": mem1,
+        "memory_growth_pct": growth,
+        "error_samples": stats.error_samples,
+    }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = [
+        f"- {result['seconds']} s, {result['config']['users']} users, "
+        f"{result['sockets_open']} sockets open, {result['samples_per_s']} samples/s accepted, "
+        f"errors: {result['errors']}",
+        f"- pages p50/p95/p99: {result['pages'][50]} / {result['pages'][95]} / "
+        f"{result['pages'][99]} ms; API: {result['api'][50]} / {result['api'][95]} / "
+        f"{result['api'][99]} ms",
+        f"- events ({result['events_timed']} changes, {result['event_deliveries']} deliveries): "
+        f"first socket p50/p95/p99 {result['event_first_socket_ms'][50]} / "
+        f"{result['event_first_socket_ms'][95]} / {result['event_first_socket_ms'][99]} ms; "
+        f"every socket {result['event_every_socket_ms'][50]} / "
+        f"{result['event_every_socket_ms'][95]} / {result['event_every_socket_ms'][99]} ms",
+        "",
+        "| call | count | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, c in result["calls"].items():
+        lines.append(
+            f"| {name} | {c['count']} | {c['p50_ms']} | {c['p95_ms']} | {c['p99_ms']} | "
+            f"{c['errors']} |"
+        )
+    lines += ["", "| process | RSS start MiB | RSS end MiB | growth % |", "|---|---:|---:|---:|"]
+    for name, rss in result["memory_mib_start"].items():
+        lines.append(
+            f"| {name} | {rss} | {result['memory_mib_end'].get(name, '—')} | "
+            f"{result['memory_growth_pct'].get(name, '—')} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=120, help="seconds of traffic (≤ 600)")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--sockets", type=int, default=500)
+    parser.add_argument("--rate", type=int, default=1000, help="samples per second")
+    parser.add_argument("--json", type=Path, help="also write the result here")
+    args = parser.parse_args(argv)
+    args.duration = min(max(args.duration, 5), 600)
+    args.sockets = min(args.sockets, 2000)
+    args.users = min(args.users, 500)
+
+    logs = Path(tempfile.mkdtemp(prefix="carloan-load-"))
+    pg, redis, _env, procs, url = start_stack(logs)
+    try:
+        mem0 = memory(procs, pg, redis)
+        stats = Stats()
+        meta = asyncio.run(run_load(url, args, stats))
+        mem1 = memory(procs, pg, redis)
+        result = summary(stats, meta, mem0, mem1, args)
+        result["json"] = str(args.json) if args.json else None
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2, default=str))
+        print(markdown(result))
+        if result["error_samples"]:
+            print("\nfirst errors:\n  " + "\n  ".join(result["error_samples"]))
+        print(f"\nlogs: {logs}")
+        return 0 if result["errors"] == 0 else 1
+    finally:
+        for proc in procs:
+            proc.stop()
+        redis.destroy()
+        pg.destroy()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
