@@ -302,7 +302,7 @@ def test_postgres_restart(stack: Stack) -> None:
 
 # --- a worker killed mid-refresh -----------------------------------------------------------------
 
-REFRESH_DAYS = 60
+REFRESH_DAYS = 90
 VALUES_SQL = (
     "SELECT metric, region, day, value, baseline, status FROM metrics_metricvalue "
     "WHERE day BETWEEN %s AND %s ORDER BY metric, region, day"
@@ -360,7 +360,7 @@ def test_worker_killed_mid_refresh_runs_again_and_ends_exact(stack: Stack, what:
     app = Celery(broker=stack.redis.url())
     result = app.send_task("metrics.metrics_refresh_range", args=[start, end])
     done = f"Task metrics.metrics_refresh_range[{result.id}] succeeded"
-    wait_for(lambda: result.id in victim.output(), 30, "the task to be received", victim)
+    wait_for(lambda: result.id in victim.output(), 90, "the task to be received", victim)
     wait_for(lambda: _refresh_is_running(stack), 60, "the refresh to write", victim)
 
     if what == "pool-process":
