@@ -8,8 +8,9 @@ import math
 
 import pytest
 
+from carloan.exports import escape_formula as escape_cell
 from metrics.kpi import charts
-from metrics.kpi.exports import escape_cell, flat_rows, scorecards_csv
+from metrics.kpi.exports import flat_rows, scorecards_csv
 from metrics.kpi.quarters import Quarter
 from metrics.kpi.scoring import (
     KPI,
@@ -216,3 +217,15 @@ def test_csv_escapes_text_but_keeps_numbers() -> None:
     assert lines[1].split(",")[2] == "'=risk"
     assert lines[1].split(",")[5] == "'-npl"
     assert lines[1].split(",")[10] == "-1.25"
+
+
+def test_csv_keeps_negative_numbers_as_numbers_and_escapes_formula_text() -> None:
+    from decimal import Decimal
+
+    from metrics.kpi.exports import COLUMNS
+
+    row = dict.fromkeys(COLUMNS, "")
+    row.update({COLUMNS[0]: "=HYPERLINK(1)", COLUMNS[-1]: Decimal("-5"), COLUMNS[-2]: -2.5})
+    text = scorecards_csv([row]).decode("utf-8-sig").splitlines()[1]
+    assert text.startswith("'=HYPERLINK(1)")
+    assert text.endswith(",-2.5,-5")

@@ -17,12 +17,14 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from carloan.exports import escape_formula
+
 COLUMNS = (
     "quarter",
     "frozen",
@@ -40,14 +42,6 @@ COLUMNS = (
 )
 PDF_TIMEOUT_SECONDS = 90
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
-
-
-def escape_cell(value: Any) -> Any:
-    """A text cell that could be read as a formula gets a leading `'`; numbers, booleans and
-    None are left as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def flat_rows(scorecards: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -80,9 +74,9 @@ def _csv_value(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return escape_cell(str(value))
+    if isinstance(value, int | float | Decimal):  # a number, never escaped: -5 stays -5
+        return repr(value) if isinstance(value, float) else str(value)
+    return escape_formula(str(value))
 
 
 def scorecards_csv(rows: Sequence[dict[str, Any]]) -> bytes:
@@ -107,7 +101,7 @@ def scorecards_xlsx(rows: Sequence[dict[str, Any]], *, title: str = "Scorecards"
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([escape_cell(row.get(c)) for c in COLUMNS])
+        sheet.append([escape_formula(row.get(c)) for c in COLUMNS])
     sheet.freeze_panes = "A2"
     for column, width in zip(
         "ABCDEFGHIJKLM", (9, 7, 11, 16, 19, 28, 10, 10, 8, 13, 16, 14, 9), strict=True
