@@ -10,17 +10,17 @@
 // The region and date pickers change the view without reloading: the URL follows
 // (history.replaceState) and the socket is told with {"type": "view", region, date}.
 
+import { el, readJson, translate } from "./common.js";
 import { connectLive } from "./live.js";
 import {
   alertGroups,
+  alertItem,
   formatDelta,
   formatTime,
   formatValue,
-  readJson,
   sparkFigure,
   tone,
   arrow,
-  translate,
 } from "./metric_common.js";
 
 const data = readJson("dashboard-data", {});
@@ -123,13 +123,6 @@ function renderSummary() {
 
 // ---- Alerts -------------------------------------------------------------------------------------
 
-function el(tag, cls, text) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 function renderAlerts(changedGroups = new Set()) {
   const all = alertGroups([...state.alerts.values()]);
   const shown = all.filter((g) => state.region === ALL || g.region === state.region);
@@ -137,37 +130,14 @@ function renderAlerts(changedGroups = new Set()) {
   for (const group of shown) {
     const meta = (data.names || {})[group.metric];
     if (!meta) continue;
-    const li = el("li", `alert-item alert-item--${group.level}`);
+    const li = alertItem(group, meta, data, t);
     li.dataset.group = `${group.metric}|${group.region}`;
     if (changedGroups.has(li.dataset.group)) li.classList.add("is-updated");
-    const link = el("a");
-    const query = new URLSearchParams({ date: group.latest });
-    if (group.region !== ALL) query.set("region", group.region);
-    link.href = `/metrics/${group.metric}/?${query}`;
-    const title = el("span", "alert-item__title");
-    title.append(
-      el("span", "alert-item__name", meta.name),
-      " ",
-      el("span", "alert-item__sep", "·"),
-      " ",
-      el("span", "alert-item__region", group.region === ALL ? data.allRegions : group.region),
-    );
-    const info = el("span", "alert-item__meta");
-    const sep = () => el("span", "alert-item__sep", "·");
-    info.append(
-      el("span", `level-pill level-pill--${group.level}`, (data.levels || {})[group.level] || group.level),
-      sep(),
-      el("span", "", t("since", { date: group.since })),
-      sep(),
-      el("span", `delta delta--${tone(group.delta_pct, meta.direction)}`, formatDelta(group.delta_pct)),
-    );
-    link.append(title, info);
-    li.append(link);
     alertList.append(li);
   }
   if (!shown.length) {
     alertList.append(
-      el("li", "alert-list__empty", state.region === ALL ? t("noAlerts") : t("noAlertsRegion")),
+      el("li", { cls: "alert-list__empty", txt: state.region === ALL ? t("noAlerts") : t("noAlertsRegion") }),
     );
   }
   alertCount.textContent = String(shown.length);

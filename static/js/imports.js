@@ -4,11 +4,12 @@
 // 400 {errors: [{line, column, reason}]} (or field errors); 401/403/413; anything else, including
 // an answer that is not JSON, is reported as unexpected without breaking the page.
 
+import { apiFetch, el, formatDateTime, readJson, translator } from "./common.js";
 import { connectLive } from "./live.js";
 
 const MAX_ROWS = 20;
 
-const text = readJson("imports-i18n", {});
+const t = translator(readJson("imports-i18n", {}));
 const kindLabels = readJson("import-kind-labels", {});
 const form = document.getElementById("import-form");
 const result = document.getElementById("import-result");
@@ -16,56 +17,13 @@ const table = document.getElementById("recent-imports");
 const tbody = table ? table.tBodies[0] : null;
 const timeZone = (table && table.dataset.timeZone) || undefined;
 
-function readJson(id, fallback) {
-  const el = document.getElementById(id);
-  if (!el) return fallback;
-  try {
-    return JSON.parse(el.textContent);
-  } catch {
-    return fallback;
-  }
-}
-
-/** Translated text for `key`, with {placeholders} filled in. */
-function t(key, values = {}) {
-  const template = text[key] || key;
-  return template.replace(/\{(\w+)\}/g, (whole, name) =>
-    name in values ? String(values[name]) : whole,
-  );
-}
-
-/** document.createElement with a class, text and attributes, in one call. */
-function el(tag, { cls, txt, attrs } = {}, children = []) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (txt !== undefined && txt !== null) node.textContent = String(txt);
-  for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
-
 // ---- Dates, as the server renders them: "YYYY-MM-DD HH:MM" in the business time zone ----------
 
 function formatTime(iso) {
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  let parts;
-  try {
-    parts = new Intl.DateTimeFormat("en-CA", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    }).formatToParts(date);
-  } catch {
-    return iso;
-  }
-  const get = (type) => (parts.find((p) => p.type === type) || {}).value || "";
-  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
+  return formatDateTime(date, timeZone) ?? iso;
 }
 
 // ---- Kind select: show the chosen kind's description and columns ------------------------------
@@ -228,13 +186,6 @@ function showFailure(message) {
 
 // ---- Upload -----------------------------------------------------------------------------------
 
-function csrfToken() {
-  const input = form.querySelector("input[name=csrfmiddlewaretoken]");
-  if (input && input.value) return input.value;
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
-
 function setBusy(busy) {
   const button = document.getElementById("import-submit");
   const spinner = document.getElementById("import-busy");
@@ -257,27 +208,16 @@ async function upload(event) {
   }
   setBusy(true);
   showResult("info", t("uploading", { file: file.name }));
-  let response;
-  try {
-    response = await fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-      credentials: "same-origin",
-    });
-  } catch {
-    setBusy(false);
+  const { status, data } = await apiFetch(form.action, {
+    method: "POST",
+    body: new FormData(form),
+    csrfScope: form,
+  });
+  setBusy(false);
+  if (status === 0) {
     showFailure(t("network"));
     return;
   }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null; // not JSON: handled below as unexpected
-  }
-  setBusy(false);
-  const status = response.status;
   if (status === 201 && data && typeof data === "object" && "rows" in data) {
     showSuccess(data, file.name);
   } else if (status === 400 && data && Array.isArray(data.errors)) {

@@ -16,10 +16,12 @@
 //   each was seen at (field-level locking on the server merges the rest).
 // - Filters (department, assignee, label, type, overdue, search) live in the URL.
 
+import { apiFetch, button, el, readJson, translator } from "./common.js";
 import { connectLive } from "./live.js";
 
 const config = readJson("kanban-config", {});
 const text = readJson("kanban-i18n", {});
+const t = translator(text);
 const root = document.getElementById("kb-page");
 const CAN_EDIT = Boolean(config.canEdit);
 const ME = config.username || "";
@@ -55,42 +57,6 @@ const S = {
 };
 
 // ---- small helpers ------------------------------------------------------------------------------
-
-function readJson(id, fallback) {
-  const node = document.getElementById(id);
-  if (!node) return fallback;
-  try {
-    return JSON.parse(node.textContent);
-  } catch {
-    return fallback;
-  }
-}
-
-/** Translated text for `key`, with {placeholders} filled in. */
-function t(key, values = {}) {
-  const template = text[key] || key;
-  return template.replace(/\{(\w+)\}/g, (whole, name) =>
-    name in values ? String(values[name]) : whole,
-  );
-}
-
-/** document.createElement with a class, text, attributes and children, in one call. */
-function el(tag, { cls, txt, attrs } = {}, children = []) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (txt !== undefined && txt !== null) node.textContent = String(txt);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
-
-function button(label, { cls = "button--secondary button--small", attrs, onClick } = {}) {
-  const node = el("button", { cls: `button ${cls}`, txt: label, attrs: { type: "button", ...attrs } });
-  if (onClick) node.addEventListener("click", onClick);
-  return node;
-}
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const ICONS = {
@@ -141,36 +107,9 @@ function formatTime(iso) {
   return iso ? timeFormat.format(new Date(iso)) : "";
 }
 
-function csrfToken() {
-  const input = root && root.querySelector("input[name=csrfmiddlewaretoken]");
-  if (input && input.value) return input.value;
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
-
 /** Call the API: {status, data}; status 0 when the server could not be reached. */
-async function api(method, path, body) {
-  const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (method !== "GET") {
-    options.headers["X-CSRFToken"] = csrfToken();
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-  }
-  let response;
-  try {
-    response = await fetch(path, options);
-  } catch {
-    return { status: 0, data: null };
-  }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  return { status: response.status, data };
+function api(method, path, body) {
+  return apiFetch(path, { method, body: method === "GET" ? undefined : body, csrfScope: root });
 }
 
 /** The first message of an error answer: field errors, detail, or the status. */

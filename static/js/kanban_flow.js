@@ -1,18 +1,10 @@
 // The flow view (/kanban/flow/): draws the Plotly figures the server built (kanban/charts.py)
 // with the locally served plotly.js. Nothing is computed here.
 
+import { readJson } from "./common.js";
+
 const PLOT_CONFIG = { displayModeBar: false, responsive: true };
 const TARGETS = { cfd: "chart-cfd", cycle: "chart-cycle", handoffs: "chart-handoffs" };
-
-function readJson(id, fallback) {
-  const node = document.getElementById(id);
-  if (!node) return fallback;
-  try {
-    return JSON.parse(node.textContent);
-  } catch {
-    return fallback;
-  }
-}
 
 function draw() {
   const figures = readJson("kanban-flow-figures", null);

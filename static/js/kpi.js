@@ -2,7 +2,8 @@
 // runs the KPI set editor (weights summed live, the collaboration share against the minimum,
 // the server's 400 messages shown as they come).
 
-import { api, drawFigures, el, readJson, translator } from "./kpi_common.js";
+import { el, readJson, translator } from "./common.js";
+import { api, drawFigures } from "./kpi_common.js";
 
 const t = translator(readJson("kpi-i18n", {}));
 const figures = readJson("kpi-figures", {});

@@ -1,56 +1,15 @@
-// Shared by the KPI page, the review mode and the print rendering: JSON blocks, translated text,
-// element building, CSRF, and drawing the server's Plotly figures with the local plotly.js.
+// Shared by the KPI page and the review mode: calling the API the way their callers expect, the
+// server's number format, and drawing the server's Plotly figures with the local plotly.js.
+// (The print rendering, kpi_print.js, is a classic script and stands alone.)
 
-export function readJson(id, fallback) {
-  const node = document.getElementById(id);
-  if (!node) return fallback;
-  try {
-    return JSON.parse(node.textContent);
-  } catch {
-    return fallback;
-  }
-}
+import { apiFetch } from "./common.js";
 
-/** A translator over the page's text block: t("key", {n: 3}) fills {n}. */
-export function translator(text) {
-  return (key, values = {}) =>
-    (text[key] || key).replace(/\{(\w+)\}/g, (whole, name) =>
-      name in values ? String(values[name]) : whole,
-    );
-}
-
-export function el(tag, { cls, txt, attrs } = {}, children = []) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (txt !== undefined && txt !== null) node.textContent = String(txt);
-  for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
-
-export function csrfToken() {
-  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-  if (input && input.value) return input.value;
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
-
-/** fetch with JSON in and out; resolves to {status, body} (body null when not JSON). */
+/** apiFetch, resolving to {status, body} (body null when not JSON); rejects when the server
+ * could not be reached, so that the callers' catch says so. */
 export async function api(url, { method = "GET", body } = {}) {
-  const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  if (method !== "GET") options.headers["X-CSRFToken"] = csrfToken();
-  const response = await fetch(url, options);
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  return { status: response.status, body: data };
+  const { status, data } = await apiFetch(url, { method, body });
+  if (status === 0) throw new TypeError("network error");
+  return { status, body: data };
 }
 
 /** A number as people read it (the server's `fmt`): about four significant digits. */

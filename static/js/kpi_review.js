@@ -3,7 +3,8 @@
 // the on-screen buttons; the screen number is kept in the URL's hash. The kanban's hand-off
 // statistics are fetched from its API; without it the screen says so.
 
-import { api, drawFigures, el, fmt, readJson, translator } from "./kpi_common.js";
+import { el, readJson, translator } from "./common.js";
+import { api, drawFigures, fmt } from "./kpi_common.js";
 
 const t = translator(readJson("kpi-i18n", {}));
 const figures = readJson("kpi-figures", {});

@@ -1,28 +1,13 @@
-// What the dashboard and the metric page share: reading json_script data, translated text,
-// number formats per unit, the tone of a change by the metric's direction, alert grouping and
-// the live update of a sparkline figure. The rules mirror metrics/charts.py (tested there).
+// What the dashboard and the metric page share: number formats per unit, the tone of a change by
+// the metric's direction, alert grouping and their list items, and the live update of a sparkline
+// figure. The rules mirror metrics/charts.py (tested there).
+
+import { el, formatDateTime } from "./common.js";
 
 const DECIMALS = { "%": 2, CNY: 0, ms: 0, s: 2, h: 1, days: 1, "per 10k loans": 1 };
 const FLAT_PCT = 0.05;
 const LEVEL_RANK = { critical: 2, warn: 1 };
-
-export function readJson(id, fallback) {
-  const node = document.getElementById(id);
-  if (!node) return fallback;
-  try {
-    return JSON.parse(node.textContent);
-  } catch {
-    return fallback;
-  }
-}
-
-/** Translated text for `key`, with {placeholders} filled in. */
-export function translate(text, key, values = {}) {
-  const template = text[key] || key;
-  return template.replace(/\{(\w+)\}/g, (whole, name) =>
-    name in values ? String(values[name]) : whole,
-  );
-}
+const ALL = "all";
 
 const finite = (v) => typeof v === "number" && Number.isFinite(v);
 
@@ -68,25 +53,9 @@ export function thresholdValues(baseline, warnPct, criticalPct, direction) {
   return [baseline + sign * warnPct * scale, baseline + sign * criticalPct * scale];
 }
 
-/** "YYYY-MM-DD HH:MM" in the business time zone. */
+/** "YYYY-MM-DD HH:MM:SS" in the business time zone. */
 export function formatTime(moment, timeZone) {
-  let parts;
-  try {
-    parts = new Intl.DateTimeFormat("en-CA", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-    }).formatToParts(moment);
-  } catch {
-    return moment.toISOString();
-  }
-  const get = (type) => (parts.find((p) => p.type === type) || {}).value || "";
-  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}:${get("second")}`;
+  return formatDateTime(moment, timeZone, { seconds: true }) ?? moment.toISOString();
 }
 
 /** Open alerts grouped by (metric, region), as metrics.charts.alert_groups does. */
@@ -128,6 +97,35 @@ export function alertGroups(alerts) {
       a.metric.localeCompare(b.metric) ||
       a.region.localeCompare(b.region),
   );
+}
+
+/**
+ * One open alert group as a list item linking to its metric's page, the same markup as the
+ * server's (templates/partials/alert_item.html, less data-group: the caller adds what it needs).
+ * `meta` is the metric's {name, direction}; `data` the page's json_script data; `t` its translator.
+ */
+export function alertItem(group, meta, data, t) {
+  const sep = () => el("span", { cls: "alert-item__sep", txt: "·" });
+  const query = new URLSearchParams({ date: group.latest });
+  if (group.region !== ALL) query.set("region", group.region);
+  const level = (data.levels || {})[group.level] || group.level;
+  const link = el("a", { attrs: { href: `/metrics/${group.metric}/?${query}` } }, [
+    el("span", { cls: "alert-item__title" }, [
+      el("span", { cls: "alert-item__name", txt: meta.name }),
+      " ",
+      sep(),
+      " ",
+      el("span", { cls: "alert-item__region", txt: group.region === ALL ? data.allRegions : group.region }),
+    ]),
+    el("span", { cls: "alert-item__meta" }, [
+      el("span", { cls: `level-pill level-pill--${group.level}`, txt: level }),
+      sep(),
+      el("span", { txt: t("since", { date: group.since }) }),
+      sep(),
+      el("span", { cls: `delta delta--${tone(group.delta_pct, meta.direction)}`, txt: formatDelta(group.delta_pct) }),
+    ]),
+  ]);
+  return el("li", { cls: `alert-item alert-item--${group.level}` }, [link]);
 }
 
 function paddedRange(values) {

@@ -3,20 +3,12 @@
 // plotly.js, submits the pickers on change, and keeps the headline value and the metric's open
 // alerts live over /ws/metrics/ (through live.js).
 
+import { el, readJson, translate } from "./common.js";
 import { connectLive } from "./live.js";
-import {
-  alertGroups,
-  arrow,
-  formatDelta,
-  formatValue,
-  readJson,
-  tone,
-  translate,
-} from "./metric_common.js";
+import { alertGroups, alertItem, arrow, formatDelta, formatValue, tone } from "./metric_common.js";
 
 const data = readJson("metric-data", {});
 const t = (key, values) => translate(data.text || {}, key, values);
-const ALL = "all";
 let alerts = new Map((data.alerts || []).map((a) => [a.id, a]));
 
 function draw() {
@@ -66,46 +58,14 @@ function renderCurrent(panel, flash) {
   }
 }
 
-function el(tag, cls, text) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 function renderAlerts() {
   const list = document.getElementById("alert-list");
   const count = document.getElementById("alerts-count");
   const groups = alertGroups([...alerts.values()].filter((a) => a.metric === data.key));
   const meta = (data.names || {})[data.key] || { name: data.key };
   list.replaceChildren();
-  for (const group of groups) {
-    const li = el("li", `alert-item alert-item--${group.level}`);
-    const link = el("a");
-    const query = new URLSearchParams({ date: group.latest });
-    if (group.region !== ALL) query.set("region", group.region);
-    link.href = `/metrics/${data.key}/?${query}`;
-    const title = el("span", "alert-item__title");
-    title.append(
-      el("span", "alert-item__name", meta.name),
-      " ",
-      el("span", "alert-item__sep", "·"),
-      " ",
-      el("span", "alert-item__region", group.region === ALL ? data.allRegions : group.region),
-    );
-    const info = el("span", "alert-item__meta");
-    info.append(
-      el("span", `level-pill level-pill--${group.level}`, (data.levels || {})[group.level] || group.level),
-      el("span", "alert-item__sep", "·"),
-      el("span", "", t("since", { date: group.since })),
-      el("span", "alert-item__sep", "·"),
-      el("span", `delta delta--${tone(group.delta_pct, meta.direction)}`, formatDelta(group.delta_pct)),
-    );
-    link.append(title, info);
-    li.append(link);
-    list.append(li);
-  }
-  if (!groups.length) list.append(el("li", "alert-list__empty", t("noAlertsMetric")));
+  for (const group of groups) list.append(alertItem(group, meta, data, t));
+  if (!groups.length) list.append(el("li", { cls: "alert-list__empty", txt: t("noAlertsMetric") }));
   if (count) count.textContent = String(groups.length);
 }
 

@@ -13,9 +13,10 @@
 // A field someone is editing is never overwritten by a live change: the editor shows a notice,
 // and saving with the old version brings up the conflict prompt.
 
+import { apiFetch, button, el, readJson, translator } from "./common.js";
 import { connectLive } from "./live.js";
 
-const text = readJson("parameters-i18n", {});
+const t = translator(readJson("parameters-i18n", {}));
 const config = readJson("parameters-config", {});
 const initial = readJson("parameters-state", { parameters: [], requests: [], presets: [] });
 const API = "/api/parameters/";
@@ -38,79 +39,18 @@ let historyKey = null;
 
 // ---- Small helpers ----------------------------------------------------------------------------
 
-function readJson(id, fallback) {
-  const node = document.getElementById(id);
-  if (!node) return fallback;
-  try {
-    return JSON.parse(node.textContent);
-  } catch {
-    return fallback;
-  }
-}
-
-/** Translated text for `key`, with {placeholders} filled in. */
-function t(key, values = {}) {
-  const template = text[key] || key;
-  return template.replace(/\{(\w+)\}/g, (whole, name) =>
-    name in values ? String(values[name]) : whole,
-  );
-}
-
-/** document.createElement with a class, text and attributes, in one call. */
-function el(tag, { cls, txt, attrs } = {}, children = []) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (txt !== undefined && txt !== null) node.textContent = String(txt);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
-
-function button(label, { cls = "button--secondary button--small", attrs, onClick } = {}) {
-  const node = el("button", { cls: `button ${cls}`, txt: label, attrs: { type: "button", ...attrs } });
-  if (onClick) node.addEventListener("click", onClick);
-  return node;
-}
-
 const sel = (key) => CSS.escape(key);
 const label = (key) => (config.labels && config.labels[key]) || key;
 
-function csrfToken() {
-  const input = document.querySelector("#params-page input[name=csrfmiddlewaretoken]");
-  if (input && input.value) return input.value;
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
-
-/** Call the API: {status, data}; status 0 when the server could not be reached. */
-async function api(method, path, body, { signal } = {}) {
-  const options = {
+/** Call the API: {status, data}; status 0 when the server could not be reached. Anything but
+ * GET sends a JSON body ({} when none is given) and the token of the page's csrf_token. */
+function api(method, path, body, { signal } = {}) {
+  return apiFetch(path, {
     method,
-    credentials: "same-origin",
-    headers: { Accept: "application/json" },
+    body: method === "GET" ? undefined : body || {},
     signal,
-  };
-  if (method !== "GET") {
-    options.headers["X-CSRFToken"] = csrfToken();
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body || {});
-  }
-  let response;
-  try {
-    response = await fetch(path, options);
-  } catch (error) {
-    if (error && error.name === "AbortError") throw error;
-    return { status: 0, data: null };
-  }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  return { status: response.status, data };
+    csrfScope: document.getElementById("params-page"),
+  });
 }
 
 /** A failed answer in words: field errors, detail, or the status. */

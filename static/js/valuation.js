@@ -4,7 +4,9 @@
 //
 // Answers (contract section 6): 200/201 quote; 400 {field: [messages]}; 401/403; 503 no model.
 
-const text = readJson("valuation-i18n", {});
+import { apiFetch, el, readJson, translator } from "./common.js";
+
+const t = translator(readJson("valuation-i18n", {}));
 const form = document.getElementById("quote-form");
 const busy = document.getElementById("quote-busy");
 const errorBox = document.getElementById("quote-error");
@@ -24,39 +26,6 @@ const NUMBER_FIELDS = new Set([
   "year", "new_price", "mileage_km", "accidents", "repairs", "violations", "owners",
   "loan_amount", "appraised_value",
 ]);
-
-function readJson(id, fallback) {
-  const el = document.getElementById(id);
-  if (!el) return fallback;
-  try {
-    return JSON.parse(el.textContent);
-  } catch {
-    return fallback;
-  }
-}
-
-/** Translated text for `key`, with {placeholders} filled in. */
-function t(key, values = {}) {
-  const template = text[key] || key;
-  return template.replace(/\{(\w+)\}/g, (whole, name) =>
-    name in values ? String(values[name]) : whole,
-  );
-}
-
-function el(tag, { cls, txt } = {}, children = []) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (txt !== undefined && txt !== null) node.textContent = String(txt);
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
-
-function csrfToken() {
-  const input = form.querySelector("input[name=csrfmiddlewaretoken]");
-  if (input && input.value) return input.value;
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
 
 // ---- Errors on fields --------------------------------------------------------------------------
 
@@ -199,43 +168,27 @@ async function submitQuote(event) {
   busy.hidden = false;
   const button = document.getElementById("quote-submit");
   button.disabled = true;
-  let response;
-  try {
-    response = await fetch(`${form.action}?chart=1`, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        Accept: "application/json",
-        "X-CSRFToken": csrfToken(),
-      },
-      body: JSON.stringify(payload()),
-    });
-  } catch {
+  const { status, data: body } = await apiFetch(`${form.action}?chart=1`, {
+    method: "POST",
+    body: payload(),
+    csrfScope: form,
+  });
+  busy.hidden = true;
+  button.disabled = false;
+  if (status === 0) {
     showError(t("network"));
-    return;
-  } finally {
-    busy.hidden = true;
-    button.disabled = false;
-  }
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    body = null;
-  }
-  if ((response.status === 200 || response.status === 201) && body) {
+  } else if ((status === 200 || status === 201) && body) {
     render(body);
-  } else if (response.status === 400 && body) {
+  } else if (status === 400 && body) {
     showFieldErrors(body);
-  } else if (response.status === 503 && body && body.code === "no_model") {
+  } else if (status === 503 && body && body.code === "no_model") {
     showError(t("noModel"));
-  } else if (response.status === 401) {
+  } else if (status === 401) {
     showError(t("signedOut"));
-  } else if (response.status === 403) {
+  } else if (status === 403) {
     showError((body && body.detail) || t("forbidden"));
   } else {
-    showError(t("unexpected", { status: response.status }));
+    showError(t("unexpected", { status }));
   }
 }
 
