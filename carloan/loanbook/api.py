@@ -95,12 +95,17 @@ class BadRowSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class ImportRejectedSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = BadRowSerializer(many=True, help_text="The first 100 problems, by line.")
-    total_errors = serializers.IntegerField(help_text="All problems found in the file.")
-    warnings = serializers.ListField(child=serializers.CharField())
-    run_id = serializers.IntegerField(allow_null=True)
+class ImportBadRequestSerializer(serializers.Serializer):
+    """A 400 of the import: bad rows (`detail`, `errors`, ...), or field errors (`kind`,
+    `file`) when the form itself is wrong. Every key is optional for that reason."""
+
+    detail = serializers.CharField(required=False)
+    errors = BadRowSerializer(many=True, required=False, help_text="The first 100 bad rows.")
+    total_errors = serializers.IntegerField(required=False)
+    warnings = serializers.ListField(child=serializers.CharField(), required=False)
+    run_id = serializers.IntegerField(allow_null=True, required=False)
+    kind = serializers.ListField(child=serializers.CharField(), required=False)
+    file = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class ImportRunSerializer(serializers.Serializer):
@@ -182,9 +187,9 @@ class ImportView(APIView):
         responses={
             201: ImportResultSerializer,
             400: OpenApiResponse(
-                ImportRejectedSerializer,
-                description="Bad rows (or, without `errors`, field errors such as an unknown "
-                "kind or a missing file).",
+                ImportBadRequestSerializer,
+                description="Bad rows (`detail`, `errors`, `total_errors`, `warnings`, "
+                "`run_id`), or field errors such as an unknown kind or a missing file.",
             ),
             401: OpenApiResponse(DETAIL, description="Not signed in."),
             403: OpenApiResponse(DETAIL, description="Viewers may not import."),
