@@ -254,4 +254,5 @@ class ImportRun(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
 
+
 from carloan.parameters.models import ChangeRequest, Parameter, ParameterChange  # noqa: E402, F401
