@@ -312,6 +312,15 @@ ROW_CHECKS: dict[str, Callable[[tuple[str, ...]], RowCheck]] = {
 # --- the file -----------------------------------------------------------------------------------
 
 
+def _constant(value: Value) -> Converter:
+    """The converter of a column missing from the file: every row gets its empty value."""
+
+    def convert(_raw: str) -> Value:
+        return value
+
+    return convert
+
+
 class LoanbookFile:
     """One CSV file of one kind, read as a stream.
 
@@ -431,8 +440,7 @@ class LoanbookFile:
             if col.name in position:
                 self._plan.append((position[col.name], convert))
             else:
-                default = convert("")
-                self._plan.append((0, lambda _raw, default=default: default))
+                self._plan.append((0, _constant(convert(""))))
         names_out = self.kind.column_names
         make_check = ROW_CHECKS.get(self.kind.name)
         self._check = make_check(names_out) if make_check else None
@@ -481,9 +489,10 @@ class LoanbookFile:
             try:
                 row = [convert(fields[index]) for index, convert in plan]
             except CellError:
-                row = self._bad_row(fields, line)
-                if row is None:
+                bad = self._bad_row(fields, line)
+                if bad is None:
                     continue
+                row = bad
             if check is not None:
                 problems = check(row)
                 if problems:
