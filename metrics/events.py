@@ -14,10 +14,6 @@ import re
 from datetime import date
 from typing import Literal, TypedDict
 
-from carloan.realtime import broadcast_many
-
-__all__ = ["broadcast_many"]  # metrics sends its events through the core's one broadcast helper
-
 ALERTS_GROUP = "metrics.alerts"
 _SAFE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 

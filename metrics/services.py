@@ -48,11 +48,11 @@ from typing import Any, Literal
 
 from django.db import connection, transaction
 
+from carloan.realtime import broadcast_many
 from metrics import signals
 from metrics.events import (
     ALERTS_GROUP,
     alert_event,
-    broadcast_many,
     panel_group,
     panel_updated,
 )
