@@ -273,6 +273,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Changes that arrive while a metric refresh runs (samples, several a second) are gathered for
+# this many seconds into the next refresh: at most one refresh per formula family per pause.
+METRICS_REFRESH_COALESCE_SECONDS = float(os.environ.get("METRICS_REFRESH_COALESCE_SECONDS", "1"))
 # A task taken by a worker that died (acks_late) goes back to the queue after this many seconds.
 # Longer than the longest task (CELERY_TASK_TIME_LIMIT), or a slow task would run twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

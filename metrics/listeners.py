@@ -3,9 +3,11 @@
 - `loanbook_changed` (an import committed): recompute the days and families its rows touch, at
   once when the sender says `synchronous` (the import command and the import's refresh task,
   which already run in the worker), else in the worker after commit.
-- `parameters_changed` (live parameters committed): re-evaluate the statuses and alerts of the
-  metrics whose `alert.<metric>.warn_pct` / `critical_pct` changed (no value is recomputed), and
-  the alerts of every business metric when `alert.min_denominator` changed.
+- `parameters_changed` (live parameters committed): have the worker re-evaluate the statuses and
+  alerts of the metrics whose `alert.<metric>.warn_pct` / `critical_pct` changed (no value is
+  recomputed), and the alerts of every business metric when `alert.min_denominator` changed.
+  Not in the manager's request: the re-evaluation waits for any running refresh (one at a time),
+  and a web process must never wait on that.
 """
 
 from __future__ import annotations
@@ -49,5 +51,11 @@ def on_parameters_changed(sender: Any, *, keys: list[str], **kwargs: Any) -> Non
         metrics |= set(BUSINESS_KEYS)
     if not metrics:
         return
-    result = services.metrics_statuses_refresh(metrics=metrics)
-    logger.info("thresholds changed (%s): %s", ", ".join(sorted(keys)), result.as_dict())
+    from metrics.tasks import metrics_statuses_refresh
+
+    try:
+        metrics_statuses_refresh.delay(sorted(metrics))
+    except Exception:  # broker down: the change stands; each day's next refresh re-evaluates it
+        logger.exception("thresholds changed (%s): re-evaluation not queued", ", ".join(keys))
+        return
+    logger.info("thresholds changed (%s): re-evaluating %d metrics", ", ".join(keys), len(metrics))

@@ -103,6 +103,27 @@ class Alert(models.Model):
         return f"{self.level} {self.metric} {self.region} {self.day} ({self.status})"
 
 
+class PendingRefresh(models.Model):
+    """Days of one formula family that the worker has yet to recompute: at most one row per
+    family, widened by every change that comes in before the worker gets to it.
+
+    Samples arrive several times a second; each batch widens this row (in its own transaction,
+    so a crash loses nothing) instead of queueing a refresh of its own. A task is queued only
+    when the row is new (or its task looks lost); the task refreshes the row's days and deletes
+    the row only if no change came in meanwhile (`token`), else it runs again shortly after.
+    See `metrics.services.metrics_refresh_later` and `metrics_refresh_pending`.
+    """
+
+    family = models.CharField(max_length=16, primary_key=True)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    token = models.UUIDField()  # replaced by every change: "did anything come in meanwhile?"
+    queued_at = models.DateTimeField()  # when a task was last queued for it
+
+    def __str__(self) -> str:
+        return f"{self.family} {self.first_day}..{self.last_day}"
+
+
 # KPI scoring's tables (metrics/kpi/models.py) belong to this app.
 from metrics.kpi.models import KPIDefinition, KPISetChange, QuarterClosing  # noqa: E402
 
@@ -113,6 +134,7 @@ __all__ = [
     "KPIDefinition",
     "KPISetChange",
     "MetricValue",
+    "PendingRefresh",
     "QuarterClosing",
     "Status",
 ]

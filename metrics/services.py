@@ -77,6 +77,8 @@ __all__ = [
     "families_for_kind",
     "metrics_refresh",
     "metrics_refresh_later",
+    "metrics_refresh_pending",
+    "metrics_refresh_pending_requeue",
     "metrics_statuses_refresh",
     "refresh_range_for",
     "samples_record",
@@ -609,8 +611,7 @@ def samples_record(*, rows: list[SampleRow], refresh: RefreshMode = "background"
     with transaction.atomic():
         created, updated = samples_upsert(rows)
         if span is not None and (created or updated) and refresh == "background":
-            start, end = span
-            transaction.on_commit(lambda: _enqueue_refresh(start, end, ["technical"]), robust=True)
+            metrics_refresh_later(start=span[0], end=span[1], families=["technical"])
     if span is not None and (created or updated) and refresh == "now":
         metrics_refresh(start=span[0], end=span[1], families=["technical"])
     return SamplesResult(
@@ -622,14 +623,98 @@ def samples_record(*, rows: list[SampleRow], refresh: RefreshMode = "background"
     )
 
 
-def _enqueue_refresh(start: date, end: date, families: Sequence[str] | None = None) -> None:
-    from metrics.tasks import metrics_refresh_range
+# A queued refresh task that has not taken its pending row after this long is taken for lost
+# (its broker message died with Redis, say) and queued again by the next change.
+PENDING_LOST_SECONDS = 60
 
-    metrics_refresh_range.delay(
-        start.isoformat(), end.isoformat(), list(families) if families is not None else None
-    )
+_PENDING_UPSERT = """
+    INSERT INTO metrics_pendingrefresh AS p (family, first_day, last_day, token, queued_at)
+    VALUES (%(family)s, %(first)s, %(last)s, gen_random_uuid(), clock_timestamp())
+    ON CONFLICT (family) DO UPDATE SET
+        first_day = least(p.first_day, excluded.first_day),
+        last_day = greatest(p.last_day, excluded.last_day),
+        token = excluded.token,
+        queued_at = CASE
+            WHEN p.queued_at < clock_timestamp() - make_interval(secs => %(lost)s)
+            THEN clock_timestamp()
+            ELSE p.queued_at
+        END
+    RETURNING queued_at >= statement_timestamp()  -- new, or queued again: queue a task
+"""
 
 
 def metrics_refresh_later(*, start: date, end: date, families: Sequence[str] | None = None) -> None:
-    """Recompute [start, end] in the worker once the current transaction commits."""
-    transaction.on_commit(lambda: _enqueue_refresh(start, end, families), robust=True)
+    """Have the worker recompute [start, end] of `families` (default: all) after this commit.
+
+    The days are merged into each family's pending refresh in the caller's transaction; a task
+    is queued (after commit) only for a family that had none pending, so a burst of changes
+    costs one refresh, not one each."""
+    chosen = [f for f in FAMILIES if families is None or f in set(families)]
+    to_queue: list[str] = []
+    with connection.cursor() as cursor:
+        for family in chosen:
+            cursor.execute(
+                _PENDING_UPSERT,
+                {"family": family, "first": start, "last": end, "lost": PENDING_LOST_SECONDS},
+            )
+            if cursor.fetchone()[0]:
+                to_queue.append(family)
+    for queued in to_queue:
+        transaction.on_commit(lambda f=queued: _queue_pending(f), robust=True)  # type: ignore[misc]
+
+
+def _queue_pending(family: str, countdown: float = 0) -> None:
+    from metrics.tasks import metrics_refresh_pending as task
+
+    task.apply_async(args=[family], countdown=countdown or None)
+
+
+def metrics_refresh_pending_requeue() -> list[str]:
+    """Queue again the pending refreshes whose task looks lost (queued over PENDING_LOST_SECONDS
+    ago and still there); the families queued."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE metrics_pendingrefresh SET queued_at = clock_timestamp()
+            WHERE queued_at < clock_timestamp() - make_interval(secs => %s)
+            RETURNING family
+            """,
+            [PENDING_LOST_SECONDS],
+        )
+        families = sorted(family for (family,) in cursor.fetchall())
+        for family in families:
+            transaction.on_commit(lambda f=family: _queue_pending(f), robust=True)  # type: ignore[misc]
+    return families
+
+
+def metrics_refresh_pending(family: str) -> RefreshResult | None:
+    """Recompute the pending days of `family` (the worker's side of `metrics_refresh_later`).
+
+    The row is deleted only if no change came in while the refresh ran; if one did, the row
+    (widened) stays and the task is queued again after `METRICS_REFRESH_COALESCE_SECONDS`,
+    which gathers the next burst into one refresh. A worker killed mid-way leaves the row for
+    the redelivered task (or the next change's), so no change is ever left unrefreshed."""
+    from django.conf import settings
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT first_day, last_day, token FROM metrics_pendingrefresh WHERE family = %s",
+            [family],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    first, last, token = row
+    result = metrics_refresh(start=first, end=last, families=[family])  # type: ignore[list-item]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM metrics_pendingrefresh WHERE family = %s AND token = %s", [family, token]
+        )
+        if cursor.rowcount == 0:
+            cursor.execute(
+                "UPDATE metrics_pendingrefresh SET queued_at = clock_timestamp() WHERE family = %s",
+                [family],
+            )
+            pause = float(settings.METRICS_REFRESH_COALESCE_SECONDS)
+            transaction.on_commit(lambda: _queue_pending(family, pause), robust=True)
+    return result

@@ -20,14 +20,30 @@ def metrics_refresh_range(start: str, end: str, families: list[str] | None = Non
     return result.as_dict()
 
 
+@service_task("metrics.metrics_refresh_pending", max_retries=5)
+def metrics_refresh_pending(family: str) -> dict | None:
+    """Recompute the days of `family` that changes have left pending (samples, imports): one
+    refresh for all that came in since the last (see services.metrics_refresh_pending)."""
+    result = services.metrics_refresh_pending(family)
+    return result.as_dict() if result is not None else None
+
+
+@service_task("metrics.metrics_statuses_refresh", max_retries=5)
+def metrics_statuses_refresh(metrics: list[str]) -> dict:
+    """Re-evaluate the statuses and alerts of `metrics` against the thresholds now in force (after
+    a threshold change; no value is recomputed)."""
+    return services.metrics_statuses_refresh(metrics=metrics).as_dict()
+
+
 @service_task("metrics.metrics_refresh_recent")
 def metrics_refresh_recent(days: int = 2) -> dict:
     """Recompute the last `days` business days up to today (beat, hourly): a new day gets its
-    values (stock carried forward, windows moved on) even when nothing was imported."""
+    values (stock carried forward, windows moved on) even when nothing was imported. Also
+    queues again any pending refresh whose task was lost."""
     from datetime import timedelta
 
     from metrics.selectors import business_today
 
     today = business_today()
     result = services.metrics_refresh(start=today - timedelta(days=max(days, 1) - 1), end=today)
-    return result.as_dict()
+    return {**result.as_dict(), "pending_requeued": services.metrics_refresh_pending_requeue()}

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -26,6 +26,19 @@ def no_latency_samples(settings: Any) -> None:
     """The API's own latency samples are buffered per process: off unless a test is about them,
     so they never leak into another test's sample counts."""
     settings.METRICS_API_LATENCY = False
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Tasks run in-process at `.delay()`, as the worker would (the refresh after samples, the
+    re-evaluation after a threshold change). Tests about the worker itself use tests/worker.py."""
+    from carloan.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = False
 
 
 @pytest.fixture

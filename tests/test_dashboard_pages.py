@@ -138,7 +138,9 @@ def test_pages_need_a_signed_in_user(db: Any) -> None:
 
 
 @pytest.fixture
-def threshold_changed(manager: User, django_capture_on_commit_callbacks: Any) -> None:
+def threshold_changed(
+    manager: User, django_capture_on_commit_callbacks: Any, eager_celery: None
+) -> None:
     key = f"alert.{P95}.warn_pct"
     version = parameters_state([key])[0]["version"]
     with django_capture_on_commit_callbacks(execute=True):

@@ -15,7 +15,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from carloan.celery import app as celery_app
 from carloan.models import Sample
 from metrics import latency
 from metrics.models import Alert, MetricValue
@@ -50,16 +49,6 @@ def book() -> None:
     sample("api_response_time", "2026-02-10T10:00", 100, region="EAST")
     sample("api_response_time", f"{D}T10:00", 150, region="EAST")
     metrics_refresh(start=day("2026-02-01"), end=day(D))
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    """Tasks run in-process at `.delay()` (the refresh after samples), as the worker would."""
-    celery_app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = False
 
 
 # --- definitions, regions ------------------------------------------------------------------------

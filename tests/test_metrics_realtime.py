@@ -23,7 +23,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from carloan.asgi import application
-from carloan.celery import app as celery_app
 from carloan.parameters.selectors import parameter_cache_invalidate, parameters_state
 from carloan.parameters.services import parameters_change
 from metrics.consumers import CLOSE_BAD_VIEW
@@ -65,15 +64,6 @@ def fresh_parameter_cache() -> Iterator[None]:
     parameter_cache_invalidate()
     yield
     parameter_cache_invalidate()
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    celery_app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture
@@ -231,7 +221,9 @@ def change_threshold(manager: User, key: str, value: float) -> None:
     parameters_change(changes={key: (value, version)}, user=manager)
 
 
-async def test_a_threshold_change_shows_at_once(book: None, tech_token: str, manager: User) -> None:
+async def test_a_threshold_change_shows_at_once(
+    book: None, tech_token: str, manager: User, eager_celery: None
+) -> None:
     async with metrics_socket(tech_token, f"region=EAST&date={D}") as (socket, _):
         await database_sync_to_async(change_threshold)(manager, f"alert.{P95}.warn_pct", 3)
 
@@ -259,3 +251,41 @@ def test_the_worker_recomputes_samples_posted_to_the_api(
             .first()
         )
     assert found == 100.0, "the worker did not recompute the samples' day in 30 s"
+
+
+@pytest.mark.worker
+def test_a_burst_of_samples_ends_exact_through_the_gathered_refresh(
+    celery_worker_process: str,  # noqa: F811
+    book: None,
+    tech_token: str,
+) -> None:
+    """Twenty batches in quick succession, as monitoring agents send them: the worker gathers
+    them (one pending refresh at a time) and the day ends exactly as all twenty say."""
+    from metrics.models import PendingRefresh
+
+    for n in range(20):
+        # batch n: one sample up (1) and one down (0) for odd n, so 30 up of 40 in the end
+        items = [
+            {"metric": "availability", "ts": f"{D}T09:{n:02d}:00Z", "value": 1, "region": "EAST"},
+            {
+                "metric": "availability",
+                "ts": f"{D}T10:{n:02d}:00Z",
+                "value": n % 2,
+                "region": "EAST",
+            },
+        ]
+        assert post_samples(tech_token, items) == 201
+
+    deadline = time.monotonic() + 30
+    found = None
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        found = (
+            MetricValue.objects.filter(metric="availability", region="EAST", day=day(D))
+            .values_list("value", flat=True)
+            .first()
+        )
+        if found == 75.0 and not PendingRefresh.objects.exists():
+            break
+    assert found == 75.0, "the worker did not end on all twenty batches in 30 s"
+    assert not PendingRefresh.objects.exists()

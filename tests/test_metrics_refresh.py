@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from carloan.loanbook.services import loanbook_import
 from carloan.signals import loanbook_changed
-from metrics.models import MetricValue
+from metrics.models import MetricValue, PendingRefresh
 from metrics.registry import keys_of_families
 from metrics.selectors import business_today
 from metrics.services import metrics_refresh, refresh_range_for
@@ -91,25 +91,29 @@ def test_an_import_of_samples_recomputes_only_their_days() -> None:
     ).value == pytest.approx(0.0)
 
 
-def test_a_background_refresh_is_queued_after_commit(
-    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+def test_a_background_refresh_is_pending_until_commit_then_done_by_the_worker(
+    django_capture_on_commit_callbacks: Any, eager_celery: None
 ) -> None:
-    queued: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(
-        "metrics.tasks.metrics_refresh_range.delay", lambda *args: queued.append(args)
-    )
+    sample("availability", "2026-03-01T10:00", 1, region="EAST")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         loanbook_changed.send(
             sender=None,
-            kind="complaints",
+            kind="samples",
             first_day=day("2026-03-01"),
-            last_day=day("2026-03-02"),
+            last_day=day("2026-03-01"),
             synchronous=False,
         )
-    assert queued == []  # nothing before commit
+    pending = PendingRefresh.objects.get()
+    assert (pending.family, pending.first_day, pending.last_day) == (
+        "technical",
+        day("2026-03-01"),
+        day("2026-03-01"),
+    )
+    assert not MetricValue.objects.exists()  # nothing before commit
     for callback in callbacks:
         callback()
-    assert queued == [("2026-03-01", "2026-03-31", ["portfolio"])]
+    assert MetricValue.objects.get(metric="availability", region="EAST").value == 100.0
+    assert not PendingRefresh.objects.exists()
 
 
 def test_the_ranges_a_change_touches() -> None:

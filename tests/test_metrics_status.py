@@ -33,10 +33,11 @@ def fresh_parameter_cache() -> Iterator[None]:
 
 @pytest.fixture
 def set_parameter(
-    manager: User, django_capture_on_commit_callbacks: Any
+    manager: User, django_capture_on_commit_callbacks: Any, eager_celery: None
 ) -> Callable[[str, Any], None]:
-    """Change a live parameter as a manager would, running its after-commit work (the cache and
-    the `parameters_changed` listeners) as a commit would."""
+    """Change a live parameter as a manager would, running its after-commit work (the cache, and
+    the `parameters_changed` listeners with the re-evaluation they queue) as a commit and the
+    worker would."""
 
     def change(key: str, value: Any) -> None:
         version = parameters_state([key])[0]["version"]
