@@ -71,6 +71,15 @@ class Stats:
     samples_accepted: int = 0
     socket_failures: int = 0
 
+    def reset(self) -> None:
+        """Forget what the warm-up measured (events still in flight stay timed)."""
+        self.timings.clear()
+        self.errors.clear()
+        self.error_samples.clear()
+        self.first_seen.clear()
+        self.every_socket.clear()
+        self.panel_updates = self.samples_accepted = self.socket_failures = 0
+
     def record(self, name: str, started: float, response: httpx.Response | None, ok: set[int]):
         self.timings[name].append(time.monotonic() - started)
         if response is None or response.status_code not in ok:
@@ -91,7 +100,9 @@ def pct(values: list[float], q: float) -> float:
 # --- the stack -----------------------------------------------------------------------------------
 
 
-def start_stack(logs: Path) -> tuple[OwnPostgres, OwnRedis, dict[str, str], list[Proc], str]:
+def start_stack(
+    logs: Path, web_workers: int
+) -> tuple[OwnPostgres, OwnRedis, dict[str, str], list[Proc], str]:
     pg, redis = OwnPostgres(), OwnRedis()
     pg.start()
     pg.create_database("carloan")
@@ -105,7 +116,7 @@ def start_stack(logs: Path) -> tuple[OwnPostgres, OwnRedis, dict[str, str], list
     web = Proc(
         "web",
         [uvicorn, "carloan.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "2", "--log-level", "warning", "--no-access-log"],
+         "--workers", str(web_workers), "--log-level", "warning", "--no-access-log"],
         env,
         logs,
     )  # fmt: skip
@@ -115,30 +126,49 @@ def start_stack(logs: Path) -> tuple[OwnPostgres, OwnRedis, dict[str, str], list
     return pg, redis, env, [web, worker], url
 
 
-def memory(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis) -> dict[str, float]:
-    """RSS in MiB of each process tree (uvicorn master and workers, the Celery worker and its
-    child, PostgreSQL's postmaster and backends, Redis)."""
+def _tree(pid: int) -> dict[str, psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return {}
+    out = {f"{root.name()}[{pid}]": root}
+    for child in root.children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):  # a backend that just ended
+            out[f"{child.name()}[{child.pid}]"] = child
+    return out
 
-    def tree(pid: int) -> dict[str, float]:
+
+def _measure(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis, read: Any) -> dict[str, float]:
+    """`read(process)` of each process of the stack (uvicorn master and workers, the Celery
+    worker and its child; PostgreSQL's backends and Redis summed) and of this load generator."""
+
+    def value(process: psutil.Process) -> float:
         try:
-            root = psutil.Process(pid)
+            return float(read(process))
         except psutil.NoSuchProcess:
-            return {}
-        out = {f"{root.name()}[{pid}]": root.memory_info().rss / 2**20}
-        for child in root.children(recursive=True):
-            with contextlib.suppress(psutil.NoSuchProcess):
-                out[f"{child.name()}[{child.pid}]"] = child.memory_info().rss / 2**20
-        return out
+            return 0.0
 
     result: dict[str, float] = {}
     for proc in procs:
-        for name, rss in tree(proc.pid).items():
-            result[f"{proc.name}:{name}"] = round(rss, 1)
-    postmaster = (pg.data / "postmaster.pid").read_text().split()[0]
-    result["postgres (all backends)"] = round(sum(tree(int(postmaster)).values()), 1)
+        for name, process in _tree(proc.pid).items():
+            result[f"{proc.name}:{name}"] = round(value(process), 1)
+    postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+    result["postgres (all backends)"] = round(sum(map(value, _tree(postmaster).values())), 1)
     if redis.process is not None:
-        result["redis"] = round(sum(tree(redis.process.pid).values()), 1)
+        result["redis"] = round(sum(map(value, _tree(redis.process.pid).values())), 1)
+    result["load generator (this process)"] = round(value(psutil.Process()), 1)
     return result
+
+
+def memory(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis) -> dict[str, float]:
+    """RSS in MiB of each process."""
+    return _measure(procs, pg, redis, lambda p: p.memory_info().rss / 2**20)
+
+
+def cpu_seconds(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis) -> dict[str, float]:
+    """CPU time (user + system, seconds) used so far by each process; PostgreSQL's backends
+    that ended meanwhile are not counted."""
+    return _measure(procs, pg, redis, lambda p: sum(p.cpu_times()[:2]))
 
 
 # --- the traffic ---------------------------------------------------------------------------------
@@ -328,7 +358,9 @@ async def change(url: str, manager_tok: str, risk_tok: str, board: dict[str, Any
             await asyncio.sleep(2)
 
 
-async def run_load(url: str, args: argparse.Namespace, stats: Stats) -> dict[str, Any]:
+async def run_load(
+    url: str, args: argparse.Namespace, stats: Stats, at_warm: Any
+) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         tokens = {name: await token(client, name) for name in USERS}
         boards = (
@@ -352,11 +384,20 @@ async def run_load(url: str, args: argparse.Namespace, stats: Stats) -> dict[str
     deadline = time.monotonic() + 60
     while opened[0] + stats.socket_failures < args.sockets and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
-    print(f"{opened[0]} sockets open; traffic for {args.duration} s …", flush=True)
+    print(f"{opened[0]} sockets open; traffic for {args.warmup} + {args.duration} s …", flush=True)
 
     started = time.monotonic()
-    until = started + args.duration
+    until = started + args.warmup + args.duration
     socket_until[0] = until
+
+    async def warm_up() -> None:
+        # Every process has loaded its code, filled its caches and opened its connections by
+        # now: memory is measured from here, and so are all the figures.
+        await asyncio.sleep(args.warmup)
+        stats.reset()
+        at_warm()
+        print(f"warmed up ({args.warmup} s); measuring for {args.duration} s …", flush=True)
+
     work = [
         *(
             asyncio.create_task(browse(url, USERS[i % len(USERS)], board["id"], stats, until))
@@ -364,14 +405,16 @@ async def run_load(url: str, args: argparse.Namespace, stats: Stats) -> dict[str
         ),
         asyncio.create_task(ingest(url, tokens["tech"], args.rate, stats, until)),
         asyncio.create_task(change(url, tokens["manager"], tokens["risk"], board, stats, until)),
+        asyncio.create_task(warm_up()),
     ]
     await asyncio.gather(*work)
+    measured = time.monotonic() - started - args.warmup
     await asyncio.gather(*listeners)  # they stop 5 s after the traffic: the last events
-    return {"sockets_open": opened[0], "seconds": round(time.monotonic() - started, 1)}
+    return {"sockets_open": opened[0], "seconds": round(measured, 1)}
 
 
 def summary(stats: Stats, meta: dict[str, Any], mem0: dict[str, float], mem1: dict[str, float],
-            args: argparse.Namespace) -> dict[str, Any]:  # fmt: skip
+            cpu: dict[str, float], args: argparse.Namespace) -> dict[str, Any]:  # fmt: skip
     calls = {}
     for name, values in sorted(stats.timings.items()):
         calls[name] = {
@@ -406,6 +449,9 @@ def summary(stats: Stats, meta: dict[str, Any], mem0: dict[str, float], mem1: di
         "memory_mib_start": mem0,
         "memory_mib_end": mem1,
         "memory_growth_pct": growth,
+        "cpu_pct_of_one_core": {
+            name: round(100 * used / meta["seconds"], 1) for name, used in cpu.items()
+        },
         "error_samples": stats.error_samples,
     }
 
@@ -432,11 +478,16 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {name} | {c['count']} | {c['p50_ms']} | {c['p95_ms']} | {c['p99_ms']} | "
             f"{c['errors']} |"
         )
-    lines += ["", "| process | RSS start MiB | RSS end MiB | growth % |", "|---|---:|---:|---:|"]
+    lines += [
+        "",
+        "| process | RSS start MiB | RSS end MiB | growth % | CPU % of one core |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, rss in result["memory_mib_start"].items():
         lines.append(
             f"| {name} | {rss} | {result['memory_mib_end'].get(name, '—')} | "
-            f"{result['memory_growth_pct'].get(name, '—')} |"
+            f"{result['memory_growth_pct'].get(name, '—')} | "
+            f"{result['cpu_pct_of_one_core'].get(name, '—')} |"
         )
     return "\n".join(lines)
 
@@ -444,27 +495,53 @@ def markdown(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=120, help="seconds of traffic (≤ 600)")
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="seconds of traffic before measuring (≤ 120)"
+    )
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument(
+        "--web-workers", type=int, default=4, help="uvicorn processes (deploy/ runs 4)"
+    )
     parser.add_argument("--sockets", type=int, default=500)
     parser.add_argument("--rate", type=int, default=1000, help="samples per second")
     parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args(argv)
     args.duration = min(max(args.duration, 5), 600)
+    args.warmup = min(max(args.warmup, 0), 120)
     args.sockets = min(args.sockets, 2000)
     args.users = min(args.users, 500)
 
     logs = Path(tempfile.mkdtemp(prefix="carloan-load-"))
-    pg, redis, _env, procs, url = start_stack(logs)
+    pg, redis, _env, procs, url = start_stack(logs, args.web_workers)
     try:
-        mem0 = memory(procs, pg, redis)
+        mem0: dict[str, float] = {}
+        cpu0: dict[str, float] = {}
+
+        machine0: list[Any] = []
+
+        def at_warm() -> None:
+            mem0.update(memory(procs, pg, redis))
+            cpu0.update(cpu_seconds(procs, pg, redis))
+            machine0.append(psutil.cpu_times())
+
         stats = Stats()
-        meta = asyncio.run(run_load(url, args, stats))
+        meta = asyncio.run(run_load(url, args, stats, at_warm))
         mem1 = memory(procs, pg, redis)
-        result = summary(stats, meta, mem0, mem1, args)
+        cpu1 = cpu_seconds(procs, pg, redis)
+        machine1 = psutil.cpu_times()
+        cpu = {name: max(0.0, used - cpu0.get(name, 0.0)) for name, used in cpu1.items()}
+        result = summary(stats, meta, mem0, mem1, cpu, args)
+        busy = [sum(t) - t.idle - getattr(t, "iowait", 0.0) for t in (machine0[0], machine1)]
+        total = sum(machine1) - sum(machine0[0])
+        result["machine_cpu_busy_pct"] = round(100 * (busy[1] - busy[0]) / total, 1)
         result["json"] = str(args.json) if args.json else None
         if args.json:
             args.json.write_text(json.dumps(result, indent=2, default=str))
         print(markdown(result))
+        print(
+            f"\nmachine CPU busy: {result['machine_cpu_busy_pct']} % of "
+            f"{psutil.cpu_count()} cores (everything on it, this generator included)"
+        )
         if result["error_samples"]:
             print("\nfirst errors:\n  " + "\n  ".join(result["error_samples"]))
         print(f"\nlogs: {logs}")

@@ -54,6 +54,24 @@ def database_from_url(url: str) -> dict[str, object]:
     if not name:
         raise ImproperlyConfigured("DATABASE_URL names no database: add /<name> after the host.")
     query = parse_qs(parsed.query)
+    conn_max_age = int(os.environ.get("DATABASE_CONN_MAX_AGE", "0"))
+    pool_size = int(os.environ.get("DATABASE_POOL_SIZE", "10"))
+    options: dict[str, object] = {"connect_timeout": 5}
+    if pool_size > 0:
+        if conn_max_age:
+            raise ImproperlyConfigured(
+                "DATABASE_CONN_MAX_AGE and DATABASE_POOL_SIZE exclude each other: the pool keeps "
+                "the connections. Set DATABASE_POOL_SIZE=0 to keep them per thread instead."
+            )
+        # Each process keeps up to `pool_size` open connections and lends one to each request,
+        # instead of opening (forking a PostgreSQL backend) per request. A request that finds
+        # every connection busy waits at most `timeout` s, then gets the 503 of an outage.
+        options["pool"] = {
+            "min_size": 1,
+            "max_size": pool_size,
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "5")),
+            "max_idle": 300,
+        }
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,
@@ -62,9 +80,9 @@ def database_from_url(url: str) -> dict[str, object]:
         # A unix socket directory may be given as ?host=/path (the embedded server uses one).
         "HOST": query.get("host", [parsed.hostname or ""])[0],
         "PORT": str(parsed.port or ""),
-        "CONN_MAX_AGE": int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
-        "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"connect_timeout": 5},
+        "CONN_MAX_AGE": conn_max_age,
+        "CONN_HEALTH_CHECKS": True,  # with the pool: each connection is checked as it is lent
+        "OPTIONS": options,
     }
 
 

@@ -125,6 +125,30 @@ def test_a_rolled_back_change_is_never_seen(manager: User) -> None:
     assert cached is None or cached["values"][KEY] == 50
 
 
+def test_an_invalidation_lost_to_a_redis_outage_is_paid_before_the_cache_is_trusted(
+    manager: User,
+) -> None:
+    """Redis is down when the change commits, then comes back with the old snapshot: the writing
+    process moves the generation token at its next read, so no process serves the old value."""
+    assert parameter_value(KEY) == 50  # a snapshot holding 50 is in Redis
+    generation_key, _ = _cache_keys()
+    before = cache.get(generation_key)
+    with sockets.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    down = {
+        "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{closed}/0"}
+    }
+    with override_settings(CACHES=down):
+        set_value(manager, KEY, 70)  # commits; the token cannot move
+        assert parameter_value(KEY) == 70  # read from the database meanwhile
+    # Redis is back, still holding the snapshot of 50 under the old token.
+    assert cache.get(generation_key) == before
+
+    assert parameter_value(KEY) == 70
+    assert cache.get(generation_key) != before  # paid: every process now reads afresh
+
+
 def test_a_value_read_before_commit_by_others_is_the_old_one(manager: User) -> None:
     """While a change is open, another connection (any process) still reads the old value."""
     import threading

@@ -26,7 +26,12 @@ logger = logging.getLogger(__name__)
 
 # Set on the connection by the change service; see `parameter_values`.
 WROTE_FLAG = "carloan_parameters_written"
-SNAPSHOT_TIMEOUT = 3600
+# A snapshot lives this long at most: the bound on staleness should a change's invalidation be
+# lost (Redis down at commit and back with its data, while the writing process reads nothing).
+SNAPSHOT_TIMEOUT = 60
+# This process committed a change but could not move the generation token (Redis was down):
+# until it can, it reads the database, and it moves the token before trusting the cache again.
+_invalidation_owed = False
 
 
 def _cache_keys() -> tuple[str, str]:
@@ -62,6 +67,8 @@ def parameter_values() -> dict[str, Value]:
         return _values_from_db()
     if not connection.in_atomic_block:
         setattr(connection, WROTE_FLAG, False)
+    if _invalidation_owed and not parameter_cache_invalidate():
+        return _values_from_db()
     generation_key, snapshot_key = _cache_keys()
     try:
         cached = cache.get_many([generation_key, snapshot_key])
@@ -92,14 +99,24 @@ def parameter_value(key: str) -> Value:
     return parameter_values()[key]
 
 
-def parameter_cache_invalidate() -> None:
-    """Make every process read the parameters afresh (called on commit of every change)."""
+def parameter_cache_invalidate() -> bool:
+    """Make every process read the parameters afresh (called on commit of every change).
+
+    False when Redis is down: this process then owes the invalidation and pays it at its next
+    read; other processes' snapshots expire within SNAPSHOT_TIMEOUT at worst."""
+    global _invalidation_owed
     generation_key, _ = _cache_keys()
     try:
         cache.set(generation_key, uuid.uuid4().hex, timeout=None)
     except Exception:
-        # The snapshot expires within SNAPSHOT_TIMEOUT; say loudly that it may lag until then.
-        logger.error("could not invalidate the parameter cache", exc_info=True)
+        if not _invalidation_owed:
+            logger.error("could not invalidate the parameter cache; will retry", exc_info=True)
+        _invalidation_owed = True
+        return False
+    if _invalidation_owed:
+        logger.warning("parameter cache invalidated after an outage")
+    _invalidation_owed = False
+    return True
 
 
 # --- states for the API and the sockets ---------------------------------------------------------
