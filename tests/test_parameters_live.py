@@ -136,9 +136,7 @@ def test_an_invalidation_lost_to_a_redis_outage_is_paid_before_the_cache_is_trus
     with sockets.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
-    down = {
-        "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{closed}/0"}
-    }
+    down = {"default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{closed}/0"}}
     with override_settings(CACHES=down):
         set_value(manager, KEY, 70)  # commits; the token cannot move
         assert parameter_value(KEY) == 70  # read from the database meanwhile
