@@ -281,18 +281,25 @@ def relay_of(group: str) -> GroupRelay | None:
 
 
 class RelayedLiveConsumer(LiveConsumer):
-    """A LiveConsumer whose sockets all get every event of one group, through the process's
-    `GroupRelay`. Order per socket holds: the socket registers with the relay before its
-    snapshot is read, so nothing committed in between is lost (events carry versions for the
-    overlap), and the snapshot goes out before the queued events. Subclasses define
-    `relay_group` and `relayed_snapshot` (and may_connect / may_see as usual); the relay leaves
-    the group when its last local socket closes."""
+    """A LiveConsumer whose sockets get every event of some groups through the process's
+    `GroupRelay`s: one Redis message per process and event, JSON-encoded once, instead of one per
+    socket. Order per socket holds: the socket registers with its relays before its snapshot is
+    read, so nothing committed in between is lost (events carry versions or a whole state for the
+    overlap), and the snapshot goes out before the queued events. A relay leaves its group when
+    its last local socket closes.
+
+    Subclasses define `relayed_snapshot` and either `relay_group` (one group) or `relay_groups`
+    (several, e.g. alerts and one region's panels); `relay_switch` moves the socket from one group
+    to another (a dashboard changing region without reconnecting)."""
 
     outbox: asyncio.Queue[str] | None = None
     writer: asyncio.Task[None] | None = None
 
     def relay_group(self) -> str:
         raise NotImplementedError
+
+    def relay_groups(self) -> list[str]:
+        return [self.relay_group()]
 
     async def relayed_snapshot(self, user: Any) -> dict[str, Any]:
         raise NotImplementedError
@@ -303,15 +310,42 @@ class RelayedLiveConsumer(LiveConsumer):
             self.writer = asyncio.get_running_loop().create_task(self._write())
 
     async def groups_for(self, user: Any) -> list[str]:
-        return []  # the process's relay is the group member
+        return []  # the process's relays are the group members
 
     async def snapshot(self, user: Any) -> dict[str, Any]:
         if self.outbox is None:
-            relay = group_relay(self.relay_group())
-            await asyncio.wait_for(relay.joined.wait(), timeout=RELAY_JOIN_TIMEOUT)
             self.outbox = asyncio.Queue()
-            relay.outboxes[self] = self.outbox
+            self.relayed: list[str] = []
+            for group in self.relay_groups():
+                await self._register(group)
         return await self.relayed_snapshot(user)
+
+    async def _register(self, group: str) -> None:
+        assert self.outbox is not None
+        relay = group_relay(group)
+        await asyncio.wait_for(relay.joined.wait(), timeout=RELAY_JOIN_TIMEOUT)
+        relay.outboxes[self] = self.outbox
+        self.relayed.append(group)
+
+    async def _unregister(self, group: str) -> None:
+        self.relayed.remove(group)
+        relay = relay_of(group)
+        if relay is not None:
+            relay.outboxes.pop(self, None)
+            if not relay.outboxes:
+                _relays.pop((asyncio.get_running_loop(), group), None)
+                await relay.stop()
+
+    async def relay_switch(self, old: str, new: str) -> None:
+        """Get `new`'s events instead of `old`'s (joined first: no gap), then send a fresh
+        snapshot after whatever was queued."""
+        if new != old:
+            await self._register(new)
+            if old in self.relayed:
+                await self._unregister(old)
+        assert self.outbox is not None
+        snapshot = await self.relayed_snapshot(self.scope["user"])
+        self.outbox.put_nowait(json.dumps(snapshot))
 
     async def _write(self) -> None:
         assert self.outbox is not None
@@ -320,13 +354,8 @@ class RelayedLiveConsumer(LiveConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.outbox is not None:
-            group = self.relay_group()
-            relay = relay_of(group)
-            if relay is not None:
-                relay.outboxes.pop(self, None)
-                if not relay.outboxes:
-                    _relays.pop((asyncio.get_running_loop(), group), None)
-                    await relay.stop()
+            for group in list(getattr(self, "relayed", [])):
+                await self._unregister(group)
         if self.writer is not None:
             self.writer.cancel()
         await super().disconnect(code)

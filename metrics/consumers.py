@@ -1,5 +1,10 @@
 """`/ws/metrics/`: the live dashboard's socket (contract section 5).
 
+Every dashboard gets the alerts and one region's panels; each server process takes them from
+the channel layer once, through its relays (`carloan.realtime.RelayedLiveConsumer`), however
+many dashboards it serves: a refresh every second under live samples would otherwise be a Redis
+message per dashboard per panel.
+
 The socket shows one region on one day: `?region=&date=` in the URL (default `all` and today).
 It gets `panels.snapshot` first, then `panel.updated` for that region and day, and every
 `alert.raised` / `alert.resolved`. A client may switch without reconnecting by sending
@@ -17,7 +22,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
-from carloan.realtime import LiveConsumer
+from carloan.realtime import RelayedLiveConsumer
 from metrics import selectors
 from metrics.events import ALERTS_GROUP, panel_group
 from metrics.formulas import ALL
@@ -41,7 +46,7 @@ def _view(region: Any, day: Any) -> tuple[str, date]:
         raise BadView(f"{day!r} is not a date written YYYY-MM-DD") from None
 
 
-class MetricsConsumer(LiveConsumer):
+class MetricsConsumer(RelayedLiveConsumer):
     async def may_connect(self, user: Any) -> bool:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         try:
@@ -52,12 +57,12 @@ class MetricsConsumer(LiveConsumer):
             self.bad_view = str(exc)
         return True
 
-    async def groups_for(self, user: Any) -> list[str]:
+    def relay_groups(self) -> list[str]:
         if self.bad_view:
             return []
         return [ALERTS_GROUP, panel_group(self.region, self.day)]
 
-    async def snapshot(self, user: Any) -> dict[str, Any]:
+    async def relayed_snapshot(self, user: Any) -> dict[str, Any]:
         if self.bad_view:
             return {"type": "error", "detail": self.bad_view}
         return dict(await database_sync_to_async(selectors.panels_snapshot)(self.day, self.region))
@@ -65,7 +70,7 @@ class MetricsConsumer(LiveConsumer):
     async def connect(self) -> None:
         self.bad_view = ""
         await super().connect()
-        if self.bad_view and getattr(self, "joined", None) is not None:
+        if self.bad_view and self.outbox is not None:  # accepted, told why: now close
             await self.close(code=CLOSE_BAD_VIEW)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
@@ -79,12 +84,6 @@ class MetricsConsumer(LiveConsumer):
                 return
             old = panel_group(self.region, self.day)
             self.region, self.day = region, day
-            new = panel_group(region, day)
-            if new != old:
-                await self.channel_layer.group_add(new, self.channel_name)
-                self.joined.append(new)
-                await self.channel_layer.group_discard(old, self.channel_name)
-                self.joined.remove(old)
-            await self.send_json(await self.snapshot(self.scope["user"]))
+            await self.relay_switch(old, panel_group(region, day))
             return
         await super().receive_json(content, **kwargs)
