@@ -7,8 +7,11 @@ It starts everything itself, on servers of its own (nothing shared is touched):
 
 1. a PostgreSQL and a Redis on free ports (tests/own_servers.py), migrated and seeded with the
    demo book and users;
-2. uvicorn with `--workers 2` (HTTP and WebSockets) and one Celery worker;
-3. then, for `--duration` seconds, all at once from this process (asyncio, httpx, websockets):
+2. uvicorn with `--web-workers` (4, as deploy/ runs it) processes for HTTP and WebSockets, and
+   one Celery worker (prefork, two children);
+3. then, for `--warmup` (20) + `--duration` (120) seconds, all at once from this process
+   (asyncio, httpx, websockets); the warm-up's figures are dropped, so every figure, memory
+   included, is of the steady state, not of processes loading code and opening connections:
    - `--users` (50) signed-in people (sessions through the login form) browsing: a page (`/`,
      `/kanban/`, `/parameters/`), then the APIs those pages call, then 0.5-1.5 s of reading;
    - `--sockets` (500) open sockets spread over /ws/metrics/, /ws/kanban/{id}/, /ws/parameters/;
@@ -16,8 +19,9 @@ It starts everything itself, on servers of its own (nothing shared is touched):
    - every 2 s a parameter change (PATCH) and a new kanban card (POST), whose events are timed
      from the request being sent to each socket receiving them;
 4. reports p50/p95/p99 per page and API call, the error count, the event latency (first and
-   every socket), the refresh events from samples, and the memory (RSS) of each process at the
-   start and the end; writes them as JSON (`--json`) and prints a Markdown table.
+   every socket), the refresh events from samples, the private memory (USS) of each process at
+   the start and the end, the CPU each used (this generator included) and how busy the whole
+   machine was; writes them as JSON (`--json`) and prints a Markdown table.
 
 All traffic goes to 127.0.0.1; everything is bounded in count and time, and stopped at the end.
 """
@@ -153,7 +157,9 @@ def _measure(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis, read: Any) -> 
         for name, process in _tree(proc.pid).items():
             result[f"{proc.name}:{name}"] = round(value(process), 1)
     postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
-    result["postgres (all backends)"] = round(sum(map(value, _tree(postmaster).values())), 1)
+    backends = _tree(postmaster)
+    result["postgres (all backends)"] = round(sum(map(value, backends.values())), 1)
+    result["postgres processes (count)"] = len(backends)
     if redis.process is not None:
         result["redis"] = round(sum(map(value, _tree(redis.process.pid).values())), 1)
     result["load generator (this process)"] = round(value(psutil.Process()), 1)
@@ -161,8 +167,10 @@ def _measure(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis, read: Any) -> 
 
 
 def memory(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis) -> dict[str, float]:
-    """RSS in MiB of each process."""
-    return _measure(procs, pg, redis, lambda p: p.memory_info().rss / 2**20)
+    """Private memory (USS, MiB) of each process: what it would give back if it ended. Not RSS:
+    RSS counts the shared pages a process has touched, so PostgreSQL's backends would each count
+    the shared buffers they read, and their sum would grow with every page read, not with use."""
+    return _measure(procs, pg, redis, lambda p: p.memory_full_info().uss / 2**20)
 
 
 def cpu_seconds(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis) -> dict[str, float]:
@@ -428,7 +436,9 @@ def summary(stats: Stats, meta: dict[str, Any], mem0: dict[str, float], mem1: di
     pages = [v for n, vs in stats.timings.items() if n.startswith("page") for v in vs]
     first = list(stats.first_seen.values())
     growth = {
-        name: round(100 * (mem1.get(name, 0) - rss) / rss, 1) for name, rss in mem0.items() if rss
+        name: round(100 * (mem1.get(name, 0) - rss) / rss, 1)
+        for name, rss in mem0.items()
+        if rss and "(count)" not in name
     }
     return {
         "config": vars(args),
@@ -450,7 +460,9 @@ def summary(stats: Stats, meta: dict[str, Any], mem0: dict[str, float], mem1: di
         "memory_mib_end": mem1,
         "memory_growth_pct": growth,
         "cpu_pct_of_one_core": {
-            name: round(100 * used / meta["seconds"], 1) for name, used in cpu.items()
+            name: round(100 * used / meta["seconds"], 1)
+            for name, used in cpu.items()
+            if "(count)" not in name
         },
         "error_samples": stats.error_samples,
     }
@@ -480,7 +492,7 @@ def markdown(result: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "| process | RSS start MiB | RSS end MiB | growth % | CPU % of one core |",
+        "| process | USS start MiB | USS end MiB | growth % | CPU % of one core |",
         "|---|---:|---:|---:|---:|",
     ]
     for name, rss in result["memory_mib_start"].items():

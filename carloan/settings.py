@@ -55,7 +55,7 @@ def database_from_url(url: str) -> dict[str, object]:
         raise ImproperlyConfigured("DATABASE_URL names no database: add /<name> after the host.")
     query = parse_qs(parsed.query)
     conn_max_age = int(os.environ.get("DATABASE_CONN_MAX_AGE", "0"))
-    pool_size = int(os.environ.get("DATABASE_POOL_SIZE", "10"))
+    pool_size = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
     options: dict[str, object] = {"connect_timeout": 5}
     if pool_size > 0:
         if conn_max_age:
@@ -65,11 +65,13 @@ def database_from_url(url: str) -> dict[str, object]:
             )
         # Each process keeps up to `pool_size` open connections and lends one to each request,
         # instead of opening (forking a PostgreSQL backend) per request. A request that finds
-        # every connection busy waits at most `timeout` s, then gets the 503 of an outage.
+        # every connection busy queues for one (a burst of sign-ins holds them while hashing);
+        # after `timeout` s without one (PostgreSQL down, or overload) it gets the 503 of an
+        # outage.
         options["pool"] = {
             "min_size": 1,
             "max_size": pool_size,
-            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "5")),
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
             "max_idle": 300,
         }
     return {

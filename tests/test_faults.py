@@ -254,7 +254,9 @@ async def _until(condition: Any, timeout: float, what: str) -> None:
 
 def test_postgres_restart(stack: Stack) -> None:
     # The pool (default) keeps connections across requests: the restart breaks every one of them.
-    web, url = stack.web("web-postgres")
+    # While PostgreSQL is down a request waits DATABASE_POOL_TIMEOUT for a connection (10 s by
+    # default), then answers 503: 3 s here keeps the test short.
+    web, url = stack.web("web-postgres", DATABASE_POOL_TIMEOUT="3")
     token = token_for(url, "viewer")
     auth = {"Authorization": f"Token {token}"}
     browser = httpx.Client(base_url=url, follow_redirects=False)
