@@ -17,6 +17,9 @@
    server (its own process) that, told "go" on a control socket, broadcasts an event of the same
    size to every other socket. No Django, no database, no Redis: only the fan-out itself.
 5. Prints p50/p99 of both and their ratio. The database is dropped at the end unless --keep.
+
+Both servers use permessage-deflate, as uvicorn serves `make run` and deploy/ by default (each
+socket compresses each event); `--no-deflate` runs both without it.
 """
 
 from __future__ import annotations
@@ -64,7 +67,8 @@ PRODUCT_SERVER = textwrap.dedent(
 
     uvicorn.run(
         application, host="127.0.0.1", port=int(sys.argv[2]), ws="websockets-sansio",
-        lifespan="off", log_level="warning", server_header=False,
+        ws_per_message_deflate=sys.argv[3] == "deflate", lifespan="off", log_level="warning",
+        server_header=False,
     )
     """
 )
@@ -96,7 +100,10 @@ FLOOR_SERVER = textwrap.dedent(
             clients.discard(ws)
 
     async def main():
-        async with serve(handler, "127.0.0.1", int(sys.argv[1]), max_queue=None):
+        compression = "deflate" if sys.argv[3] == "deflate" else None
+        async with serve(
+            handler, "127.0.0.1", int(sys.argv[1]), max_queue=None, compression=compression
+        ):
             await asyncio.Future()
 
     asyncio.run(main())
@@ -358,7 +365,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=50, help="timed PATCHes per size")
     parser.add_argument("--warmup", type=int, default=5, help="untimed rounds first")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument(
+        "--no-deflate",
+        action="store_true",
+        help="both servers without permessage-deflate (default: with it, as `make run` serves)",
+    )
     args = parser.parse_args()
+    compression = "none" if args.no_deflate else "deflate"
     sizes = [int(s) for s in args.sizes.split(",")]
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -383,11 +396,20 @@ def main() -> None:
         product_port, floor_port = free_port(), free_port()
         prefix = f"carloan-bench-{uuid.uuid4().hex[:8]}"
         product = subprocess.Popen(
-            [sys.executable, "-c", PRODUCT_SERVER, prefix, str(product_port)], env=env, cwd=ROOT
+            [sys.executable, "-c", PRODUCT_SERVER, prefix, str(product_port), compression],
+            env=env,
+            cwd=ROOT,
         )
         processes.append(product)
         floor = subprocess.Popen(
-            [sys.executable, "-c", FLOOR_SERVER, str(floor_port), json.dumps(SAMPLE_EVENT)],
+            [
+                sys.executable,
+                "-c",
+                FLOOR_SERVER,
+                str(floor_port),
+                json.dumps(SAMPLE_EVENT),
+                compression,
+            ],
             env=env,
             cwd=ROOT,
         )

@@ -75,12 +75,9 @@ def _send(batch: Sequence[tuple[str, dict[str, Any]]]) -> None:
 
 @database_sync_to_async
 def _user_for_token(key: str) -> Any:
-    from rest_framework.authtoken.models import Token
+    from carloan.roles import user_for_token
 
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return AnonymousUser()
-    return token.user
+    return user_for_token(key) or AnonymousUser()
 
 
 class TokenHeaderAuthMiddleware:

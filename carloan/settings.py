@@ -230,7 +230,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "carloan.roles.RoleLoadingTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["carloan.roles.CanRead"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -315,6 +315,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read from Redis (written through to PostgreSQL, which answers when Redis is down),
+# and the signed-in user comes with roles and department in one query (carloan.roles).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+AUTHENTICATION_BACKENDS = ["carloan.roles.RoleLoadingBackend"]
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # Sign-in throttle (carloan/security.py): this many failures per username and client address

@@ -19,7 +19,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -27,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carloan.exports import escape_row
-from carloan.roles import CanEditOrRead, CanRead
+from carloan.roles import TOKEN_FIRST, CanEditOrRead, CanRead
 from metrics import selectors
 from metrics.formulas import ALL
 from metrics.models import AlertLevel, AlertStatus, Status
@@ -71,7 +70,7 @@ class CSVRenderer(BaseRenderer):
 
 class MetricsAPIView(APIView):
     # Token first, so that an anonymous call is answered 401 (with WWW-Authenticate), not 403.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = TOKEN_FIRST
     permission_classes = [CanRead]
 
 

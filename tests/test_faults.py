@@ -26,8 +26,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,9 @@ def stack() -> Iterator[Stack]:
             pg.url("carloan"),
             redis.url(),
             CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
+            # No refreshes of the API's own latency samples: the workers here run only the
+            # tasks each test sends.
+            METRICS_API_LATENCY="0",
         )
         manage(env, "migrate", "--noinput")
         manage(env, "seed_demo")
@@ -229,6 +233,57 @@ def test_redis_restart(stack: Stack) -> None:
     assert "Traceback" not in _only_server_errors(_web.output())
 
 
+@pytest.mark.e2e
+def test_a_browser_page_reconnects_after_a_redis_restart_and_shows_what_changed(
+    stack: Stack,
+) -> None:
+    """The same, as a person sees it: `/parameters/` open in Chromium (static/js/live.js) while
+    Redis restarts. The page shows it is offline, reconnects by itself with backoff, and shows
+    the change made meanwhile from its fresh snapshot, without being reloaded."""
+    from tests.e2e.conftest import chromium
+
+    key = "alert.overdue_rate.warn_pct"
+    _web, url = stack.web("web-redis-browser")
+    auth = {"Authorization": f"Token {token_for(url, 'manager')}"}
+    state = httpx.get(f"{url}/api/parameters/{key}/", headers=auth).json()
+    new_value = int(float(state["value"])) + 1
+    errors: list[str] = []
+    with chromium() as browser:
+        page = browser.new_context().new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{url}/parameters/")
+        page.fill("input[name=username]", "viewer")
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("form.form button[type=submit]")
+        page.wait_for_url(f"{url}/parameters/")
+        page.wait_for_selector("#live-status[data-state=live]", timeout=15_000)
+        page.evaluate("window.__notReloaded = true")
+        shown = f'[data-param="{key}"][data-role=value]'
+        assert page.inner_text(shown).strip() == f"{int(float(state['value']))} %"
+
+        stack.redis.stop()
+        try:
+            page.wait_for_selector("#live-status:not([data-state=live])", timeout=15_000)
+            answer = httpx.patch(
+                f"{url}/api/parameters/{key}/",
+                json={"value": new_value, "version": state["version"], "reason": "Redis down"},
+                headers=auth,
+                timeout=15,
+            )
+            assert answer.status_code == 200, answer.text
+        finally:
+            stack.redis.start()
+
+        page.wait_for_selector("#live-status[data-state=live]", timeout=30_000)
+        page.wait_for_function(
+            "([selector, text]) => document.querySelector(selector).textContent.trim() === text",
+            arg=[shown, f"{new_value} %"],
+            timeout=10_000,
+        )
+        assert page.evaluate("window.__notReloaded") is True
+    assert errors == [], errors
+
+
 def _other_value(state: dict[str, Any]) -> Any:
     value = float(state["value"])
     candidate = value + 1 if value + 1 <= float(state["max"]) else value - 1
@@ -317,14 +372,33 @@ def _values(stack: Stack, start: str, end: str) -> list[tuple[Any, ...]]:
         return db.execute(VALUES_SQL, [start, end]).fetchall()
 
 
-def _refresh_is_running(stack: Stack) -> bool:
+def _refresh_is_held(stack: Stack) -> bool:
+    """A refresh is in the middle of its transaction, waiting for the row the test holds (its
+    statement's text is longer than pg_stat_activity keeps: the wait is what tells)."""
     with stack.db() as db:
         row = db.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = 'carloan' "
-            "AND state = 'active' AND application_name NOT LIKE 'psql%%' "
-            "AND pid <> pg_backend_pid() AND query ILIKE '%%metrics_metricvalue%%'"
+            "AND state = 'active' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
         ).fetchone()
     return bool(row and row[0])
+
+
+@contextmanager
+def _technical_row_held(stack: Stack, day: date) -> Iterator[Any]:
+    """Hold one technical value of `day` (FOR UPDATE) until released: a refresh writes the
+    funnel, portfolio and valuation families first, then waits on it, in the middle of its
+    transaction. That is where the test kills the worker, every time, however fast the machine."""
+    holder = psycopg.connect(stack.pg.url("carloan"))
+    try:
+        row = holder.execute(
+            "SELECT id FROM metrics_metricvalue WHERE metric = 'availability' AND day = %s "
+            "AND value IS NOT NULL LIMIT 1 FOR UPDATE",
+            [day],
+        ).fetchone()
+        assert row is not None
+        yield holder
+    finally:
+        holder.close()  # rolls back: the row is free
 
 
 @pytest.mark.parametrize("what", ["pool-process", "whole-worker"])
@@ -361,29 +435,38 @@ def test_worker_killed_mid_refresh_runs_again_and_ends_exact(stack: Stack, what:
 
     victim = stack.worker(f"victim-{what}", pool="prefork" if what == "pool-process" else "solo")
     app = Celery(broker=stack.redis.url())
-    result = app.send_task("metrics.metrics_refresh_range", args=[start, end])
-    done = f"Task metrics.metrics_refresh_range[{result.id}] succeeded"
-    wait_for(lambda: result.id in victim.output(), 90, "the task to be received", victim)
-    wait_for(lambda: _refresh_is_running(stack), 60, "the refresh to write", victim)
-
-    if what == "pool-process":
-        (child,) = psutil.Process(victim.pid).children()
-        child.send_signal(signal.SIGKILL)
-        wait_for(lambda: "WorkerLostError" in victim.output(), 30, "the worker to see it", victim)
-        # The same worker gets the task back at once and runs it to the end.
-        wait_for(lambda: done in victim.output(), 120, "the task to run again", victim)
+    try:
+        with _technical_row_held(stack, last - timedelta(days=1)):
+            result = app.send_task("metrics.metrics_refresh_range", args=[start, end])
+            done = f"Task metrics.metrics_refresh_range[{result.id}] succeeded"
+            wait_for(lambda: result.id in victim.output(), 90, "the task to be received", victim)
+            wait_for(lambda: _refresh_is_held(stack), 60, "the refresh to be mid-way", victim)
+            if what == "pool-process":
+                (child,) = psutil.Process(victim.pid).children()
+                child.send_signal(signal.SIGKILL)
+                wait_for(
+                    lambda: "WorkerLostError" in victim.output(), 30, "the worker to see it", victim
+                )
+            else:
+                victim.kill()  # SIGKILL: no goodbye, no ack; the task stays unacknowledged
+            assert done not in victim.output()
+        # The row is free again: the task, delivered again, runs to the end.
+        if what == "pool-process":
+            # The same worker gets the task back at once.
+            wait_for(lambda: done in victim.output(), 120, "the task to run again", victim)
+        else:
+            rescuer = stack.worker("rescuer")
+            time.sleep(VISIBILITY_TIMEOUT + 1)
+            with app.connection_for_write() as connection:
+                channel = connection.default_channel
+                channel.qos.visibility_timeout = VISIBILITY_TIMEOUT
+                channel.qos.restore_visible(num=100)
+            wait_for(
+                lambda: done in rescuer.output(), 120, "another worker to run it again", rescuer
+            )
+            rescuer.stop()
+    finally:
         victim.stop()
-    else:
-        victim.kill()  # SIGKILL: no goodbye, no ack; the task stays unacknowledged in Redis
-        assert done not in victim.output()
-        rescuer = stack.worker("rescuer")
-        time.sleep(VISIBILITY_TIMEOUT + 1)
-        with app.connection_for_write() as connection:
-            channel = connection.default_channel
-            channel.qos.visibility_timeout = VISIBILITY_TIMEOUT
-            channel.qos.restore_visible(num=100)
-        wait_for(lambda: done in rescuer.output(), 120, "another worker to run it again", rescuer)
-        rescuer.stop()
     assert _values(stack, start, end) == expected
 
 

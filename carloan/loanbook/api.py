@@ -12,7 +12,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -24,7 +23,7 @@ from carloan.events import import_run_data
 from carloan.loanbook.kinds import KINDS
 from carloan.loanbook.services import ImportRejected, loanbook_import
 from carloan.models import ImportRun
-from carloan.roles import CanEditOrRead
+from carloan.roles import TOKEN_FIRST, CanEditOrRead
 
 DETAIL = inline_serializer("ImportDetail", {"detail": serializers.CharField()})
 
@@ -152,7 +151,7 @@ class ImportView(APIView):
     """Import loan book files (department heads and managers); list recent imports (everyone)."""
 
     # Token first, so that an anonymous call is answered 401 (with WWW-Authenticate), not 403.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = TOKEN_FIRST
     permission_classes = [CanEditOrRead]
 
     @extend_schema(

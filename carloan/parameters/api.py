@@ -275,7 +275,11 @@ def _outcome(outcome: services.ChangeOutcome) -> Response:
         {
             "change_set": str(outcome.change_set) if outcome.change_set else None,
             "changed": outcome.changed,
-            "parameters": selectors.parameters_state(outcome.changed) if outcome.changed else [],
+            "parameters": (
+                selectors.parameters_state(outcome.changed, rows=outcome.rows)
+                if outcome.changed
+                else []
+            ),
             "request": selectors.change_request_data(outcome.request) if outcome.request else None,
         }
     )
@@ -404,7 +408,7 @@ class ParameterDetailView(APIView):
             return result
         if result.pending:
             return _outcome(result)
-        return Response(selectors.parameter_state(key))
+        return Response(selectors.parameter_state(key, row=result.rows.get(key)))
 
 
 class ParameterHistoryView(APIView):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.cache import cache
@@ -122,9 +123,11 @@ def parameter_cache_invalidate() -> bool:
 # --- states for the API and the sockets ---------------------------------------------------------
 
 
-def _pending_by_key() -> dict[str, list[int]]:
+def _pending_by_key(keys: list[str] | None = None) -> dict[str, list[int]]:
     pending: dict[str, list[int]] = defaultdict(list)
     rows = ChangeRequest.objects.filter(status=ChangeRequest.Status.PENDING).order_by("id")
+    if keys is not None and len(keys) < len(REGISTRY):
+        rows = rows.filter(changes__has_any_keys=keys)
     for request_id, changes in rows.values_list("id", "changes"):
         for key in changes:
             pending[key].append(request_id)
@@ -153,19 +156,26 @@ def _state(key: str, row: Parameter | None, pending: list[int]) -> ParameterData
     }
 
 
-def parameters_state(keys: list[str] | None = None) -> list[ParameterData]:
-    """Every parameter (or those of `keys`) as the API shows it, in registry order. Two queries."""
+def parameters_state(
+    keys: list[str] | None = None, *, rows: Mapping[str, Parameter] | None = None
+) -> list[ParameterData]:
+    """Every parameter (or those of `keys`) as the API shows it, in registry order. Two queries;
+    one when `rows` (just written, their `updated_by` loaded) holds every key wanted."""
     wanted = [key for key in REGISTRY if keys is None or key in keys]
-    rows = {p.key: p for p in Parameter.objects.filter(key__in=wanted).select_related("updated_by")}
-    pending = _pending_by_key()
-    return [_state(key, rows.get(key), pending.get(key, [])) for key in wanted]
+    known = dict(rows or {})
+    missing = [key for key in wanted if key not in known]
+    if missing:
+        stored = Parameter.objects.filter(key__in=missing).select_related("updated_by")
+        known.update({p.key: p for p in stored})
+    pending = _pending_by_key(wanted)
+    return [_state(key, known.get(key), pending.get(key, [])) for key in wanted]
 
 
-def parameter_state(key: str) -> ParameterData:
-    """One parameter as the API shows it. KeyError if unknown."""
+def parameter_state(key: str, *, row: Parameter | None = None) -> ParameterData:
+    """One parameter as the API shows it (from `row` when given). KeyError if unknown."""
     if key not in REGISTRY:
         raise KeyError(f"no parameter {key!r}")
-    return parameters_state([key])[0]
+    return parameters_state([key], rows={key: row} if row is not None else None)[0]
 
 
 def change_request_data(request: ChangeRequest) -> ChangeRequestData:

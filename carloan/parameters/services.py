@@ -96,6 +96,8 @@ class ChangeOutcome:
     change_set: uuid.UUID | None = None
     changed: list[str] = field(default_factory=list)
     request: ChangeRequest | None = None
+    # The applied rows as committed: the answer is built from them, not read back.
+    rows: dict[str, Parameter] = field(default_factory=dict)
 
     @property
     def pending(self) -> bool:
@@ -263,7 +265,9 @@ def _apply(
         lambda: parameters_changed.send(sender=Parameter, keys=keys, change_set=change_set),
         robust=True,
     )
-    return ChangeOutcome(change_set=change_set, changed=keys)
+    return ChangeOutcome(
+        change_set=change_set, changed=keys, rows={key: rows[key] for key in keys}
+    )
 
 
 def _request_event(

@@ -21,13 +21,12 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carloan.roles import ManagerOrRead
+from carloan.roles import TOKEN_FIRST, ManagerOrRead
 from metrics.kpi import exports, selectors, services
 from metrics.kpi.quarters import Quarter
 from metrics.kpi.scoring import DEPARTMENTS
@@ -84,7 +83,7 @@ class PDFRenderer(BaseRenderer):
 
 class KPIAPIView(APIView):
     # Token first, so that an anonymous call is answered 401 (with WWW-Authenticate), not 403.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = TOKEN_FIRST
     permission_classes = [ManagerOrRead]
 
     def handle_exception(self, exc: Exception) -> Response:
