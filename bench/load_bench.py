@@ -13,7 +13,8 @@ It starts everything itself, on servers of its own (nothing shared is touched):
    (asyncio, httpx, websockets); the warm-up's figures are dropped, so every figure, memory
    included, is of the steady state, not of processes loading code and opening connections:
    - `--users` (50) signed-in people (sessions through the login form) browsing: a page (`/`,
-     `/kanban/`, `/parameters/`), then the APIs those pages call, then 0.5-1.5 s of reading;
+     `/kanban/`, `/parameters/`), then the APIs those pages call, then `--think` (0.5-1.5 s)
+     of reading;
    - `--sockets` (500) open sockets spread over /ws/metrics/, /ws/kanban/{id}/, /ws/parameters/;
    - `--rate` (1,000) samples per second posted to POST /api/metrics/samples/ (10 batches/s);
    - every 2 s a parameter change (PATCH) and a new kanban card (POST), whose events are timed
@@ -206,7 +207,8 @@ async def sign_in(url: str, username: str) -> httpx.AsyncClient:
     return client
 
 
-async def browse(url: str, username: str, board: int, stats: Stats, until: float) -> None:
+async def browse(url: str, username: str, board: int, stats: Stats, until: float,
+                 think: tuple[float, float]) -> None:  # fmt: skip
     client = await sign_in(url, username)
     pages = {
         "page /": ["/api/metrics/panels/", "/api/alerts/?status=open"],
@@ -229,7 +231,7 @@ async def browse(url: str, username: str, board: int, stats: Stats, until: float
                 except httpx.HTTPError:
                     answer = None
                 stats.record(f"api {api.split('?')[0]}", started, answer, {200})
-            await asyncio.sleep(random.uniform(0.5, 1.5))
+            await asyncio.sleep(random.uniform(*think))
     finally:
         await client.aclose()
 
@@ -408,7 +410,9 @@ async def run_load(
 
     work = [
         *(
-            asyncio.create_task(browse(url, USERS[i % len(USERS)], board["id"], stats, until))
+            asyncio.create_task(
+                browse(url, USERS[i % len(USERS)], board["id"], stats, until, args.think)
+            )
             for i in range(args.users)
         ),
         asyncio.create_task(ingest(url, tokens["tech"], args.rate, stats, until)),
@@ -512,6 +516,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument(
+        "--think",
+        default="0.5,1.5",
+        help="seconds each user reads a page before the next, as MIN,MAX (default 0.5,1.5)",
+    )
+    parser.add_argument(
         "--web-workers", type=int, default=4, help="uvicorn processes (deploy/ runs 4)"
     )
     parser.add_argument("--sockets", type=int, default=500)
@@ -520,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.duration = min(max(args.duration, 5), 600)
     args.warmup = min(max(args.warmup, 0), 120)
+    low, high = (float(x) for x in args.think.split(","))
+    args.think = (max(0.0, low), max(low, high))
     args.sockets = min(args.sockets, 2000)
     args.users = min(args.users, 500)
 

@@ -88,7 +88,10 @@ def panels_for_keys(keys: Iterable[PanelKey]) -> dict[PanelKey, PanelData]:
         return {}
     sql = """
         SELECT k.metric, k.region, k.day, v.day, v.value, v.baseline, v.delta_pct, v.status,
-               v.numerator, v.denominator, v.computed_at
+               v.numerator, v.denominator,
+               -- only the panel's own day shows it: parsing 30 timestamps a panel costs more
+               -- than the rest of the panel
+               CASE WHEN v.day = k.day THEN v.computed_at END
         FROM unnest(%s::text[], %s::text[], %s::date[]) AS k(metric, region, day)
         JOIN metrics_metricvalue AS v
           ON v.metric = k.metric AND v.region = k.region
