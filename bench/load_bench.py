@@ -20,9 +20,10 @@ It starts everything itself, on servers of its own (nothing shared is touched):
    - every 2 s a parameter change (PATCH) and a new kanban card (POST), whose events are timed
      from the request being sent to each socket receiving them;
 4. reports p50/p95/p99 per page and API call, the error count, the event latency (first and
-   every socket), the refresh events from samples, the private memory (USS) of each process at
-   the start and the end, the CPU each used (this generator included) and how busy the whole
-   machine was; writes them as JSON (`--json`) and prints a Markdown table.
+   every socket), the refresh events from samples, the memory of each process at the start and
+   the end (RSS; PostgreSQL: its backends' private memory), the CPU each used (this generator
+   included) and how busy the whole machine was; writes them as JSON (`--json`) and prints a
+   Markdown table.
 
 All traffic goes to 127.0.0.1; everything is bounded in count and time, and stopped at the end.
 """
@@ -168,10 +169,14 @@ def _measure(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis, read: Any) -> 
 
 
 def memory(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis) -> dict[str, float]:
-    """Private memory (USS, MiB) of each process: what it would give back if it ended. Not RSS:
-    RSS counts the shared pages a process has touched, so PostgreSQL's backends would each count
-    the shared buffers they read, and their sum would grow with every page read, not with use."""
-    return _measure(procs, pg, redis, lambda p: p.memory_full_info().uss / 2**20)
+    """Resident memory (RSS, MiB) of each process, except PostgreSQL: the sum of its backends'
+    private memory (USS). Each measure where the other misleads: a backend's RSS counts every
+    page of the shared buffers it has read (the sum grows with pages read, not with use), and a
+    forked process's USS grows as it and its parent stop sharing copy-on-write pages."""
+    rss = _measure(procs, pg, redis, lambda p: p.memory_info().rss / 2**20)
+    uss = _measure(procs, pg, redis, lambda p: p.memory_full_info().uss / 2**20)
+    rss["postgres (all backends)"] = uss["postgres (all backends)"]
+    return rss
 
 
 def cpu_seconds(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis) -> dict[str, float]:
@@ -496,7 +501,7 @@ def markdown(result: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "| process | USS start MiB | USS end MiB | growth % | CPU % of one core |",
+        "| process | memory start MiB | memory end MiB | growth % | CPU % of one core |",
         "|---|---:|---:|---:|---:|",
     ]
     for name, rss in result["memory_mib_start"].items():
