@@ -7,8 +7,10 @@ It starts everything itself, on servers of its own (nothing shared is touched):
 
 1. a PostgreSQL and a Redis on free ports (tests/own_servers.py), migrated and seeded with the
    demo book and users;
-2. uvicorn with `--web-workers` (4, as deploy/ runs it) processes for HTTP and WebSockets, and
-   one Celery worker (prefork, two children);
+2. `--web-workers` (4) uvicorn processes for HTTP and WebSockets, each on its own port with the
+   users and sockets spread evenly over them, as nginx in front of them would (`--balance
+   kernel`: one port with `--workers 4`, where the kernel places each kept-alive connection and
+   one process may get most of them), and one Celery worker (prefork, one child);
 3. then, for `--warmup` (20) + `--duration` (120) seconds, all at once from this process
    (asyncio, httpx, websockets); the warm-up's figures are dropped, so every figure, memory
    included, is of the steady state, not of processes loading code and opening connections:
@@ -107,8 +109,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 def start_stack(
-    logs: Path, web_workers: int
-) -> tuple[OwnPostgres, OwnRedis, dict[str, str], list[Proc], str]:
+    logs: Path, web_processes: int, balance: str
+) -> tuple[OwnPostgres, OwnRedis, dict[str, str], list[Proc], list[str]]:
     pg, redis = OwnPostgres(), OwnRedis()
     pg.start()
     pg.create_database("carloan")
@@ -117,19 +119,27 @@ def start_stack(
     print("migrating and seeding the demo book …", flush=True)
     manage(env, "migrate", "--noinput")
     manage(env, "seed_demo")
-    port = free_port()
     uvicorn = str(Path(sys.executable).parent / "uvicorn")
-    web = Proc(
-        "web",
-        [uvicorn, "carloan.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(web_workers), "--log-level", "warning", "--no-access-log"],
-        env,
-        logs,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    wait_http(url + "/healthz", web)
+    # "ports": one uvicorn process per port, as behind nginx with one upstream line each (nginx
+    # then balances every request); "kernel": one port, `--workers N`, and the kernel hands each
+    # new connection to whichever process accepts it first (kept-alive connections stay put).
+    layout = [1] * web_processes if balance == "ports" else [web_processes]
+    procs, urls = [], []
+    for n, workers in enumerate(layout, 1):
+        port = free_port()
+        web = Proc(
+            f"web{n}",
+            [uvicorn, "carloan.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+            env,
+            logs,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        wait_http(url + "/healthz", web)
+        procs.append(web)
+        urls.append(url)
     worker = start_worker("worker", env, logs, pool="prefork")
-    return pg, redis, env, [web, worker], url
+    return pg, redis, env, [*procs, worker], urls
 
 
 def _tree(pid: int) -> dict[str, psutil.Process]:
@@ -374,8 +384,10 @@ async def change(url: str, manager_tok: str, risk_tok: str, board: dict[str, Any
 
 
 async def run_load(
-    url: str, args: argparse.Namespace, stats: Stats, at_warm: Any
+    urls: list[str], args: argparse.Namespace, stats: Stats, at_warm: Any, at_half: Any
 ) -> dict[str, Any]:
+    """Users and sockets are spread evenly over the web processes' addresses."""
+    url = urls[0]
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         tokens = {name: await token(client, name) for name in USERS}
         boards = (
@@ -392,7 +404,9 @@ async def run_load(
     for i in range(args.sockets):
         tok = tokens[USERS[i % len(USERS)]]
         listeners.append(
-            asyncio.create_task(listen(url, paths[i % 3], tok, stats, socket_until, opened))
+            asyncio.create_task(
+                listen(urls[i % len(urls)], paths[i % 3], tok, stats, socket_until, opened)
+            )
         )
         if i % 50 == 49:
             await asyncio.sleep(0.2)
@@ -412,15 +426,24 @@ async def run_load(
         stats.reset()
         at_warm()
         print(f"warmed up ({args.warmup} s); measuring for {args.duration} s …", flush=True)
+        await asyncio.sleep(args.duration / 2)
+        at_half()  # memory half-way: growth that levels off is caches filling, not a leak
 
     work = [
         *(
             asyncio.create_task(
-                browse(url, USERS[i % len(USERS)], board["id"], stats, until, args.think)
+                browse(
+                    urls[i % len(urls)],
+                    USERS[i % len(USERS)],
+                    board["id"],
+                    stats,
+                    until,
+                    args.think,
+                )
             )
             for i in range(args.users)
         ),
-        asyncio.create_task(ingest(url, tokens["tech"], args.rate, stats, until)),
+        asyncio.create_task(ingest(urls[-1], tokens["tech"], args.rate, stats, until)),
         asyncio.create_task(change(url, tokens["manager"], tokens["risk"], board, stats, until)),
         asyncio.create_task(warm_up()),
     ]
@@ -431,7 +454,8 @@ async def run_load(
 
 
 def summary(stats: Stats, meta: dict[str, Any], mem0: dict[str, float], mem1: dict[str, float],
-            cpu: dict[str, float], args: argparse.Namespace) -> dict[str, Any]:  # fmt: skip
+            cpu: dict[str, float], args: argparse.Namespace,
+            mem_half: dict[str, float]) -> dict[str, Any]:  # fmt: skip
     calls = {}
     for name, values in sorted(stats.timings.items()):
         calls[name] = {
@@ -444,11 +468,15 @@ def summary(stats: Stats, meta: dict[str, Any], mem0: dict[str, float], mem1: di
     api = [v for n, vs in stats.timings.items() if n.startswith("api") for v in vs]
     pages = [v for n, vs in stats.timings.items() if n.startswith("page") for v in vs]
     first = list(stats.first_seen.values())
-    growth = {
-        name: round(100 * (mem1.get(name, 0) - rss) / rss, 1)
-        for name, rss in mem0.items()
-        if rss and "(count)" not in name
-    }
+
+    def growth_from(before: dict[str, float]) -> dict[str, float]:
+        return {
+            name: round(100 * (mem1.get(name, 0) - rss) / rss, 1)
+            for name, rss in before.items()
+            if rss and "(count)" not in name
+        }
+
+    growth = growth_from(mem0)
     return {
         "config": vars(args),
         **meta,
@@ -466,8 +494,10 @@ def summary(stats: Stats, meta: dict[str, Any], mem0: dict[str, float], mem1: di
         "event_deliveries": len(stats.every_socket),
         "panel_updated_received": stats.panel_updates,
         "memory_mib_start": mem0,
+        "memory_mib_half": mem_half,
         "memory_mib_end": mem1,
         "memory_growth_pct": growth,
+        "memory_growth_second_half_pct": growth_from(mem_half),
         "cpu_pct_of_one_core": {
             name: round(100 * used / meta["seconds"], 1)
             for name, used in cpu.items()
@@ -501,13 +531,15 @@ def markdown(result: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "| process | memory start MiB | memory end MiB | growth % | CPU % of one core |",
-        "|---|---:|---:|---:|---:|",
+        "| process | memory start MiB | half-way | end | growth % | 2nd half % | CPU % of a core |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, rss in result["memory_mib_start"].items():
         lines.append(
-            f"| {name} | {rss} | {result['memory_mib_end'].get(name, '—')} | "
+            f"| {name} | {rss} | {result['memory_mib_half'].get(name, '—')} | "
+            f"{result['memory_mib_end'].get(name, '—')} | "
             f"{result['memory_growth_pct'].get(name, '—')} | "
+            f"{result['memory_growth_second_half_pct'].get(name, '—')} | "
             f"{result['cpu_pct_of_one_core'].get(name, '—')} |"
         )
     return "\n".join(lines)
@@ -528,6 +560,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--web-workers", type=int, default=4, help="uvicorn processes (deploy/ runs 4)"
     )
+    parser.add_argument(
+        "--balance",
+        choices=["ports", "kernel"],
+        default="ports",
+        help="ports: one process per port, users spread evenly (nginx in front balances each "
+        "request); kernel: one port with --workers, the kernel places each connection",
+    )
     parser.add_argument("--sockets", type=int, default=500)
     parser.add_argument("--rate", type=int, default=1000, help="samples per second")
     parser.add_argument("--json", type=Path, help="also write the result here")
@@ -540,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
     args.users = min(args.users, 500)
 
     logs = Path(tempfile.mkdtemp(prefix="carloan-load-"))
-    pg, redis, _env, procs, url = start_stack(logs, args.web_workers)
+    pg, redis, _env, procs, urls = start_stack(logs, args.web_workers, args.balance)
     try:
         mem0: dict[str, float] = {}
         cpu0: dict[str, float] = {}
@@ -552,13 +591,18 @@ def main(argv: list[str] | None = None) -> int:
             cpu0.update(cpu_seconds(procs, pg, redis))
             machine0.append(psutil.cpu_times())
 
+        mem_half: dict[str, float] = {}
+
+        def at_half() -> None:
+            mem_half.update(memory(procs, pg, redis))
+
         stats = Stats()
-        meta = asyncio.run(run_load(url, args, stats, at_warm))
+        meta = asyncio.run(run_load(urls, args, stats, at_warm, at_half))
         mem1 = memory(procs, pg, redis)
         cpu1 = cpu_seconds(procs, pg, redis)
         machine1 = psutil.cpu_times()
         cpu = {name: max(0.0, used - cpu0.get(name, 0.0)) for name, used in cpu1.items()}
-        result = summary(stats, meta, mem0, mem1, cpu, args)
+        result = summary(stats, meta, mem0, mem1, cpu, args, mem_half)
         busy = [sum(t) - t.idle - getattr(t, "iowait", 0.0) for t in (machine0[0], machine1)]
         total = sum(machine1) - sum(machine0[0])
         result["machine_cpu_busy_pct"] = round(100 * (busy[1] - busy[0]) / total, 1)
