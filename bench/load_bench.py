@@ -186,7 +186,20 @@ def memory(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis) -> dict[str, flo
     rss = _measure(procs, pg, redis, lambda p: p.memory_info().rss / 2**20)
     uss = _measure(procs, pg, redis, lambda p: p.memory_full_info().uss / 2**20)
     rss["postgres (all backends)"] = uss["postgres (all backends)"]
-    return rss
+    return {**rss, **redis_data(redis)}
+
+
+def redis_data(redis: OwnRedis) -> dict[str, float]:
+    """What Redis holds (not its RSS): the data it keeps and how many keys."""
+    import redis as redis_client
+
+    client = redis_client.Redis.from_url(redis.url())
+    try:
+        used = client.info("memory")["used_memory"] / 2**20
+        keys = client.dbsize()
+    finally:
+        client.close()
+    return {"redis data (used_memory)": round(used, 1), "redis keys (count)": keys}
 
 
 def cpu_seconds(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis) -> dict[str, float]:
