@@ -57,6 +57,13 @@ def database_from_url(url: str) -> dict[str, object]:
     conn_max_age = int(os.environ.get("DATABASE_CONN_MAX_AGE", "0"))
     pool_size = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
     options: dict[str, object] = {"connect_timeout": 5}
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        # Parameters bound by the server, so a statement run again on a connection (every
+        # request's token lookup, the parameter writer's lock and update) is parsed and planned
+        # once per connection, not each time: planning was most of their time. Turn it off
+        # behind a transaction-mode pooler (PgBouncer before 1.21) that cannot keep them.
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "2"))
     if pool_size > 0:
         if conn_max_age:
             raise ImproperlyConfigured(
@@ -161,7 +168,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "carloan.cache.SharedPoolRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "carloan",
     }

@@ -26,6 +26,7 @@ from carloan.roles import (
     department_of,
     is_manager,
     role_of,
+    user_with_roles,
 )
 from tests.factories import PASSWORD, make_user
 
@@ -285,6 +286,56 @@ def test_a_signed_in_user_without_a_group_or_profile_only_reads() -> None:
         VIEWER,
         "",
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "who, role, department",
+    [("viewer", VIEWER, ""), ("risk_head", DEPARTMENT_HEAD, "risk"), ("manager", MANAGER, "")],
+)
+def test_a_user_loads_with_role_and_department_in_one_query(
+    person: Callable[[str], User],
+    django_assert_num_queries: Any,
+    who: str,
+    role: str,
+    department: str,
+) -> None:
+    user = person(who)
+    token = Token.objects.create(user=user)
+
+    with django_assert_num_queries(1):  # every API request and socket pays this, and only this
+        by_token, its_token = user_with_roles(token_key=token.key)
+        assert (by_token.username, role_of(by_token), department_of(by_token)) == (
+            user.username,
+            role,
+            department,
+        )
+        assert (its_token.key, its_token.user) == (token.key, by_token)
+    with django_assert_num_queries(1):
+        by_id, no_token = user_with_roles(user_id=user.pk)
+        assert (by_id.username, role_of(by_id), department_of(by_id), no_token) == (
+            user.username,
+            role,
+            department,
+            None,
+        )
+
+
+@pytest.mark.django_db
+def test_a_user_without_profile_or_group_loads_too_and_an_unknown_token_loads_nobody(
+    django_assert_num_queries: Any,
+) -> None:
+    user = User.objects.create_user("gus_groupless", password=PASSWORD)  # no profile row
+
+    with django_assert_num_queries(1):
+        loaded, _ = user_with_roles(user_id=user.pk)
+        assert (loaded.username, role_of(loaded), department_of(loaded)) == (
+            "gus_groupless",
+            VIEWER,
+            "",
+        )
+    assert user_with_roles(token_key="no-such-token") == (None, None)
+    assert user_with_roles(user_id=user.pk + 1000) == (None, None)
 
 
 @pytest.mark.django_db

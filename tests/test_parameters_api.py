@@ -577,6 +577,39 @@ def test_a_bulk_change_with_a_risk_key_is_one_request(
     assert len({p["version"] for p in approved["parameters"]}) == 1
 
 
+def test_a_change_answers_with_the_requests_still_pending_on_its_key(
+    as_manager: APIClient, as_boss: APIClient
+) -> None:
+    filed = as_manager.patch(
+        URL,
+        {
+            "changes": [
+                {"key": "risk.max_ltv_pct", "value": 70, "version": 1},
+                {"key": "marketing.lead_score_cutoff", "value": 70, "version": 1},
+            ]
+        },
+        format="json",
+    ).json()["id"]
+
+    changed = patch(as_manager, "marketing.lead_score_cutoff", 55, 1)
+
+    assert changed.status_code == 200
+    assert (changed.json()["value"], changed.json()["pending_requests"]) == (55, [filed])
+    assert patch(as_manager, "marketing.target_cac", 2000, 1).json()["pending_requests"] == []
+    as_boss.post(f"{URL}requests/{filed}/reject/", {}, format="json")
+    assert patch(as_manager, "marketing.lead_score_cutoff", 60, 2).json()["pending_requests"] == []
+
+
+def test_an_approval_answers_with_its_request_no_longer_pending(
+    as_manager: APIClient, as_boss: APIClient
+) -> None:
+    request_id = patch(as_manager, "risk.max_ltv_pct", 75, 1).json()["id"]
+
+    approved = as_boss.post(f"{URL}requests/{request_id}/approve/", {}, format="json").json()
+
+    assert approved["parameters"][0]["pending_requests"] == []
+
+
 def test_a_risk_revert_needs_a_second_manager(as_manager: APIClient, as_boss: APIClient) -> None:
     request_id = patch(as_manager, "risk.max_ltv_pct", 75, 1).json()["id"]
     as_boss.post(f"{URL}requests/{request_id}/approve/")

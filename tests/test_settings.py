@@ -53,3 +53,16 @@ def test_kept_connections_and_the_pool_exclude_each_other(
 
     with pytest.raises(ImproperlyConfigured, match="DATABASE_POOL_SIZE=0"):
         database_from_url(URL)
+
+
+def test_prepared_statements_by_default_and_off_for_transaction_poolers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("DATABASE_PREPARED_STATEMENTS", "DATABASE_PREPARE_THRESHOLD"):
+        monkeypatch.delenv(name, raising=False)
+    options = database_from_url(URL)["OPTIONS"]
+    assert (options["server_side_binding"], options["prepare_threshold"]) == (True, 2)  # type: ignore[index]
+
+    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "false")  # e.g. behind PgBouncer
+    options = database_from_url(URL)["OPTIONS"]
+    assert "server_side_binding" not in options and "prepare_threshold" not in options  # type: ignore[operator]

@@ -276,7 +276,9 @@ def _outcome(outcome: services.ChangeOutcome) -> Response:
             "change_set": str(outcome.change_set) if outcome.change_set else None,
             "changed": outcome.changed,
             "parameters": (
-                selectors.parameters_state(outcome.changed, rows=outcome.rows)
+                selectors.parameters_state(
+                    outcome.changed, rows=outcome.rows, pending=outcome.pending_requests
+                )
                 if outcome.changed
                 else []
             ),
@@ -408,7 +410,8 @@ class ParameterDetailView(APIView):
             return result
         if result.pending:
             return _outcome(result)
-        return Response(selectors.parameter_state(key, row=result.rows.get(key)))
+        pending = (result.pending_requests or {}).get(key)
+        return Response(selectors.parameter_state(key, row=result.rows.get(key), pending=pending))
 
 
 class ParameterHistoryView(APIView):

@@ -157,25 +157,37 @@ def _state(key: str, row: Parameter | None, pending: list[int]) -> ParameterData
 
 
 def parameters_state(
-    keys: list[str] | None = None, *, rows: Mapping[str, Parameter] | None = None
+    keys: list[str] | None = None,
+    *,
+    rows: Mapping[str, Parameter] | None = None,
+    pending: Mapping[str, list[int]] | None = None,
 ) -> list[ParameterData]:
     """Every parameter (or those of `keys`) as the API shows it, in registry order. Two queries;
-    one when `rows` (just written, their `updated_by` loaded) holds every key wanted."""
+    none when `rows` (just written, their `updated_by` loaded) and `pending` (the pending
+    requests naming each key) cover every key wanted."""
     wanted = [key for key in REGISTRY if keys is None or key in keys]
     known = dict(rows or {})
     missing = [key for key in wanted if key not in known]
     if missing:
         stored = Parameter.objects.filter(key__in=missing).select_related("updated_by")
         known.update({p.key: p for p in stored})
-    pending = _pending_by_key(wanted)
-    return [_state(key, known.get(key), pending.get(key, [])) for key in wanted]
+    if pending is None or any(key not in pending for key in wanted):
+        pending = _pending_by_key(wanted)
+    return [_state(key, known.get(key), list(pending.get(key, []))) for key in wanted]
 
 
-def parameter_state(key: str, *, row: Parameter | None = None) -> ParameterData:
-    """One parameter as the API shows it (from `row` when given). KeyError if unknown."""
+def parameter_state(
+    key: str, *, row: Parameter | None = None, pending: list[int] | None = None
+) -> ParameterData:
+    """One parameter as the API shows it (from `row` and `pending` when given). KeyError if
+    unknown."""
     if key not in REGISTRY:
         raise KeyError(f"no parameter {key!r}")
-    return parameters_state([key], rows={key: row} if row is not None else None)[0]
+    return parameters_state(
+        [key],
+        rows={key: row} if row is not None else None,
+        pending={key: pending} if pending is not None else None,
+    )[0]
 
 
 def change_request_data(request: ChangeRequest) -> ChangeRequestData:

@@ -18,6 +18,7 @@ Every change goes through `_change`, in one transaction:
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from carloan.parameters.events import (
     ParameterChanged,
     ParameterData,
 )
-from carloan.parameters.models import ChangeRequest, Parameter, ParameterChange
+from carloan.parameters.models import ChangeRequest, Parameter
 from carloan.parameters.presets import PRESETS
 from carloan.parameters.registry import (
     REGISTRY,
@@ -51,7 +52,7 @@ from carloan.parameters.selectors import (
     parameters_state,
     state_at_version,
 )
-from carloan.realtime import broadcast
+from carloan.realtime import broadcast, broadcast_many
 from carloan.roles import is_manager
 from carloan.signals import parameters_changed
 
@@ -96,8 +97,10 @@ class ChangeOutcome:
     change_set: uuid.UUID | None = None
     changed: list[str] = field(default_factory=list)
     request: ChangeRequest | None = None
-    # The applied rows as committed: the answer is built from them, not read back.
+    # The applied rows as committed, and the pending requests naming them when known: the
+    # answer is built from these, not read back.
     rows: dict[str, Parameter] = field(default_factory=dict)
+    pending_requests: dict[str, list[int]] | None = None
 
     @property
     def pending(self) -> bool:
@@ -129,17 +132,57 @@ def _coerce_all(changes: Mapping[str, Any]) -> dict[str, Value]:
     return typed
 
 
-def _lock(keys: set[str]) -> dict[str, Parameter]:
-    """The rows of `keys`, locked for this transaction; never-changed ones are stored first."""
+# The write path runs on every change a manager saves and every socket waits on it, so its two
+# statements are plain SQL on this module's own tables (prepared by the connection after its
+# first uses) instead of ORM queries compiled afresh each time: the lock, and the update of the
+# current values together with their history rows (one round trip instead of two).
+_LOCK_SQL = (
+    "SELECT p.key, p.value::text, p.version, p.updated_by_id, p.updated_at, "
+    # The pending requests naming each key, for the answer (rows locked: none is filed meanwhile).
+    "ARRAY(SELECT r.id FROM parameters_change_request AS r "
+    "WHERE r.status = 'pending' AND r.changes ? p.key ORDER BY r.id) "
+    "FROM parameters_parameter AS p WHERE p.key = ANY(%s) ORDER BY p.key FOR UPDATE OF p"
+)
+_LOCK_FIELDS = ["key", "value", "version", "updated_by_id", "updated_at"]
+_APPLY_SQL = """
+WITH changed (key, value, old_value, version) AS (
+    SELECT key, value::jsonb, old_value::jsonb, version
+    FROM unnest(%(keys)s::text[], %(values)s::text[], %(olds)s::text[], %(versions)s::integer[])
+        AS c (key, value, old_value, version)
+), updated AS (
+    UPDATE parameters_parameter AS p
+    SET value = c.value, version = c.version, updated_by_id = %(user)s::integer,
+        updated_at = %(at)s::timestamptz
+    FROM changed AS c
+    WHERE p.key = c.key
+)
+INSERT INTO parameters_change
+    (key, version, old_value, new_value, reason, changed_by_id, changed_at, change_set, action,
+     request_id)
+SELECT key, version, old_value, value, %(reason)s::text, %(user)s::integer, %(at)s::timestamptz,
+    %(change_set)s::uuid, %(action)s::text, %(request)s::bigint
+FROM changed
+"""
 
-    def locked() -> dict[str, Parameter]:
-        rows = Parameter.objects.select_for_update().filter(key__in=keys).order_by("key")
-        return {row.key: row for row in rows}
 
-    rows = locked()
+def _lock(keys: set[str]) -> tuple[dict[str, Parameter], dict[str, list[int]]]:
+    """The rows of `keys`, locked for this transaction (never-changed ones are stored first),
+    and the pending change requests naming each key."""
+
+    def locked() -> tuple[dict[str, Parameter], dict[str, list[int]]]:
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_SQL, [sorted(keys)])
+            found = cursor.fetchall()
+        rows = {
+            key: Parameter.from_db(connection.alias, _LOCK_FIELDS, (key, json.loads(value), *rest))
+            for key, value, *rest, _ in found
+        }
+        return rows, {row[0]: list(row[-1]) for row in found}
+
+    rows, pending = locked()
     missing = sorted(keys - set(rows))
     if not missing:
-        return rows
+        return rows, pending
     Parameter.objects.bulk_create(
         [Parameter(key=key, value=REGISTRY[key].default, version=1) for key in missing],
         ignore_conflicts=True,  # another change may store the same default row meanwhile
@@ -167,7 +210,7 @@ def _change(
     """Validate, version-check and apply (or file as a request) one change set. See the module."""
     typed = _coerce_all({key: value for key, (value, _) in changes.items()})
     with transaction.atomic():
-        rows = _lock(related_keys(typed))
+        rows, pending = _lock(related_keys(typed))
         stale = sorted(
             key
             for key, (_, version) in changes.items()
@@ -203,7 +246,10 @@ def _change(
             )
             broadcast(PARAMETERS_GROUP, _request_event(filed, "change_request.created"))
             return ChangeOutcome(request=filed)
-        return _apply(rows, effective, user=user, reason=reason, action=action, request=request)
+        outcome = _apply(rows, effective, user=user, reason=reason, action=action, request=request)
+        if request is None:  # an approval decides its request after this: read afresh then
+            outcome.pending_requests = {key: pending.get(key, []) for key in outcome.changed}
+        return outcome
 
 
 def _apply(
@@ -221,53 +267,59 @@ def _apply(
     transaction.on_commit(parameter_cache_invalidate, robust=True)
     transaction.on_commit(lambda: setattr(connection, WROTE_FLAG, False), robust=True)
     setattr(connection, WROTE_FLAG, True)
-    history: list[ParameterChange] = []
-    for key in sorted(effective):
+    keys = sorted(effective)
+    olds = {key: rows[key].value for key in keys}
+    for key in keys:
         row = rows[key]
-        old = row.value
         row.value = effective[key]
         row.version += 1
         row.updated_by = user
         row.updated_at = now
-        row.save(update_fields=["value", "version", "updated_by", "updated_at"])
-        history.append(
-            ParameterChange(
-                key=key,
-                version=row.version,
-                old_value=old,
-                new_value=row.value,
-                reason=reason,
-                changed_by=user,
-                changed_at=now,
-                change_set=change_set,
-                action=action,
-                request=request,
-            )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _APPLY_SQL,
+            {
+                "keys": keys,
+                "values": [json.dumps(rows[key].value) for key in keys],
+                "olds": [json.dumps(olds[key]) for key in keys],
+                "versions": [rows[key].version for key in keys],
+                "user": user.pk if user is not None else None,
+                "at": now,
+                "reason": reason,
+                "change_set": change_set,
+                "action": action,
+                "request": request.pk if request is not None else None,
+            },
         )
-        event: ParameterChanged = {
-            "type": "parameter.changed",
-            "key": key,
-            "value": row.value,
-            "old_value": old,
-            "version": row.version,
-            "changed_by": user.get_username() if user is not None else None,
-            "changed_at": now.isoformat(),
-            "reason": reason,
-            "change_set": str(change_set),
-            "action": action,
-            "request": request.pk if request is not None else None,
-        }
-        broadcast(PARAMETERS_GROUP, event)
-    ParameterChange.objects.bulk_create(history)
+    changed_by = user.get_username() if user is not None else None
+    broadcast_many(
+        [
+            (
+                PARAMETERS_GROUP,
+                ParameterChanged(
+                    type="parameter.changed",
+                    key=key,
+                    value=rows[key].value,
+                    old_value=olds[key],
+                    version=rows[key].version,
+                    changed_by=changed_by,
+                    changed_at=now.isoformat(),
+                    reason=reason,
+                    change_set=str(change_set),
+                    action=action,
+                    request=request.pk if request is not None else None,
+                ),
+            )
+            for key in keys
+        ]
+    )
     keys = sorted(effective)
     # Listeners in higher rooms (metrics re-evaluates alert statuses) react after commit.
     transaction.on_commit(
         lambda: parameters_changed.send(sender=Parameter, keys=keys, change_set=change_set),
         robust=True,
     )
-    return ChangeOutcome(
-        change_set=change_set, changed=keys, rows={key: rows[key] for key in keys}
-    )
+    return ChangeOutcome(change_set=change_set, changed=keys, rows={key: rows[key] for key in keys})
 
 
 def _request_event(
