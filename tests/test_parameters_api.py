@@ -556,10 +556,9 @@ def test_a_risk_request_with_a_stale_version_is_409(
     assert (response.json()["value"], response.json()["version"]) == (75, 2)
 
 
-def test_a_bulk_change_with_a_risk_key_is_one_request(
-    as_manager: APIClient, as_boss: APIClient
-) -> None:
-    response = as_manager.patch(
+def patch_risk_and_cutoff_together(client: APIClient) -> Any:
+    """A change set with a risk key (so a request) and a marketing key."""
+    return client.patch(
         URL,
         {
             "changes": [
@@ -569,6 +568,12 @@ def test_a_bulk_change_with_a_risk_key_is_one_request(
         },
         format="json",
     )
+
+
+def test_a_bulk_change_with_a_risk_key_is_one_request(
+    as_manager: APIClient, as_boss: APIClient
+) -> None:
+    response = patch_risk_and_cutoff_together(as_manager)
 
     assert response.status_code == 202
     assert state(as_manager, "marketing.lead_score_cutoff")["value"] == 50
@@ -580,16 +585,7 @@ def test_a_bulk_change_with_a_risk_key_is_one_request(
 def test_a_change_answers_with_the_requests_still_pending_on_its_key(
     as_manager: APIClient, as_boss: APIClient
 ) -> None:
-    filed = as_manager.patch(
-        URL,
-        {
-            "changes": [
-                {"key": "risk.max_ltv_pct", "value": 70, "version": 1},
-                {"key": "marketing.lead_score_cutoff", "value": 70, "version": 1},
-            ]
-        },
-        format="json",
-    ).json()["id"]
+    filed = patch_risk_and_cutoff_together(as_manager).json()["id"]
 
     changed = patch(as_manager, "marketing.lead_score_cutoff", 55, 1)
 
