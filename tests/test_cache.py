@@ -7,32 +7,28 @@ from __future__ import annotations
 
 import threading
 
-import redis
-from django.conf import settings
 from django.core.cache import cache
 
 
-def _connections_to_redis() -> int:
-    return int(redis.Redis.from_url(settings.REDIS_URL).info("clients")["connected_clients"])
-
-
 def test_requests_in_threads_of_their_own_share_one_redis_connection() -> None:
-    cache.set("carloan-test:warm", 1)  # this process's pool has its connection now
-    before = _connections_to_redis()
-    done, release = threading.Barrier(11), threading.Event()
+    one_at_a_time, all_done, release = threading.Lock(), threading.Barrier(11), threading.Event()
+    connection_ids: list[int] = []
 
     def request_in_a_new_thread(n: int) -> None:
-        cache.set(f"carloan-test:{n}", n)
-        done.wait()
-        release.wait()  # the thread (and anything it holds) lives until counted
+        with one_at_a_time:  # like requests one after another, each in its own thread
+            cache.set(f"carloan-test:{n}", n)
+            # Redis's id of the connection this thread's cache talks on (an idle pooled one).
+            connection_ids.append(cache._cache.get_client().client_id())  # type: ignore[attr-defined]
+        all_done.wait()
+        release.wait()  # every thread, and whatever it holds, lives until the end
 
     threads = [threading.Thread(target=request_in_a_new_thread, args=(n,)) for n in range(10)]
     for thread in threads:
         thread.start()
-    done.wait()
+    all_done.wait()
     try:
-        # One more for the counting client itself; a pool per thread would add ten.
-        assert _connections_to_redis() - before <= 2
+        assert len(connection_ids) == 10
+        assert len(set(connection_ids)) == 1  # a pool per thread: ten connections
         assert [cache.get(f"carloan-test:{n}") for n in range(10)] == list(range(10))
     finally:
         release.set()
