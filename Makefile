@@ -16,7 +16,7 @@ test: export REDIS_URL ?= redis://127.0.0.1:6379/1
 test: export SECRET_KEY ?= test-only-not-secret
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench browser
 
 install: $(STAMP)
 
@@ -30,11 +30,22 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/python -m carloan.runner
 
-test: install
-	@test -x $(CHROMIUM) || { echo "The browser tests need Debian's Chromium at $(CHROMIUM):" \
-		"apt-get install -y chromium fonts-noto-cjk" >&2; exit 1; }
+test: install browser
 	@$(BIN)/python -m carloan.runner --check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests' Chromium and the CJK fonts the Chinese pages and the review PDF need, from
+# Debian's packages: installed here when missing (as root, or through sudo without a password).
+browser:
+	@test -x $(CHROMIUM) || { \
+		echo "Installing Debian's Chromium and CJK fonts for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; \
+		elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+		else echo "The browser tests need Debian's Chromium at $(CHROMIUM); as root run:" \
+			"apt-get install -y chromium fonts-noto-cjk" >&2; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-noto-cjk; }
+	@test -x $(CHROMIUM)
 
 lint: install
 	$(BIN)/ruff check .

@@ -10,8 +10,9 @@
    `CARLOAN_SKIP_DEMO=1` skips it).
 4. Start the ASGI server (uvicorn), a Celery worker and Celery beat, each in its own process
    group, their output prefixed with their name.
-5. On SIGINT or SIGTERM stop them all, then Redis and PostgreSQL, and exit 0. When one of them
-   dies on its own, stop the rest and exit 1.
+5. On SIGINT, SIGTERM or SIGHUP, or when the process that started it (`make`) is gone, stop
+   them all, then Redis and PostgreSQL, and exit 0. When one of them dies on its own, stop the
+   rest and exit 1.
 
 `python -m carloan.runner --check` instead checks that the PostgreSQL and Redis named by
 `DATABASE_URL` and `REDIS_URL` answer (`make test` uses it before running the tests).
@@ -40,7 +41,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TextIO
-from urllib.parse import urlparse
 
 import psutil
 
@@ -419,6 +419,29 @@ def signals_deferred() -> Iterator[None]:
         _raise_stop(signal.Signals[_Stop.pending], None)
 
 
+def stop_with_parent(interval: float = 0.5) -> None:
+    """Stop as on SIGTERM when the process that started us (`make`) goes away.
+
+    `make` forwards SIGTERM to the runner, but when it is killed outright, or dies of a signal
+    it does not forward, the runner would be re-parented and run on with its servers. A
+    watcher thread notices the new parent and sends the runner the SIGTERM that stops it all.
+    (Not PR_SET_PDEATHSIG: it fires when the parent's *thread* ends, which a test harness or a
+    supervisor may do while the parent lives.)
+    """
+    parent = os.getppid()
+    if parent == 1:
+        return  # started by init or a supervisor that is PID 1: nothing to follow
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        with contextlib.suppress(OSError):
+            os.write(sys.stdout.fileno(), b"[runner] the process that started me is gone\n")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def seed_demo(env: dict[str, str]) -> bool:
     """Fill an empty database with the demo book and users; leave a database with a book alone.
 
@@ -531,6 +554,7 @@ def run() -> int:
         return 2
     for signum in STOP_SIGNALS:
         signal.signal(signum, _raise_stop)
+    stop_with_parent()
 
     var_dir = var_dir_from_env()
     env = dict(os.environ)
@@ -610,9 +634,10 @@ def check_services() -> int:
     if not database_url:
         problems.append("DATABASE_URL is not set.")
     else:
-        parsed = urlparse(database_url)
+        from carloan.service_urls import database_url_with_name
+
         # Connect to the server's maintenance database: the test database is made from there.
-        admin = parsed._replace(path="/postgres").geturl()
+        admin = database_url_with_name(database_url, "postgres")
         try:
             with psycopg.connect(admin, connect_timeout=5):
                 pass

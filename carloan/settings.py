@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
 
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
@@ -43,20 +42,38 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 def database_from_url(url: str) -> dict[str, object]:
-    """Django DATABASES entry from postgres://user:password@host:port/name[?host=/socket/dir]."""
-    parsed = urlparse(url)
-    if parsed.scheme not in {"postgres", "postgresql"}:
+    """Django DATABASES entry from a libpq connection URI, read by libpq itself.
+
+    `postgres://user:password@host:port/name?option=value&...` means what it means to `psql`:
+    every query option libpq knows (`sslmode`, `sslrootcert`, `application_name`,
+    `connect_timeout`, `options`, `target_session_attrs`, a socket directory as `host=`, several
+    hosts as `h1:5432,h2:5432`...) reaches the connection, and an option libpq does not know is
+    refused here rather than dropped.
+    """
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in {"postgres", "postgresql"}:
         raise ImproperlyConfigured(
             f"DATABASE_URL must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/carloan "
-            f"(got scheme {parsed.scheme!r})."
+            f"(got scheme {scheme!r})."
         )
-    name = unquote(parsed.path.lstrip("/"))
+    try:
+        params: dict[str, object] = dict(conninfo_to_dict(url))
+    except ProgrammingError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from None
+    name = str(params.pop("dbname", "") or "")
     if not name:
         raise ImproperlyConfigured("DATABASE_URL names no database: add /<name> after the host.")
-    query = parse_qs(parsed.query)
+    user = str(params.pop("user", "") or "")
+    password = str(params.pop("password", "") or "")
+    host = str(params.pop("host", "") or "")
+    port = str(params.pop("port", "") or "")
     conn_max_age = int(os.environ.get("DATABASE_CONN_MAX_AGE", "0"))
     pool_size = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
-    options: dict[str, object] = {"connect_timeout": 5}
+    # libpq's own options from the URL, over our default time-out.
+    options: dict[str, object] = {"connect_timeout": 5, **params}
     if env_bool("DATABASE_PREPARED_STATEMENTS", True):
         # Parameters bound by the server, so a statement run again on a connection (every
         # request's token lookup, the parameter writer's lock and update) is parsed and planned
@@ -84,11 +101,10 @@ def database_from_url(url: str) -> dict[str, object]:
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,
-        "USER": unquote(parsed.username or ""),
-        "PASSWORD": unquote(parsed.password or ""),
-        # A unix socket directory may be given as ?host=/path (the embedded server uses one).
-        "HOST": query.get("host", [parsed.hostname or ""])[0],
-        "PORT": str(parsed.port or ""),
+        "USER": user,
+        "PASSWORD": password,
+        "HOST": host,
+        "PORT": port,
         "CONN_MAX_AGE": conn_max_age,
         "CONN_HEALTH_CHECKS": True,  # with the pool: each connection is checked as it is lent
         "OPTIONS": options,

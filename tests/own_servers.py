@@ -8,6 +8,7 @@ against these. As root, PostgreSQL runs as the unprivileged `pgserver` user (as 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -23,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-PG_BIN = None  # resolved lazily (importing pgserver warns about XDG_RUNTIME_DIR)
 
 
 def free_port() -> int:
@@ -33,12 +33,46 @@ def free_port() -> int:
 
 
 def _pg_bin(name: str) -> str:
+    return str(_pg_install() / "bin" / name)
+
+
+def _pg_install() -> Path:
+    """pgserver's PostgreSQL build, where the unprivileged `pgserver` user can run it.
+
+    As root, PostgreSQL's tools run as `pgserver`, who may not be able to reach into the clone
+    (a checkout under /root or any folder of mode 0700 holds `.venv`). Rather than open up the
+    person's folders (as pgserver itself does for `make run`), the build is copied once per
+    version into a world-readable folder of the system's temporary directory.
+    """
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from pgserver._commands import POSTGRES_BIN_PATH
-    return str(POSTGRES_BIN_PATH / name)
+    source = Path(POSTGRES_BIN_PATH).parent
+    if os.geteuid() != 0:
+        return source
+    stamp = (source / "bin" / "postgres").stat()
+    digest = hashlib.sha256(f"{source}:{stamp.st_size}:{stamp.st_mtime_ns}".encode()).hexdigest()
+    target = Path(tempfile.gettempdir()) / f"carloan-pginstall-{digest[:16]}"
+    if not (target / "bin" / "postgres").exists():
+        staging = Path(tempfile.mkdtemp(prefix="carloan-pginstall-"))
+        shutil.copytree(source, staging / "pginstall", symlinks=True)
+        for folder, dirs, files in os.walk(staging):
+            for entry in dirs:
+                os.chmod(os.path.join(folder, entry), 0o755)  # noqa: S103 - for pgserver
+            for entry in files:
+                path = os.path.join(folder, entry)
+                if not os.path.islink(path):
+                    os.chmod(path, os.stat(path).st_mode | 0o444)
+        os.chmod(staging, 0o755)  # noqa: S103 - for the pgserver user
+        try:
+            os.rename(staging / "pginstall", target)  # atomic: a half copy is never used
+        except OSError:
+            if not (target / "bin" / "postgres").exists():
+                raise
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 def _run_as() -> dict[str, Any]:

@@ -23,7 +23,6 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -32,6 +31,7 @@ from carloan.asgi import application
 from carloan.realtime import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from kanban.events import CardData
 from kanban.models import Board, Column
+from tests.dburl import this_test_database_url
 from tests.factories import make_user
 from tests.test_kanban_support import column, lane, new_card, shared_board
 
@@ -272,12 +272,6 @@ SERVER = textwrap.dedent(
 )
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _free_port() -> int:
     with sockets.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -291,7 +285,7 @@ def other_server(layer_prefix: str, db: Any) -> Iterator[str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "carloan.settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": this_test_database_url(),
     }
     process = subprocess.Popen(
         [sys.executable, "-c", SERVER, layer_prefix, str(port)],

@@ -183,13 +183,35 @@ def test_the_collaboration_minimum_follows_the_parameter(
     refused = as_manager.put("/api/kpi/departments/tech/kpis/", TECH_SET, format="json")
     assert refused.status_code == 400
     assert "at least 30" in refused.json()["collaboration"][0]
-    # ... and a lighter collaboration share passes once it is lowered to 10.
-    set_parameter(manager, MIN_KEY, 10, django_capture_on_commit_callbacks)
-    lighter = [dict(k) for k in TECH_SET]
-    lighter[0]["weight"], lighter[2]["weight"] = 50, 10
+    # ... and passes again once it is lowered back to 20.
+    set_parameter(manager, MIN_KEY, 20, django_capture_on_commit_callbacks)
     assert (
-        as_manager.put("/api/kpi/departments/tech/kpis/", lighter, format="json").status_code == 200
+        as_manager.put("/api/kpi/departments/tech/kpis/", TECH_SET, format="json").status_code
+        == 200
     )
+
+
+def test_the_collaboration_floor_of_the_seed_cannot_be_lowered(
+    as_manager: APIClient, manager: User
+) -> None:
+    """The seed's rule: collaboration weighs at least 20 % of every department's KPIs. A manager
+    may raise the minimum, not take it below 20."""
+    state = as_manager.get("/api/parameters/").json()
+    spec = next(p for p in state if p["key"] == MIN_KEY)
+    assert (spec["min"], spec["value"]) == (20, 20)
+
+    refused = as_manager.patch(
+        f"/api/parameters/{MIN_KEY}/", {"value": 19, "version": spec["version"]}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "20" in str(refused.json())
+    assert parameters_state([MIN_KEY])[0]["value"] == 20
+
+    raised = as_manager.patch(
+        f"/api/parameters/{MIN_KEY}/", {"value": 25, "version": spec["version"]}, format="json"
+    )
+    assert raised.status_code == 200, raised.json()
+    assert raised.json()["value"] == 25
 
 
 # --- scorecards ---------------------------------------------------------------------------------
@@ -275,11 +297,11 @@ def test_a_closed_quarter_does_not_change_when_data_is_reimported(
             [("availability", f"2026-06-{d:02d}T11:00:00", 0.0) for d in range(1, 21)],
             name="late.csv",
         )
-    set_parameter(manager, MIN_KEY, 15, django_capture_on_commit_callbacks)
+    set_parameter(manager, MIN_KEY, 30, django_capture_on_commit_callbacks)
     lighter = [dict(k) for k in TECH_SET]
-    lighter[0]["weight"] = 60
+    lighter[0]["weight"] = 45
     lighter[1]["weight"] = 25
-    lighter[2]["weight"] = 15
+    lighter[2]["weight"] = 30
     assert (
         as_manager.put("/api/kpi/departments/tech/kpis/", lighter, format="json").status_code == 200
     )
@@ -308,7 +330,7 @@ def test_a_closed_quarter_does_not_change_when_data_is_reimported(
     live = card(as_viewer.get("/api/kpi/scorecards/", {"quarter": QUARTER}).json(), "tech")
     assert live["frozen"] is False
     assert live["kpis"][0]["actual"] == pytest.approx(100 * 19 / 40)  # 19 up of 40
-    assert live["kpis"][0]["weight"] == 60  # today's KPI set
+    assert live["kpis"][0]["weight"] == 45  # today's KPI set
     assert QuarterClosing.objects.get().reopened_at is not None
     quarters = as_viewer.get("/api/kpi/quarters/").json()
     assert quarters[0]["quarter"] == QUARTER and quarters[0]["reopen_reason"]

@@ -38,6 +38,7 @@ from carloan.parameters.selectors import (
 )
 from carloan.parameters.services import parameters_change
 from carloan.realtime import CLOSE_UNAUTHENTICATED
+from tests.dburl import this_test_database_url
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -74,17 +75,11 @@ async def flush_layer(layer_prefix: str) -> AsyncIterator[None]:
     await get_channel_layer().flush()
 
 
-def database_url_of_this_test() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def child_env() -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "carloan.settings",
-        "DATABASE_URL": database_url_of_this_test(),
+        "DATABASE_URL": this_test_database_url(),
     }
 
 

@@ -40,6 +40,7 @@ from carloan.realtime import (
     origin_allowed,
     socket_application,
 )
+from tests.dburl import this_test_database_url
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -384,19 +385,13 @@ OTHER_PROCESS = textwrap.dedent(
 )
 
 
-def database_url_of_this_test() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 async def test_an_event_from_another_server_process_arrives(
     viewer_token: str, layer_prefix: str
 ) -> None:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "carloan.settings",
-        "DATABASE_URL": await database_sync_to_async(database_url_of_this_test)(),
+        "DATABASE_URL": await database_sync_to_async(this_test_database_url)(),
     }
     async with socket(token_headers(viewer_token)) as communicator:
         process = await asyncio.create_subprocess_exec(

@@ -106,7 +106,7 @@ def start_runner(tmp_path: Path) -> Iterator[Callable[..., Run]]:
     runs: list[Run] = []
     var_dir = tmp_path / "var"
 
-    def start(*, demo: bool) -> Run:
+    def start(*, demo: bool, via_make: bool = False) -> Run:
         env = dict(os.environ)
         # A fresh machine: no servers named, so the runner starts its own.
         for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CELERY_BROKER_URL"):
@@ -119,8 +119,14 @@ def start_runner(tmp_path: Path) -> Iterator[Callable[..., Run]]:
             env["CARLOAN_SKIP_DEMO"] = "1"
         log = tmp_path / f"runner-{len(runs)}.log"
         with log.open("wb") as out:
+            # `make run` as the README says it (-o: the set-up of .venv is taken as done).
+            argv = (
+                ["make", "--no-print-directory", "-o", ".venv/.installed", "run"]
+                if via_make
+                else [sys.executable, "-m", "carloan.runner"]
+            )
             process = subprocess.Popen(
-                [sys.executable, "-m", "carloan.runner"],
+                argv,
                 cwd=REPO,
                 env=env,
                 stdout=out,
@@ -185,6 +191,34 @@ def test_a_killed_run_leaves_nothing_that_stops_the_next_one(
     assert "adopting the PostgreSQL left running by an earlier run" in second.output()
     if not has_demo:
         pytest.skip("seed_demo is not written yet: the demo sign-in was not checked")
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["SIGTERM to make", "SIGKILL to make", "SIGHUP to the terminal's group"],
+)
+def test_the_runner_stops_with_make(start_runner: Callable[..., Run], how: str) -> None:
+    """However `make run` goes away (stopped, killed outright, or its terminal closed), nothing it
+    started stays. (make forwards SIGTERM to the runner; SIGKILL leaves the runner re-parented,
+    which it notices; a closing terminal sends SIGHUP to the whole foreground group.)"""
+    run = start_runner(demo=False, via_make=True)
+    run.wait_until_serving()
+    runner = next(
+        p for p in psutil.Process(run.process.pid).children() if "carloan.runner" in p.cmdline()
+    )
+    started = [runner, *run.processes()]
+
+    if how == "SIGTERM to make":
+        run.process.send_signal(signal.SIGTERM)
+    elif how == "SIGKILL to make":
+        run.process.kill()
+    else:  # the terminal's foreground process group: make and the runner
+        os.killpg(run.process.pid, signal.SIGHUP)
+
+    _, alive = psutil.wait_procs(started, timeout=60)
+    assert not alive, f"{how} left running: {[p.cmdline() for p in alive]}\n{run.output()[-3000:]}"
+    assert not mentioning(run.var_dir)
+    run.process.wait(30)
 
 
 def sign_in(base_url: str, username: str, password: str) -> bool:

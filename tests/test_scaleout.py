@@ -22,7 +22,7 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 
-from tests.e2e.conftest import database_url_for
+from tests.dburl import this_test_database_url
 from tests.factories import make_user
 from tests.own_servers import Proc, product_env, start_uvicorn
 from tests.worker import celery_worker_process  # noqa: F401  (the fixture)
@@ -36,10 +36,9 @@ WAIT = 30.0
 def two_servers(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[str]]:
-    from django.db import connection
 
     with django_db_blocker.unblock():
-        database_url = database_url_for(connection.settings_dict)
+        database_url = this_test_database_url()
     env = product_env(database_url, os.environ["REDIS_URL"])
     logs = Path(tmp_path_factory.mktemp("scaleout"))
     procs: list[Proc] = []

@@ -264,9 +264,13 @@ def _build() -> dict[str, ParameterSpec]:
         _pct(
             "kpi.min_collaboration_weight_pct",
             20,
-            "Each department's collaboration KPIs must weigh at least this much (of 100).",
-            "每个部门的协作类 KPI 权重合计不得低于此值（总权重 100）。",
+            "Each department's collaboration KPIs must weigh at least this much (of 100). "
+            "The programme's rule is at least 20: it can be raised, never set below 20.",
+            "每个部门的协作类 KPI 权重合计不得低于此值（总权重 100）。项目规定至少 20：可以调高，"
+            "不能低于 20。",
             "kpi",
+            # The seed's rule: collaboration weighs at least 20 % of every department's KPIs.
+            min=20,
         ),
         # --- alert -------------------------------------------------------------------------
         ParameterSpec(

@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
+
+from tests.dburl import this_test_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
@@ -42,19 +43,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def database_url_for(settings_dict: dict[str, Any]) -> str:
-    """A DATABASE_URL naming the same server as the test run, and its test database."""
-    user = quote(settings_dict.get("USER") or "")
-    password = quote(settings_dict.get("PASSWORD") or "")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or ""
-    port = settings_dict.get("PORT") or ""
-    name = quote(settings_dict["NAME"])
-    if host.startswith("/"):  # a unix socket directory (the embedded server uses one)
-        return f"postgres://{auth}localhost{':' + port if port else ''}/{name}?host={quote(host)}"
-    return f"postgres://{auth}{host or '127.0.0.1'}{':' + port if port else ''}/{name}"
-
-
 def wait_for_health(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -73,13 +61,12 @@ def wait_for_health(url: str, process: subprocess.Popen[bytes], log: Path) -> No
 @pytest.fixture(scope="module")
 def live_url(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
     """Base URL of a real ASGI server on the test database (stopped after the module)."""
-    from django.db import connection
 
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     RESULTS.mkdir(exist_ok=True)
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=database_url_for(connection.settings_dict))
+    env = dict(os.environ, DATABASE_URL=this_test_database_url())
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = RESULTS / "e2e-server.log"
     uvicorn = shutil.which("uvicorn", path=str(Path(sys.executable).parent)) or "uvicorn"
