@@ -36,7 +36,7 @@ def _pg_bin(name: str) -> str:
     return str(_pg_install() / "bin" / name)
 
 
-def _pg_install() -> Path:
+def _pg_install(source: Path | None = None) -> Path:
     """pgserver's PostgreSQL build, where the unprivileged `pgserver` user can run it.
 
     As root, PostgreSQL's tools run as `pgserver`, who may not be able to reach into the clone
@@ -44,20 +44,27 @@ def _pg_install() -> Path:
     person's folders (as pgserver itself does for `make run`), the build is copied once per
     version into a world-readable folder of the system's temporary directory.
     """
-    import warnings
+    if source is None:
+        import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pgserver._commands import POSTGRES_BIN_PATH
-    source = Path(POSTGRES_BIN_PATH).parent
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pgserver._commands import POSTGRES_BIN_PATH
+        source = Path(POSTGRES_BIN_PATH).parent  # site-packages/pgserver/pginstall
     if os.geteuid() != 0:
         return source
+    # The binaries find their shared libraries at $ORIGIN/../../../pgserver.libs (the wheel's
+    # layout): copy both, keeping that layout.
+    site = source.parent.parent
     stamp = (source / "bin" / "postgres").stat()
     digest = hashlib.sha256(f"{source}:{stamp.st_size}:{stamp.st_mtime_ns}".encode()).hexdigest()
     target = Path(tempfile.gettempdir()) / f"carloan-pginstall-{digest[:16]}"
-    if not (target / "bin" / "postgres").exists():
+    installed = target / "pgserver" / "pginstall"
+    if not (installed / "bin" / "postgres").exists():
         staging = Path(tempfile.mkdtemp(prefix="carloan-pginstall-"))
-        shutil.copytree(source, staging / "pginstall", symlinks=True)
+        shutil.copytree(source, staging / "pgserver" / "pginstall", symlinks=True)
+        if (site / "pgserver.libs").is_dir():
+            shutil.copytree(site / "pgserver.libs", staging / "pgserver.libs", symlinks=True)
         for folder, dirs, files in os.walk(staging):
             for entry in dirs:
                 os.chmod(os.path.join(folder, entry), 0o755)  # noqa: S103 - for pgserver
@@ -67,12 +74,12 @@ def _pg_install() -> Path:
                     os.chmod(path, os.stat(path).st_mode | 0o444)
         os.chmod(staging, 0o755)  # noqa: S103 - for the pgserver user
         try:
-            os.rename(staging / "pginstall", target)  # atomic: a half copy is never used
+            os.rename(staging, target)  # atomic: a half copy is never used
         except OSError:
-            if not (target / "bin" / "postgres").exists():
+            shutil.rmtree(staging, ignore_errors=True)
+            if not (installed / "bin" / "postgres").exists():
                 raise
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return installed
 
 
 def _run_as() -> dict[str, Any]:
