@@ -16,7 +16,7 @@ test: export REDIS_URL ?= redis://127.0.0.1:6379/1
 test: export SECRET_KEY ?= test-only-not-secret
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench browser
+.PHONY: install run test check lint bench browser
 
 install: $(STAMP)
 
@@ -47,9 +47,17 @@ browser:
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-noto-cjk; }
 	@test -x $(CHROMIUM)
 
-lint: install
+# What the README promises of the code, checked before the tests (.ci/run runs it first):
+# lint, formatting, types of the apps, and no model change without its migration.
+check: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	DATABASE_POOL_SIZE=0 DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+		REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/1} SECRET_KEY=$${SECRET_KEY:-check-only} \
+		$(BIN)/python manage.py makemigrations --check --dry-run
+
+lint: check
 
 bench: install
 	$(BIN)/python bench/import_bench.py

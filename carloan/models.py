@@ -174,8 +174,12 @@ class Complaint(models.Model):
 class Sample(models.Model):
     """One measurement of a technical series (API latency, availability, ...).
 
-    A sample is identified by (metric, ts, region, source): re-importing it changes nothing.
-    `region` is '' when the sample belongs to no region (it still counts for `all`).
+    Measurements are kept, not merged: two gateways may report the same series at the same
+    instant, and both count. A sample is identified by all it says (metric, ts, region, source,
+    value) and its `occurrence`, the 0-based count of identical rows before it in the file or
+    batch that brought it: importing the same file again stores nothing new, a late or corrected
+    measurement is one more sample. `region` is '' when the sample belongs to no region (it
+    still counts for `all`).
     """
 
     metric = models.CharField(max_length=64)
@@ -183,12 +187,14 @@ class Sample(models.Model):
     value = models.FloatField()
     region = models.CharField(max_length=REGION_MAX, blank=True, default="")
     source = models.CharField(max_length=64, blank=True, default="")
+    occurrence = models.PositiveIntegerField(default=0)
 
     class Meta:
         db_table = "loanbook_sample"
         constraints = [
             models.UniqueConstraint(
-                fields=["metric", "ts", "region", "source"], name="sample_identity_uniq"
+                fields=["metric", "ts", "region", "source", "value", "occurrence"],
+                name="sample_identity_uniq",
             )
         ]
         indexes = [

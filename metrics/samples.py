@@ -4,12 +4,14 @@ import (contract section 2), and the upsert.
 Each item is an object with `metric`, `ts`, `value` and optionally `region` and `source`; the
 cells are checked by the very converters the CSV import uses (`carloan.loanbook.parsing`), so a
 value the import refuses is refused here with the same reason. Items are identified like imported
-rows, by (metric, ts, region, source): sending one again changes nothing, and the same identity
-twice in one request is a bad item.
+rows: by all they say and their occurrence among identical items of the request. Two items alike
+are two measurements (two gateways reporting the same second), and sending the same batch again
+stores nothing twice.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -64,7 +66,6 @@ def parse_samples(items: Any) -> ParsedSamples:
     kind = KINDS["samples"]
     zone = ZoneInfo(settings.TIME_ZONE)
     convert = {c.name: converter(c, kind, zone) for c in kind.columns}
-    seen: dict[tuple[str, str, str, str], int] = {}
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             parsed.add_error(index, "", "is not an object with metric, ts and value")
@@ -79,13 +80,6 @@ def parse_samples(items: Any) -> ParsedSamples:
                 bad = True
         if bad:
             continue
-        identity = (cells["metric"], cells["ts"], cells["region"] or "", cells["source"] or "")
-        if identity in seen:
-            parsed.add_error(
-                index, "", f"duplicate of item {seen[identity]} (same metric, ts, region, source)"
-            )
-            continue
-        seen[identity] = index
         parsed.rows.append(
             (
                 cells["metric"],
@@ -99,30 +93,34 @@ def parse_samples(items: Any) -> ParsedSamples:
 
 
 def samples_upsert(rows: list[SampleRow]) -> tuple[int, int]:
-    """Insert or update samples in one statement (unchanged ones are not written).
-    Returns (created, updated)."""
+    """Store the samples not stored yet, in one statement; identical rows of the batch are each
+    a measurement, numbered by their occurrence. Returns (created, updated); a sample is never
+    updated (a different value is another measurement), so `updated` is 0."""
     if not rows:
         return 0, 0
-    columns = list(zip(*rows, strict=True))
+    seen: Counter[SampleRow] = Counter()
+    occurrences = []
+    for row in rows:
+        occurrences.append(seen[row])
+        seen[row] += 1
+    columns = [list(c) for c in zip(*rows, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            WITH upserted AS (
-                INSERT INTO loanbook_sample AS t (metric, ts, value, region, source)
+            WITH inserted AS (
+                INSERT INTO loanbook_sample AS t (metric, ts, value, region, source, occurrence)
                 SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::float8[], %s::text[],
-                                     %s::text[])
-                ORDER BY 1, 2, 4, 5
-                ON CONFLICT (metric, ts, region, source) DO UPDATE SET value = EXCLUDED.value
-                WHERE t.value IS DISTINCT FROM EXCLUDED.value
-                RETURNING (t.xmax = 0) AS inserted
+                                     %s::text[], %s::integer[])
+                ORDER BY 1, 2, 4, 5, 3, 6
+                ON CONFLICT (metric, ts, region, source, value, occurrence) DO NOTHING
+                RETURNING 1
             )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
-            FROM upserted
+            SELECT count(*) FROM inserted
             """,
-            [list(c) for c in columns],
+            [*columns, occurrences],
         )
-        created, updated = cursor.fetchone()
-    return created, updated
+        (created,) = cursor.fetchone()
+    return created, 0
 
 
 def business_days(rows: list[SampleRow]) -> tuple[date, date] | None:

@@ -328,19 +328,6 @@ def test_a_duplicate_key_in_one_file_is_a_bad_row() -> None:
 
 
 @pytest.mark.django_db
-def test_the_same_sample_written_twice_with_two_offsets_is_a_duplicate() -> None:
-    text = """
-    metric,ts,value
-    availability,2026-03-01T00:00:00Z,1
-    availability,2026-03-01T08:00:00+08:00,1
-    """
-    with pytest.raises(ImportRejected) as caught:
-        import_text("samples", text)
-    assert caught.value.errors[0]["line"] == 3
-    assert caught.value.errors[0]["reason"].startswith("duplicate of line 2")
-
-
-@pytest.mark.django_db
 def test_valuations_cannot_complete_before_they_are_requested() -> None:
     text = """
     valuation_id,region,requested_at,completed_at,model_value,reference_value

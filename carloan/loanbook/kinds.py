@@ -1,7 +1,8 @@
 """What each importable kind looks like (contract section 2): its table, its columns, its key.
 
 A column's `type` is one of: text, timestamp, date, decimal, integer, float, choice.
-`key` lists the columns a row is upserted by. `day_column` is the column whose business day says
+`key` lists the columns a row is upserted by (for a `counted` kind, every column and the
+`occurrence` the import numbers). `day_column` is the column whose business day says
 which metric days a row touches.
 """
 
@@ -32,6 +33,10 @@ class Kind:
     day_column: str
     description: str = ""
     extra_days_columns: tuple[str, ...] = field(default=())
+    # Rows are measurements: identical rows in one file are distinct (each one counts), told
+    # apart by an `occurrence` column the import numbers (0, 1, ...); `key` names every column
+    # and `occurrence`, so a file imported again stores nothing twice.
+    counted: bool = False
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -182,8 +187,9 @@ KINDS: dict[str, Kind] = {
                 Column("region", "text", max_length=32, is_region=True),
                 Column("source", "text"),
             ),
-            key=("metric", "ts", "region", "source"),
+            key=("metric", "ts", "region", "source", "value", "occurrence"),
             day_column="ts",
+            counted=True,
             description="Technical measurements (latency, availability, sync lag, ...)",
         ),
         Kind(

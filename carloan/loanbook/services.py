@@ -212,7 +212,8 @@ def _import_file(
             write_row = copy.write_row
             for row in parsed.rows():
                 write_row(row)
-        duplicates, duplicate_total = _duplicates(cursor, spec)
+        # A counted kind has no duplicates: identical rows are each a measurement.
+        duplicates, duplicate_total = ([], 0) if spec.counted else _duplicates(cursor, spec)
         if parsed.total_errors or duplicate_total:
             raise parsed.rejection(duplicates, duplicate_total)
         cursor.execute(f"ANALYZE {STAGING}")
@@ -276,6 +277,8 @@ def _upsert(cursor: Any, spec: Kind) -> tuple[int, int, list[date]]:
     row away from a day, which must then be recomputed too)."""
     q = connection.ops.quote_name
     table = q(spec.table)
+    if spec.counted:
+        return _insert_counted(cursor, spec)
     columns = [q(c) for c in spec.column_names]
     keys = [q(c) for c in spec.key]
     rest = [q(c) for c in spec.column_names if c not in spec.key]
@@ -312,6 +315,29 @@ def _upsert(cursor: Any, spec: Kind) -> tuple[int, int, list[date]]:
         if value is not None
     ]
     return created, updated, days
+
+
+def _insert_counted(cursor: Any, spec: Kind) -> tuple[int, int, list[date]]:
+    """Insert the measurements of a counted kind that are not stored yet, each identical row
+    of the file numbered by its `occurrence` (0 for the first, in line order). Nothing is
+    updated: a row is the whole of its identity."""
+    q = connection.ops.quote_name
+    columns = [q(c) for c in spec.column_names]
+    listed = ", ".join(columns)
+    cursor.execute(
+        f"""
+        WITH inserted AS (
+            INSERT INTO {q(spec.table)} AS t ({listed}, occurrence)
+            SELECT {listed},
+                   row_number() OVER (PARTITION BY {listed} ORDER BY {LINE}) - 1
+            FROM {STAGING}
+            ON CONFLICT ({", ".join(q(c) for c in spec.key)}) DO NOTHING
+            RETURNING 1
+        )
+        SELECT count(*) FROM inserted
+        """
+    )
+    return cursor.fetchone()[0], 0, []
 
 
 def _record_rejection(
