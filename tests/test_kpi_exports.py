@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -20,6 +22,7 @@ from metrics.kpi.quarters import Quarter
 from metrics.kpi.scoring import DEPARTMENTS
 from metrics.kpi.views import print_context
 from tests.factories import PASSWORD
+from tests.worker import celery_worker_process  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 Clients = Callable[[User | None], APIClient]
@@ -46,14 +49,37 @@ def test_the_print_rendering_has_a_page_per_department_with_its_charts(viewer: U
 
 
 @pytest.mark.skipif(chromium_path() is None, reason="no Chromium to print with")
-def test_the_review_pdf_opens_with_a_page_per_department(viewer: User, client_for: Clients) -> None:
-    response = client_for(viewer).get("/api/kpi/review/", {"quarter": "2026Q3", "format": "pdf"})
-    assert response.status_code == 200, response.content[:300]
+def request_pdf(client: APIClient, quarter: str = "2026Q3") -> Any:
+    return client.post("/api/kpi/review/pdf/", {"quarter": quarter}, format="json")
+
+
+def test_the_review_pdf_is_printed_by_the_worker_with_a_page_per_department(
+    viewer: User,
+    client_for: Clients,
+    eager_celery: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client = client_for(viewer)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        asked = request_pdf(client)
+    # The web request only records the request: nothing is printed in it.
+    assert asked.status_code == 202, asked.content[:300]
+    body = asked.json()
+    assert body["status"] == "queued" and body["download_url"] is None
+    assert asked["Location"] == body["status_url"]
+    assert len(queued) == 1
+    queued[0]()  # the commit hands it to the worker (here, in-process)
+
+    state = client.get(body["status_url"]).json()
+    assert state["status"] == "done", state
+    assert state["pages"] >= len(DEPARTMENTS) + 1
+    response = client.get(state["download_url"])
+    assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert 'filename="kpi-review-2026Q3.pdf"' in response["Content-Disposition"]
     data = response.content
     assert data.startswith(b"%PDF-")
-    assert pdf_page_count(data) >= len(DEPARTMENTS) + 1
+    assert pdf_page_count(data) == state["pages"]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "kpi-review-test.pdf").write_bytes(data)
     if shutil.which("pdfinfo"):
@@ -69,10 +95,58 @@ def test_the_review_pdf_opens_with_a_page_per_department(viewer: User, client_fo
         assert pages == pdf_page_count(data)
 
 
-def test_a_bad_quarter_is_400_even_as_pdf(viewer: User, client_for: Clients) -> None:
-    response = client_for(viewer).get("/api/kpi/review/", {"quarter": "nope", "format": "pdf"})
-    assert response.status_code == 400
-    assert response["Content-Type"].startswith("application/json")
+def test_pdf_requests_are_bounded_and_a_repeat_is_the_same_request(
+    viewer: User, risk_head: User, client_for: Clients
+) -> None:
+    client = client_for(viewer)
+    first = request_pdf(client, "2026Q3").json()
+    assert request_pdf(client, "2026Q3").json()["id"] == first["id"]  # a double click
+    assert request_pdf(client, "2026Q2").status_code == 202
+
+    refused = request_pdf(client, "2026Q1")  # a third unfinished one of the same person
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "2 PDFs" in refused.json()["detail"]
+    # Another person is not held up by the first one's requests ...
+    assert request_pdf(client_for(risk_head), "2026Q1").status_code == 202
+    # ... and cannot see them.
+    assert client_for(risk_head).get(first["status_url"]).status_code == 404
+
+
+def test_an_unfinished_pdf_is_not_downloadable(viewer: User, client_for: Clients) -> None:
+    client = client_for(viewer)
+    body = request_pdf(client).json()
+    early = client.get(body["status_url"] + "download/")
+    assert early.status_code == 409
+    assert "queued" in early.json()["detail"]
+
+
+def test_a_bad_quarter_is_400_and_the_old_pdf_format_says_where_to_go(
+    viewer: User, client_for: Clients
+) -> None:
+    client = client_for(viewer)
+    assert request_pdf(client, "nope").status_code == 400
+    old = client.get("/api/kpi/review/", {"quarter": "2026Q3", "format": "pdf"})
+    assert old.status_code == 400
+    assert old["Content-Type"].startswith("application/json")
+    assert "/api/kpi/review/pdf/" in old.json()["detail"]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_prints_the_pdf_asked_for_on_the_page(
+    celery_worker_process: str,  # noqa: F811
+    viewer: User,
+    client_for: Clients,
+) -> None:
+    client = client_for(viewer)
+    body = request_pdf(client).json()
+    deadline = time.monotonic() + 120
+    while body["status"] in {"queued", "rendering"} and time.monotonic() < deadline:
+        time.sleep(0.5)
+        body = client.get(body["status_url"]).json()
+    assert body["status"] == "done", body
+    assert client.get(body["download_url"]).content.startswith(b"%PDF-")
 
 
 def test_review_json(viewer: User, client_for: Clients) -> None:

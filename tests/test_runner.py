@@ -109,7 +109,7 @@ def start_runner(tmp_path: Path) -> Iterator[Callable[..., Run]]:
     def start(*, demo: bool, via_make: bool = False) -> Run:
         env = dict(os.environ)
         # A fresh machine: no servers named, so the runner starts its own.
-        for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CELERY_BROKER_URL"):
+        for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CELERY_BROKER_URL", "STATIC_ROOT"):
             env.pop(name, None)
         port = free_port()
         env.update({"CARLOAN_VAR_DIR": str(var_dir), "HOST": "127.0.0.1", "PORT": str(port)})

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carloan.roles import TOKEN_FIRST, ManagerOrRead
+from carloan.roles import TOKEN_FIRST, CanRead, ManagerOrRead
 from metrics.kpi import exports, selectors, services
 from metrics.kpi.quarters import Quarter
 from metrics.kpi.scoring import DEPARTMENTS
@@ -485,7 +484,7 @@ class TrendsView(KPIAPIView):
 
 
 class ReviewView(KPIAPIView):
-    """The quarterly review: JSON, or the PDF document."""
+    """The quarterly review as JSON (its PDF is printed by the worker: `ReviewPDFExportsView`)."""
 
     renderer_classes = [JSONRenderer, PDFRenderer]
 
@@ -493,32 +492,150 @@ class ReviewView(KPIAPIView):
         tags=TAG,
         summary="The quarterly review",
         description="Scorecards, trends, the quarter's alerts (summarised) and its parameter "
-        "changes. `?format=pdf` downloads the review as a PDF: a cover with the filters it was "
-        "made with, one page per department with its charts, the comparison and the alerts. "
-        "The document follows the request's language.",
-        parameters=[QUARTER_PARAM, OpenApiParameter("format", str, enum=["json", "pdf"])],
+        "changes. The PDF of the review is printed in the background: "
+        "`POST /api/kpi/review/pdf/` asks for it (`?format=pdf` here answers 400 saying so).",
+        parameters=[QUARTER_PARAM],
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,
-            (200, "application/pdf"): OpenApiTypes.BINARY,
             400: DETAIL,
             401: UNAUTHENTICATED,
-            503: OpenApiResponse(DETAIL, description="The PDF could not be printed."),
         },
     )
     def get(self, request: Request) -> Response:
         quarter = parse_quarter(request.query_params.get("quarter"))
-        if getattr(request.accepted_renderer, "format", "json") != "pdf":
-            return Response(selectors.review_context(quarter))
-        from metrics.kpi.views import print_context
-
-        context = print_context(quarter, user=request.user, language=translation.get_language())
-        html = render_to_string("kpi_review_print.html", context)
-        try:
-            document = exports.html_to_pdf(html)
-        except exports.PDFUnavailable as exc:
+        if getattr(request.accepted_renderer, "format", "json") == "pdf":
             self.request.accepted_renderer = JSONRenderer()
             self.request.accepted_media_type = JSONRenderer.media_type
-            return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        response = Response(document)
-        response["Content-Disposition"] = f'attachment; filename="kpi-review-{quarter}.pdf"'
+            return Response(
+                {
+                    "detail": "The PDF is printed in the background: POST "
+                    f"/api/kpi/review/pdf/ with quarter={quarter.label}, then follow its "
+                    "status_url until download_url is given."
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(selectors.review_context(quarter))
+
+
+class ReviewExportSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    quarter = serializers.CharField()
+    language = serializers.CharField()
+    status = serializers.ChoiceField(choices=["queued", "rendering", "done", "failed"])
+    requested_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(help_text="Why printing failed (status failed), else empty.")
+    pages = serializers.IntegerField(allow_null=True)
+    status_url = serializers.CharField()
+    download_url = serializers.CharField(allow_null=True, help_text="Set once status is done.")
+
+
+def _export_answer(export: Any) -> dict[str, Any]:
+    base = f"/api/kpi/review/pdf/{export.id}/"
+    done = export.status == "done"
+    return {
+        "id": str(export.id),
+        "quarter": export.quarter,
+        "language": export.language,
+        "status": export.status,
+        "requested_at": export.requested_at,
+        "finished_at": export.finished_at,
+        "error": export.error,
+        "pages": export.pages,
+        "status_url": base,
+        "download_url": base + "download/" if done else None,
+    }
+
+
+class ReviewPDFExportsView(KPIAPIView):
+    """Ask for the review of a quarter as a PDF, printed by the worker."""
+
+    permission_classes = [CanRead]
+    allow_any_signed_in_write = True  # printing a review is reading it
+
+    @extend_schema(
+        tags=TAG,
+        summary="Print the quarterly review as a PDF (in the background)",
+        description="Queues the review of `quarter` for the worker's Chromium, in the request's "
+        "language, and answers 202 with the request: poll `status_url` (`queued`, `rendering`, "
+        f"`done`, `failed`) and download from `download_url` once done. Asking again for the "
+        "same quarter and language while yours is unfinished answers that one. Each person "
+        f"has at most {services.EXPORTS_PER_PERSON} unfinished, and everyone together "
+        f"{services.EXPORTS_IN_ALL}: past that the answer is 429 with `Retry-After`. A PDF is "
+        f"kept {services.EXPORT_KEPT_HOURS} h, for the person who asked for it.",
+        request=inline_serializer("ReviewPDFRequest", {"quarter": serializers.CharField()}),
+        responses={
+            202: ReviewExportSerializer,
+            400: DETAIL,
+            401: UNAUTHENTICATED,
+            429: OpenApiResponse(DETAIL, description="Too many PDFs being printed."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        raw = request.data.get("quarter") if hasattr(request.data, "get") else None
+        quarter = parse_quarter(raw or request.query_params.get("quarter"))
+        try:
+            export = services.review_export_request(
+                quarter=quarter, user=request.user, language=translation.get_language() or "en"
+            )
+        except services.ExportsBusy as busy:
+            response = Response({"detail": str(busy)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            response["Retry-After"] = str(busy.retry_after)
+            return response
+        answer = _export_answer(export)
+        return Response(
+            answer, status=status.HTTP_202_ACCEPTED, headers={"Location": answer["status_url"]}
+        )
+
+
+def _own_export(request: Request, export_id: Any) -> Any:
+    from metrics.kpi.models import ReviewExport
+
+    found = ReviewExport.objects.filter(id=export_id).defer("document").first()
+    if found is None or (
+        found.requested_by_id != request.user.pk and not request.user.is_superuser
+    ):
+        raise Http404("No such PDF: it was asked for by someone else, or has expired.")
+    return found
+
+
+class ReviewPDFExportView(KPIAPIView):
+    """One requested PDF: where it stands."""
+
+    @extend_schema(
+        tags=TAG,
+        summary="A requested review PDF",
+        responses={200: ReviewExportSerializer, 401: UNAUTHENTICATED, 404: DETAIL},
+    )
+    def get(self, request: Request, export_id: Any) -> Response:
+        return Response(_export_answer(_own_export(request, export_id)))
+
+
+class ReviewPDFDownloadView(KPIAPIView):
+    """The printed PDF."""
+
+    renderer_classes = [PDFRenderer, JSONRenderer]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Download a printed review PDF",
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            401: UNAUTHENTICATED,
+            404: DETAIL,
+            409: OpenApiResponse(DETAIL, description="Not printed (yet, or it failed)."),
+        },
+    )
+    def get(self, request: Request, export_id: Any) -> Response:
+        from metrics.kpi.models import ReviewExport
+
+        export = _own_export(request, export_id)
+        if export.status != "done":
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+            detail = export.error or f"The PDF is {export.status}: follow its status first."
+            return Response({"detail": detail}, status=status.HTTP_409_CONFLICT)
+        document = ReviewExport.objects.values_list("document", flat=True).get(id=export.id)
+        response = Response(bytes(document))
+        response["Content-Disposition"] = f'attachment; filename="kpi-review-{export.quarter}.pdf"'
         return response

@@ -98,3 +98,37 @@ class QuarterClosing(models.Model):
     def __str__(self) -> str:
         state = "reopened" if self.reopened_at else "closed"
         return f"{self.quarter} {state}"
+
+
+class ReviewExport(models.Model):
+    """A PDF of a quarter's review that someone asked for: printed by the worker (a headless
+    Chromium takes seconds, too long to hold a web request), kept a day for its download."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RENDERING = "rendering"
+        DONE = "done"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True)
+    quarter = models.CharField(max_length=6)
+    language = models.CharField(max_length=16)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    document = models.BinaryField(null=True, blank=True, editable=False)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        app_label = "metrics"
+        db_table = "kpi_review_export"
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["status", "requested_at"], name="kpi_export_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.quarter} PDF ({self.status})"

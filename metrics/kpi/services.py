@@ -7,17 +7,19 @@ or a quarter already in the state asked for.
 
 from __future__ import annotations
 
+import uuid
 import zlib
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from carloan.roles import is_manager
 from metrics.kpi import selectors
-from metrics.kpi.models import KPIDefinition, KPISetChange, QuarterClosing
+from metrics.kpi.models import KPIDefinition, KPISetChange, QuarterClosing, ReviewExport
 from metrics.kpi.quarters import Quarter
 from metrics.kpi.scoring import COLLABORATION_METRICS, DEPARTMENTS, KPI, check_kpi_set
 
@@ -161,3 +163,111 @@ def quarter_reopen(*, quarter: Quarter, user: Any, reason: str) -> QuarterClosin
         closing.reopen_reason = reason.strip()
         closing.save(update_fields=["reopened_by", "reopened_at", "reopen_reason"])
         return closing
+
+
+# --- the review as a PDF, printed by the worker ---------------------------------------------------
+
+# Chromium takes seconds and a few hundred MB: bounded per person and in all. A request past a
+# bound is answered 429 with Retry-After; one that repeats a person's unfinished request (a
+# double click) gets that request back instead of a second one.
+EXPORTS_PER_PERSON = 2
+EXPORTS_IN_ALL = 6
+EXPORT_RETRY_AFTER_SECONDS = 15
+EXPORT_KEPT_HOURS = 24
+# A render that has not finished after this long is taken for lost (its worker died), so the
+# redelivered task may take it again.
+EXPORT_STALE_SECONDS = 5 * 60
+_UNFINISHED = (ReviewExport.Status.QUEUED, ReviewExport.Status.RENDERING)
+
+
+class ExportsBusy(Exception):
+    """Too many PDFs are being printed (answered 429 with Retry-After)."""
+
+    def __init__(self, message: str, retry_after: int = EXPORT_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def review_export_request(*, quarter: Quarter, user: Any, language: str) -> ReviewExport:
+    """Ask the worker for the review of `quarter` as a PDF in `language`; answer the request
+    (queued), or the person's unfinished one for the same quarter and language."""
+    now = timezone.now()
+    with transaction.atomic():
+        _lock("kpi-review-export")  # the bounds are counted and kept under one lock
+        ReviewExport.objects.filter(
+            requested_at__lt=now - timedelta(hours=EXPORT_KEPT_HOURS)
+        ).delete()
+        unfinished = ReviewExport.objects.filter(status__in=_UNFINISHED)
+        mine = unfinished.filter(requested_by=user)
+        same = mine.filter(quarter=quarter.label, language=language).first()
+        if same is not None:
+            return same
+        if mine.count() >= EXPORTS_PER_PERSON:
+            raise ExportsBusy(
+                f"You already have {EXPORTS_PER_PERSON} PDFs being printed: wait for them."
+            )
+        if unfinished.count() >= EXPORTS_IN_ALL:
+            raise ExportsBusy("The printer is busy with other people's PDFs: try again shortly.")
+        export = ReviewExport.objects.create(
+            id=uuid.uuid4(),
+            quarter=quarter.label,
+            language=language,
+            requested_by=user,
+            requested_at=now,
+        )
+        from metrics.tasks import kpi_review_pdf_render
+
+        export_id = str(export.id)
+        transaction.on_commit(lambda: kpi_review_pdf_render.delay(export_id), robust=True)
+    return export
+
+
+def review_export_render(*, export_id: str) -> ReviewExport | None:
+    """Print one requested review (in the worker). Returns None when the request is gone or
+    already taken by a live render; safe to run twice.
+
+    1. Claim the request atomically (queued, or a render lost with its worker).
+    2. Build the HTML from the database, then give the connection back: Chromium runs for
+       seconds and holds no connection meanwhile.
+    3. Print it and store the document, or the reason it failed.
+    """
+    from django.template.loader import render_to_string
+
+    from metrics.kpi import exports
+    from metrics.kpi.views import print_context
+
+    now = timezone.now()
+    claimed = (
+        ReviewExport.objects.filter(id=export_id)
+        .filter(
+            models.Q(status=ReviewExport.Status.QUEUED)
+            | models.Q(
+                status=ReviewExport.Status.RENDERING,
+                started_at__lt=now - timedelta(seconds=EXPORT_STALE_SECONDS),
+            )
+        )
+        .update(status=ReviewExport.Status.RENDERING, started_at=now)
+    )
+    if not claimed:
+        return None
+    export = ReviewExport.objects.select_related("requested_by").get(id=export_id)
+    context = print_context(
+        Quarter.parse(export.quarter), user=export.requested_by, language=export.language
+    )
+    html = render_to_string("kpi_review_print.html", context)
+    if not connection.in_atomic_block:  # (a caller's transaction keeps its connection)
+        connection.close()  # back to the pool while Chromium prints
+    try:
+        document = exports.html_to_pdf(html)
+    except exports.PDFUnavailable as exc:
+        ReviewExport.objects.filter(id=export_id).update(
+            status=ReviewExport.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
+        )
+    else:
+        ReviewExport.objects.filter(id=export_id).update(
+            status=ReviewExport.Status.DONE,
+            finished_at=timezone.now(),
+            document=document,
+            pages=exports.pdf_page_count(document),
+        )
+    return ReviewExport.objects.get(id=export_id)

@@ -22,6 +22,17 @@ api_urlpatterns: list[Any] = [
     path("api/kpi/scorecards/", api.ScorecardsView.as_view(), name="api-kpi-scorecards"),
     path("api/kpi/trends/", api.TrendsView.as_view(), name="api-kpi-trends"),
     path("api/kpi/review/", api.ReviewView.as_view(), name="api-kpi-review"),
+    path("api/kpi/review/pdf/", api.ReviewPDFExportsView.as_view(), name="api-kpi-review-pdf"),
+    path(
+        "api/kpi/review/pdf/<uuid:export_id>/",
+        api.ReviewPDFExportView.as_view(),
+        name="api-kpi-review-pdf-status",
+    ),
+    path(
+        "api/kpi/review/pdf/<uuid:export_id>/download/",
+        api.ReviewPDFDownloadView.as_view(),
+        name="api-kpi-review-pdf-download",
+    ),
     path("api/kpi/quarters/", api.QuarterListView.as_view(), name="api-kpi-quarters"),
     path("api/kpi/quarters/<str:quarter>/", api.QuarterView.as_view(), name="api-kpi-quarter"),
     path(

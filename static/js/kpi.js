@@ -95,6 +95,62 @@ async function quarterAction(button, action) {
   }
 }
 
+// ---- the review as a PDF: printed by the worker, polled here, then downloaded ----------------
+
+const PDF_POLL_MS = 1000;
+const PDF_GIVE_UP_MS = 3 * 60 * 1000;
+const pdfButton = document.getElementById("export-pdf");
+const pdfStatus = document.getElementById("pdf-status");
+
+function showPdfStatus(text) {
+  pdfStatus.textContent = text;
+  pdfStatus.hidden = !text;
+}
+
+async function exportPdf() {
+  pdfButton.disabled = true;
+  showPdfStatus(t("pdfQueued"));
+  try {
+    let { status, body } = await api(pdfButton.dataset.url, {
+      method: "POST",
+      body: { quarter: pdfButton.dataset.quarter },
+    });
+    if (status !== 202) {
+      showPdfStatus("");
+      showStatusError(describe(status, body));
+      return;
+    }
+    const giveUp = Date.now() + PDF_GIVE_UP_MS;
+    while (body.status === "queued" || body.status === "rendering") {
+      showPdfStatus(t(body.status === "queued" ? "pdfQueued" : "pdfRendering"));
+      if (Date.now() > giveUp) {
+        showPdfStatus(t("pdfSlow"));
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, PDF_POLL_MS));
+      ({ status, body } = await api(body.status_url));
+      if (status !== 200) {
+        showPdfStatus("");
+        showStatusError(describe(status, body));
+        return;
+      }
+    }
+    if (body.status === "done") {
+      showPdfStatus(t("pdfReady", { pages: body.pages }));
+      location.assign(body.download_url);
+    } else {
+      showPdfStatus(t("pdfFailed", { error: body.error }));
+    }
+  } catch {
+    showPdfStatus("");
+    showStatusError(t("network"));
+  } finally {
+    pdfButton.disabled = false;
+  }
+}
+
+if (pdfButton) pdfButton.addEventListener("click", exportPdf);
+
 const closeButton = document.getElementById("close-quarter");
 if (closeButton) closeButton.addEventListener("click", () => quarterAction(closeButton, "close"));
 const reopenButton = document.getElementById("reopen-quarter");

@@ -1,6 +1,6 @@
 // The one socket module every page uses (ARCHITECTURE.md, "Realtime, once").
 //
-//   import { connectLive } from "./live.js";
+//   import { connectLive } from this module (live.js), then:
 //   const live = connectLive("/ws/imports/", {
 //     onSnapshot(msg) { ... replace what the page shows ... },
 //     onEvent(msg)    { ... apply one change ... },

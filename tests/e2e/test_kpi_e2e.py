@@ -9,6 +9,7 @@ import pytest
 
 from tests.e2e.conftest import RESULTS, chromium
 from tests.factories import PASSWORD, make_user
+from tests.worker import celery_worker_process  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 QUARTER = "2026Q3"
@@ -82,5 +83,28 @@ def test_kpi_page_and_review_mode_with_arrow_keys(live_url: str) -> None:
         assert page.get_attribute("body", "data-slide") == "risk"
         page.keyboard.press("ArrowLeft")
         assert page.get_attribute("body", "data-slide") == "marketing"
+        assert errors == []
+        context.close()
+
+
+def test_the_pdf_button_downloads_the_review_the_worker_printed(
+    live_url: str,
+    celery_worker_process: str,  # noqa: F811
+) -> None:
+    make_user("vera_viewer", "viewer")
+    with chromium() as browser:
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, live_url, "vera_viewer", f"/kpi/?quarter={QUARTER}")
+        with page.expect_download(timeout=120_000) as download:
+            page.click("#export-pdf")
+            page.wait_for_selector("#pdf-status:not([hidden])")
+        path = download.value.path()
+        assert download.value.suggested_filename == f"kpi-review-{QUARTER}.pdf"
+        with open(path, "rb") as document:
+            assert document.read(5) == b"%PDF-"
+        assert "ready" in page.inner_text("#pdf-status")
         assert errors == []
         context.close()
