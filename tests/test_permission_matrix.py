@@ -56,6 +56,9 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/api/kpi/quarters/{quarter}/close/"): (MANAGER, {}),
     ("POST", "/api/kpi/quarters/{quarter}/reopen/"): (MANAGER, {}),
     ("GET", "/api/kpi/review/"): (SIGNED_IN, {}),
+    ("POST", "/api/kpi/review/pdf/"): (SIGNED_IN, {}),
+    ("GET", "/api/kpi/review/pdf/{export_id}/"): (SIGNED_IN, {}),
+    ("GET", "/api/kpi/review/pdf/{export_id}/download/"): (SIGNED_IN, {}),
     ("GET", "/api/kpi/scorecards/"): (SIGNED_IN, {}),
     ("GET", "/api/kpi/trends/"): (SIGNED_IN, {}),
     ("GET", "/api/metrics/"): (SIGNED_IN, {}),
@@ -124,7 +127,14 @@ def _objects(manager: User) -> dict[str, str]:
     request = change_request_file(
         changes={key: int(parameter_value(key)) + 10}, user=None, reason="permission matrix"
     ).request
+    from metrics.kpi.models import ReviewExport
+    from metrics.kpi.quarters import Quarter
+    from metrics.kpi.services import review_export_request
+
+    export = review_export_request(quarter=Quarter.parse("2026Q3"), user=manager, language="en")
+    ReviewExport.objects.filter(id=export.id).update(status="done", document=b"%PDF-1.4\n", pages=1)
     return {
+        "export_id": str(export.id),
         "board_id": str(board.pk),
         "card_id": str(card["id"]),
         "link_id": str(link.pk),

@@ -267,3 +267,20 @@ def test_celery_takes_its_own_broker_url_when_given(tls_redis: tuple[int, Path])
     lines = _probe({"CELERY_BROKER_URL": broker})  # REDIS_URL stays this run's plain Redis
 
     assert lines[-1] == "broker rediss 7"
+
+
+def test_a_copy_outside_the_checkout_refuses_to_start_and_says_why(tmp_path: Path) -> None:
+    """`pip install .` copies the packages without templates/, static/ and locale/: such an
+    install must not start half-working (pages without templates) but say how to install."""
+    repo = Path(__file__).resolve().parent.parent
+    shutil.copytree(repo / "carloan", tmp_path / "site" / "carloan")
+    result = subprocess.run(
+        [sys.executable, "-c", "import carloan.settings"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "site")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "pip install -e ." in result.stderr

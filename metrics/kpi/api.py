@@ -32,6 +32,9 @@ from metrics.kpi.scoring import DEPARTMENTS
 
 TAG = ["kpi"]
 DETAIL = inline_serializer("KPIDetail", {"detail": serializers.CharField()})
+QUARTER_ERROR = inline_serializer(
+    "KPIQuarterError", {"quarter": serializers.ListField(child=serializers.CharField())}
+)
 UNAUTHENTICATED = OpenApiResponse(DETAIL, description="Not signed in.")
 NOT_MANAGER = OpenApiResponse(DETAIL, description="Only managers may do this.")
 
@@ -562,11 +565,11 @@ class ReviewPDFExportsView(KPIAPIView):
         "same quarter and language while yours is unfinished answers that one. Each person "
         f"has at most {services.EXPORTS_PER_PERSON} unfinished, and everyone together "
         f"{services.EXPORTS_IN_ALL}: past that the answer is 429 with `Retry-After`. A PDF is "
-        f"kept {services.EXPORT_KEPT_HOURS} h, for the person who asked for it.",
+        f"kept {services.EXPORT_KEPT_HOURS} h.",
         request=inline_serializer("ReviewPDFRequest", {"quarter": serializers.CharField()}),
         responses={
             202: ReviewExportSerializer,
-            400: DETAIL,
+            400: OpenApiResponse(QUARTER_ERROR, description="Not a quarter."),
             401: UNAUTHENTICATED,
             429: OpenApiResponse(DETAIL, description="Too many PDFs being printed."),
         },
@@ -588,14 +591,14 @@ class ReviewPDFExportsView(KPIAPIView):
         )
 
 
-def _own_export(request: Request, export_id: Any) -> Any:
+def _export(request: Request, export_id: Any) -> Any:
     from metrics.kpi.models import ReviewExport
 
+    # Any signed-in person may follow or download a PDF whose id they were given: it holds the
+    # review, which everyone signed in may read (and the id is a random UUID).
     found = ReviewExport.objects.filter(id=export_id).defer("document").first()
-    if found is None or (
-        found.requested_by_id != request.user.pk and not request.user.is_superuser
-    ):
-        raise Http404("No such PDF: it was asked for by someone else, or has expired.")
+    if found is None:
+        raise Http404("No such PDF: it has expired (PDFs are kept a day), or never was.")
     return found
 
 
@@ -608,7 +611,7 @@ class ReviewPDFExportView(KPIAPIView):
         responses={200: ReviewExportSerializer, 401: UNAUTHENTICATED, 404: DETAIL},
     )
     def get(self, request: Request, export_id: Any) -> Response:
-        return Response(_export_answer(_own_export(request, export_id)))
+        return Response(_export_answer(_export(request, export_id)))
 
 
 class ReviewPDFDownloadView(KPIAPIView):
@@ -629,7 +632,7 @@ class ReviewPDFDownloadView(KPIAPIView):
     def get(self, request: Request, export_id: Any) -> Response:
         from metrics.kpi.models import ReviewExport
 
-        export = _own_export(request, export_id)
+        export = _export(request, export_id)
         if export.status != "done":
             self.request.accepted_renderer = JSONRenderer()
             self.request.accepted_media_type = JSONRenderer.media_type
