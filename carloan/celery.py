@@ -11,6 +11,20 @@ app = Celery("carloan")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+_REDBEAT_SETTINGS = (
+    "redbeat_redis_url",
+    "redbeat_redis_options",
+    "redbeat_key_prefix",
+    "redbeat_lock_timeout",
+)
+
+
+@app.on_after_configure.connect
+def _redbeat_settings_by_their_own_names(sender: Celery, **_kwargs: Any) -> None:
+    # RedBeat checks that its settings exist under their bare names (not CELERY_REDBEAT_*) and
+    # otherwise warns that it falls back to the broker's; they are set, so say so.
+    sender.conf.update({name: sender.conf.get(name) for name in _REDBEAT_SETTINGS})
+
 
 def service_task(name: str, *, minutes: int = 15, max_retries: int = 3, backoff: int = 5) -> Any:
     """The shape of every task here: named, acknowledged late (settings), bounded in time, and

@@ -331,7 +331,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
 CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
 CELERY_REDBEAT_REDIS_OPTIONS: dict[str, object] = {}
-CELERY_REDBEAT_KEY_PREFIX = os.environ.get("CELERY_BEAT_KEY_PREFIX") or "carloan:beat"
+CELERY_REDBEAT_KEY_PREFIX = os.environ.get("CELERY_BEAT_KEY_PREFIX") or "carloan:beat:"
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5  # how often the holder checks the schedule and renews the lock
 CELERY_REDBEAT_LOCK_TIMEOUT = int(os.environ.get("CELERY_BEAT_LOCK_TIMEOUT", "30"))
 # Changes that arrive while a metric refresh runs (samples, several a second) are gathered for

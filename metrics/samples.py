@@ -21,7 +21,12 @@ from django.conf import settings
 from django.db import connection
 
 from carloan.loanbook.kinds import KINDS
-from carloan.loanbook.parsing import MAX_REPORTED_ERRORS, CellError, converter
+from carloan.loanbook.parsing import (
+    MAX_REPORTED_ERRORS,
+    CellError,
+    converter,
+    sample_value_problem,
+)
 
 MAX_SAMPLES = 10_000
 FIELDS = ("metric", "ts", "value", "region", "source")
@@ -79,6 +84,10 @@ def parse_samples(items: Any) -> ParsedSamples:
                 parsed.add_error(index, name, str(exc))
                 bad = True
         if bad:
+            continue
+        problem = sample_value_problem(cells["metric"], float(cells["value"]))
+        if problem:
+            parsed.add_error(index, "value", problem)
             continue
         parsed.rows.append(
             (

@@ -126,3 +126,57 @@ def test_a_json_batch_keeps_coincident_items_and_is_idempotent(
     assert again.status_code == 201
     assert (again.json()["accepted"], again.json()["created"]) == (5, 0)
     assert Sample.objects.count() == 5
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "said"),
+    [
+        ("availability", "99.0", "from 0 (down) to 1 (up)"),
+        ("data_consistency", "-0.5", "from 0 (inconsistent) to 1"),
+        ("api_response_time", "1e308", "to a day"),
+        ("credit_query_latency", "90000", "to a day"),
+        ("data_sync_lag", "-1", "to a day"),
+        ("incident_response_time", "1e9", "to a year"),
+    ],
+)
+def test_a_sample_out_of_its_series_range_is_refused_at_the_door(
+    metric: str, value: str, said: str
+) -> None:
+    """Contract section 3: a share is from 0 to 1, the rest from 0 up, no latency over a day: a
+    value like 1e308 would otherwise stop every later refresh of the technical metrics."""
+    from carloan.loanbook.parsing import ImportRejected
+
+    with pytest.raises(ImportRejected) as caught:
+        import_samples(f"metric,ts,value,region\n{metric},{D}T10:00:00Z,{value},EAST-01")
+
+    (error,) = caught.value.errors
+    assert (error["line"], error["column"]) == (2, "value")
+    assert said in error["reason"]
+    assert not Sample.objects.exists()
+
+
+@pytest.mark.parametrize("region", ["all", "ALL", "EAST\x0701", "EAST\x00"])
+def test_all_and_control_characters_are_refused_as_regions(region: str) -> None:
+    from carloan.loanbook.parsing import ImportRejected
+
+    text = f'metric,ts,value,region\navailability,{D}T10:00:00Z,1,"{region}"'
+    with pytest.raises(ImportRejected) as caught:
+        import_samples(text)
+    (error,) = caught.value.errors
+    if "\x00" in region:  # a NUL is refused for its whole line, before any cell is read
+        assert "NUL" in error["reason"]
+    else:
+        assert error["column"] == "region"
+
+
+def test_a_json_sample_out_of_range_is_a_bad_item(
+    tech_head: User, client_for: Callable[[User | None], APIClient]
+) -> None:
+    answer = client_for(tech_head).post(
+        "/api/metrics/samples/",
+        data=json.dumps([{"metric": "availability", "ts": f"{D}T10:00:00Z", "value": 99.0}]),
+        content_type="application/json",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == "value"
+    assert not Sample.objects.exists()

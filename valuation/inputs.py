@@ -8,6 +8,7 @@ OpenAPI schema; this module is what enforces them.
 from __future__ import annotations
 
 import math
+import unicodedata
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -75,6 +76,10 @@ def parse_vehicle(data: Any, today: date) -> tuple[dict[str, Any] | None, Errors
             fail(name, required)
         elif not isinstance(value, str) or len(value.strip()) > limit:
             fail(name, _("Give a text of at most %(n)d characters.") % {"n": limit})
+        elif any(unicodedata.category(char) == "Cc" for char in value.strip()):
+            fail(name, _("Control characters are not allowed."))
+        elif name == "region" and value.strip().lower() == "all":
+            fail(name, _("'all' is every region together: give one region's code."))
         else:
             out[name] = value.strip()
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -103,8 +104,13 @@ def _text(col: Column, kind: Kind) -> Converter:
             return ""
         if len(value) > limit:
             raise CellError(f"is {len(value)} characters long; at most {limit} are allowed")
-        if region and value.lower() == RESERVED_REGION:
-            raise CellError("'all' is reserved for every region together; use a region code")
+        if "\x00" in value:  # PostgreSQL text cannot hold it
+            raise CellError("contains a NUL character")
+        if region:
+            if value.lower() == RESERVED_REGION:
+                raise CellError("'all' is reserved for every region together; use a region code")
+            if any(unicodedata.category(char) == "Cc" for char in value):
+                raise CellError("contains a control character; use a region code")
         return value
 
     return convert
@@ -303,9 +309,43 @@ def _valuations_check(names: tuple[str, ...]) -> RowCheck:
     return check
 
 
+# Contract section 3: a sample's value is finite, shares are from 0 to 1, the rest from 0 up, and
+# no latency is longer than a day. (lowest, highest, how it is said).
+SAMPLE_RANGES: dict[str, tuple[float, float, str]] = {
+    "availability": (0.0, 1.0, "a share from 0 (down) to 1 (up)"),
+    "data_consistency": (0.0, 1.0, "a share from 0 (inconsistent) to 1 (consistent)"),
+    "api_response_time": (0.0, 86_400_000.0, "milliseconds from 0 to a day (86,400,000)"),
+    "credit_query_latency": (0.0, 86_400.0, "seconds from 0 to a day (86,400)"),
+    "data_sync_lag": (0.0, 86_400.0, "seconds from 0 to a day (86,400)"),
+    "incident_response_time": (0.0, 8_760.0, "hours from 0 to a year (8,760)"),
+}
+
+
+def sample_value_problem(metric: str, value: float) -> str | None:
+    """Why `value` cannot be a sample of `metric` (its series' range), or None."""
+    bounds = SAMPLE_RANGES.get(metric)
+    if bounds is None:
+        return None
+    low, high, said = bounds
+    if not low <= value <= high:
+        return f"{value:g} is out of range for {metric}: {said}"
+    return None
+
+
+def _samples_check(names: tuple[str, ...]) -> RowCheck:
+    metric, value = names.index("metric"), names.index("value")
+
+    def check(row: list[Value]) -> list[tuple[str, str]]:
+        problem = sample_value_problem(str(row[metric]), float(row[value]))  # type: ignore[arg-type]
+        return [("value", problem)] if problem else []
+
+    return check
+
+
 ROW_CHECKS: dict[str, Callable[[tuple[str, ...]], RowCheck]] = {
     "applications": _applications_check,
     "valuations": _valuations_check,
+    "samples": _samples_check,
 }
 
 
