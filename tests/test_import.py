@@ -596,3 +596,20 @@ def test_absurd_values_are_bad_rows_never_a_server_error(head_client: APIClient)
         (6, "vehicle_id"),
         (7, "region"),
     ]
+
+
+@pytest.mark.django_db
+def test_a_file_cannot_make_us_store_without_limit() -> None:
+    """100,000 stray columns once stored 100,000 warnings; now the header is capped, and stray
+    columns are named up to 20 and counted beyond."""
+    wide = "lead_id,created_at,region,channel," + ",".join(f"x{i}" for i in range(100_000))
+    with pytest.raises(ImportRejected) as caught:
+        import_text("leads", wide + "\nL1,2026-03-01,E,web")
+    assert "at most 200 are read" in caught.value.errors[0]["reason"]
+
+    stray = "lead_id,created_at,region,channel," + ",".join(f"x{i}" for i in range(150))
+    result = import_text("leads", stray + "\nL1,2026-03-01,E,web" + "," * 150)
+    assert result.created == 1
+    assert len(result.warnings) == 21
+    assert result.warnings[-1] == "... and 130 more columns were ignored."
+    assert len(ImportRun.objects.get(pk=result.run_id).warnings) == 21

@@ -304,7 +304,7 @@ def test_only_managers_change_parameters(
         patch(client, "marketing.lead_score_cutoff", 60, 1),
         client.patch(URL, {"changes": [{"key": DATA, "value": 1, "version": 1}]}, format="json"),
         client.post(f"{URL}marketing.lead_score_cutoff/revert/", {"version": 1}, format="json"),
-        client.post(f"{URL}presets/emerging_market/apply/", {}, format="json"),
+        apply_preset(client, "emerging_market"),
         client.post(f"{URL}calibrate/"),
     ]
 
@@ -376,8 +376,8 @@ def test_revert_to_a_version_that_never_was_is_400(as_manager: APIClient) -> Non
 
 
 def test_reverting_a_budget_share_restores_that_whole_split(as_manager: APIClient) -> None:
-    as_manager.post(f"{URL}presets/emerging_market/apply/", {}, format="json")
-    as_manager.post(f"{URL}presets/tech_transformation/apply/", {}, format="json")
+    assert apply_preset(as_manager, "emerging_market").status_code == 200
+    assert apply_preset(as_manager, "tech_transformation").status_code == 200
 
     response = as_manager.post(f"{URL}{RISK}/revert/", {"version": 2}, format="json")
 
@@ -393,6 +393,15 @@ def test_reverting_a_budget_share_restores_that_whole_split(as_manager: APIClien
 # --- presets -------------------------------------------------------------------------------------
 
 
+def apply_preset(client: APIClient, name: str, reason: str = "") -> Any:
+    """Apply a preset as the page does: with the versions the presets list gave."""
+    listed = client.get(f"{URL}presets/").json()
+    versions = next((p["versions"] for p in listed if p["name"] == name), {}) if listed else {}
+    return client.post(
+        f"{URL}presets/{name}/apply/", {"versions": versions, "reason": reason}, format="json"
+    )
+
+
 def test_presets_are_listed_with_their_split(client_for: Clients, viewer: User) -> None:
     presets = {p["name"]: p for p in client_for(viewer).get(f"{URL}presets/").json()}
 
@@ -405,9 +414,7 @@ def test_presets_are_listed_with_their_split(client_for: Clients, viewer: User) 
 def test_a_preset_applies_all_three_values_as_one_change_set(
     as_manager: APIClient, manager: User
 ) -> None:
-    response = as_manager.post(
-        f"{URL}presets/tech_transformation/apply/", {"reason": "new CTO"}, format="json"
-    )
+    response = apply_preset(as_manager, "tech_transformation", reason="new CTO")
 
     assert response.status_code == 200
     assert {p["key"]: p["value"] for p in response.json()["parameters"]} == {
@@ -430,6 +437,35 @@ def test_a_preset_applies_all_three_values_as_one_change_set(
 
 def test_an_unknown_preset_is_404(as_manager: APIClient) -> None:
     assert as_manager.post(f"{URL}presets/yolo/apply/", {}, format="json").status_code == 404
+
+
+def test_a_preset_applied_over_a_change_made_meanwhile_is_409(as_manager: APIClient) -> None:
+    """The manager saw the split at some versions; another manager changed a share since: the
+    preset must not silently overwrite that change."""
+    seen = {p["name"]: p for p in as_manager.get(f"{URL}presets/").json()}["emerging_market"]
+    assert seen["versions"] == {DATA: 1, RISK: 1, AGILE: 1}
+    changed = as_manager.patch(
+        URL,
+        {
+            "changes": [
+                {"key": DATA, "value": 35, "version": 1},
+                {"key": AGILE, "value": 35, "version": 1},
+            ]
+        },
+        format="json",
+    )
+    assert changed.status_code == 200, changed.json()
+
+    stale = as_manager.post(
+        f"{URL}presets/emerging_market/apply/",
+        {"versions": seen["versions"], "reason": ""},
+        format="json",
+    )
+    assert stale.status_code == 409
+    assert parameter_value(DATA) == 35  # the change made meanwhile stands
+
+    without = as_manager.post(f"{URL}presets/emerging_market/apply/", {}, format="json")
+    assert without.status_code == 400 and "versions" in without.json()
 
 
 # --- four-eyes -----------------------------------------------------------------------------------

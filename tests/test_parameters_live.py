@@ -282,7 +282,13 @@ async def test_a_preset_sends_one_event_per_key_with_one_change_set(
     def apply() -> int:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(manager)}")
-        return client.post("/api/parameters/presets/emerging_market/apply/").status_code
+        listed = client.get("/api/parameters/presets/").json()
+        versions = next(p["versions"] for p in listed if p["name"] == "emerging_market")
+        return client.post(
+            "/api/parameters/presets/emerging_market/apply/",
+            {"versions": versions},
+            format="json",
+        ).status_code
 
     key = await database_sync_to_async(token_for)(viewer)
     async with parameters_socket(key) as (communicator, _):

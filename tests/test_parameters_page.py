@@ -144,7 +144,11 @@ def test_changes_and_pending_requests_show_on_the_page(manager: User, viewer: Us
 
 
 def test_budget_total_is_shown(viewer: User, manager: User) -> None:
-    services.preset_apply(name="tech_transformation", user=manager)
+    from carloan.parameters.registry import BUDGET_KEYS
+
+    services.preset_apply(
+        name="tech_transformation", user=manager, versions=dict.fromkeys(BUDGET_KEYS, 1)
+    )
     html = signed_in(viewer).get("/parameters/").content.decode()
     assert 'id="budget-total">100 %<' in html
     assert "70 %" in html

@@ -38,6 +38,10 @@ MAX_REPORTED_ERRORS = 100
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 PROGRESS_EVERY = 10_000
 RESERVED_REGION = "all"
+# The widest header read (every kind has at most 20 columns of its own), and how many ignored
+# columns are named in the warnings.
+MAX_COLUMNS = 200
+MAX_COLUMN_WARNINGS = 20
 
 Value = str | None
 Converter = Callable[[str], Value]
@@ -445,23 +449,35 @@ class LoanbookFile:
             raise ImportRejected(
                 "The header row is not valid UTF-8.", self.errors, self.total_errors
             )
+        if len(header) > MAX_COLUMNS:
+            self._reject_header(
+                f"the header has {len(header):,} columns; at most {MAX_COLUMNS} are read"
+            )
         names = [name.strip().lower() for name in header]
         if not any(names):
             self._reject_header("the first line must be the header row, and it is empty")
         known = set(self.kind.column_names)
         position: dict[str, int] = {}
+        ignored: list[str] = []
         for index, name in enumerate(names):
             if name in position:
                 self._reject_header(f"column {name!r} appears twice", name)
             if name in known:
                 position[name] = index
             elif name:
-                self.warnings.append(
-                    f"Column {header[index].strip()!r} is not a column of {self.kind.name}; "
+                ignored.append(
+                    f"Column {header[index].strip()[:64]!r} is not a column of {self.kind.name}; "
                     "it was ignored."
                 )
             else:
-                self.warnings.append(f"Column {index + 1} has no name; it was ignored.")
+                ignored.append(f"Column {index + 1} has no name; it was ignored.")
+        # Each ignored column is named, up to a few; the rest are counted (a file with thousands
+        # of stray columns must not weigh on every later listing of imports).
+        self.warnings.extend(ignored[:MAX_COLUMN_WARNINGS])
+        if len(ignored) > MAX_COLUMN_WARNINGS:
+            self.warnings.append(
+                f"... and {len(ignored) - MAX_COLUMN_WARNINGS:,} more columns were ignored."
+            )
         missing = [c.name for c in self.kind.columns if c.required and c.name not in position]
         if missing:
             self._reject_header(

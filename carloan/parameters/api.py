@@ -141,6 +141,11 @@ class PresetSerializer(serializers.Serializer):
     description = DescriptionSerializer()
     values = serializers.DictField(child=ValueField())
     current = serializers.BooleanField(help_text="True when the parameters hold these values.")
+    versions = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="The current version of each parameter the preset sets: send them back to "
+        "apply it (409 if one has changed since).",
+    )
 
 
 class WhatIfSideSerializer(serializers.Serializer):
@@ -229,6 +234,14 @@ class RevertSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
+    reason = ReasonField()
+
+
+class PresetApplySerializer(serializers.Serializer):
+    versions = serializers.DictField(
+        child=serializers.IntegerField(min_value=1),
+        help_text="The version you saw of each parameter the preset sets (the list's `versions`).",
+    )
     reason = ReasonField()
 
 
@@ -500,11 +513,14 @@ class PresetListView(APIView):
     )
     def get(self, request: Request) -> Response:
         values = selectors.parameter_values()
+        keys = sorted({key for preset in PRESETS.values() for key in preset.values})
+        versions = {p["key"]: p["version"] for p in selectors.parameters_state(keys)}
         return Response(
             [
                 {
                     **preset.as_dict(),
                     "current": all(values[k] == v for k, v in preset.values.items()),
+                    "versions": {k: versions[k] for k in preset.values},
                 }
                 for preset in PRESETS.values()
             ]
@@ -519,15 +535,17 @@ class PresetApplyView(APIView):
     @extend_schema(
         tags=TAG,
         operation_id="parameters_preset_apply",
-        request=ReasonSerializer,
-        responses={200: ChangeResultSerializer, **_errors(400, 403, 404)},
+        request=PresetApplySerializer,
+        responses={200: ChangeResultSerializer, **_errors(400, 403, 404, 409)},
     )
     def post(self, request: Request, name: str) -> Response:
         if name not in PRESETS:
             raise exceptions.NotFound(f"There is no preset {name}: {', '.join(PRESETS)}.")
-        data = _valid(ReasonSerializer, request.data)
+        data = _valid(PresetApplySerializer, request.data)
         result = _call(
-            lambda: services.preset_apply(name=name, user=request.user, reason=data["reason"])
+            lambda: services.preset_apply(
+                name=name, user=request.user, versions=data["versions"], reason=data["reason"]
+            )
         )
         return result if isinstance(result, Response) else _outcome(result)
 

@@ -370,12 +370,29 @@ def parameter_revert(*, key: str, version: int, user: Any, reason: str = "") -> 
     )
 
 
-def preset_apply(*, name: str, user: Any, reason: str = "") -> ChangeOutcome:
-    """Apply a strategy preset: its whole budget split, as one change set. KeyError if unknown."""
+def preset_apply(
+    *, name: str, user: Any, versions: Mapping[str, int], reason: str = ""
+) -> ChangeOutcome:
+    """Apply a strategy preset: its whole budget split, as one change set. KeyError if unknown.
+
+    `versions` are the versions of the preset's parameters the manager saw: a change made
+    meanwhile by someone else makes the whole preset a `Conflict` (409), as for any change.
+    """
     require_manager(user)
     preset = PRESETS[name]
+    missing = sorted(key for key in preset.values if key not in versions)
+    if missing:
+        raise ValidationError(
+            {
+                "versions": [
+                    "Give the version you saw of each parameter the preset sets; missing: "
+                    + ", ".join(missing)
+                    + "."
+                ]
+            }
+        )
     return _change(
-        changes={key: (value, None) for key, value in preset.values.items()},
+        changes={key: (value, int(versions[key])) for key, value in preset.values.items()},
         user=user,
         reason=reason.strip() or f"Preset {preset.label_en}",
         action="preset",

@@ -1080,7 +1080,14 @@ function confirmPreset(preset, name, actions) {
   const no = button(t("cancel"), { attrs: { "data-action": "cancel-preset" }, onClick: renderPresets });
   yes.addEventListener("click", async () => {
     yes.disabled = true;
-    const { status, data } = await api("POST", `${API}presets/${encodeURIComponent(preset.name)}/apply/`, { reason: "" });
+    // The versions this page holds: a change made meanwhile elsewhere answers 409, not lost.
+    const versions = Object.fromEntries(
+      Object.keys(preset.values).map((key) => [key, (state.params.get(key) || {}).version]),
+    );
+    const { status, data } = await api("POST", `${API}presets/${encodeURIComponent(preset.name)}/apply/`, {
+      reason: "",
+      versions,
+    });
     if (status === 200 && data) {
       for (const param of data.parameters || []) {
         updateParam(param);
