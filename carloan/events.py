@@ -24,6 +24,7 @@ class ImportRunData(TypedDict):
     first_day: str | None
     last_day: str | None
     refreshed_at: str | None
+    refresh_error: str
 
 
 class ImportsSnapshot(TypedDict):
@@ -52,6 +53,7 @@ def import_run_data(run: ImportRun) -> ImportRunData:
         "first_day": run.first_day.isoformat() if run.first_day else None,
         "last_day": run.last_day.isoformat() if run.last_day else None,
         "refreshed_at": run.refreshed_at.isoformat() if run.refreshed_at else None,
+        "refresh_error": run.refresh_error,
     }
 
 

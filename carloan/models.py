@@ -256,6 +256,11 @@ class ImportRun(models.Model):
         blank=True,
         help_text="When the metric values of the touched days were recomputed",
     )
+    refresh_error = models.TextField(
+        blank=True,
+        default="",
+        help_text="What the recompute could not do (formula family: why); empty when it all went",
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -16,6 +16,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from carloan.events import import_run_data
+from carloan.health import current_problems
 from carloan.loanbook.kinds import KINDS, Column
 from carloan.models import ImportRun
 from carloan.roles import can_edit
@@ -61,9 +62,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.warning("healthz: redis down: %s", exc)
         checks["redis"] = "down"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503
-    )
+    body: dict[str, Any] = {"status": "ok" if healthy else "down", **checks}
+    if checks["database"] == "ok":
+        # What the apps report (a metric family the worker could not recompute) is added only
+        # while it is failing (the answer is otherwise exactly the contract's), and is no reason
+        # to take this web process out of a load balancer.
+        for name, problems in current_problems().items():
+            if problems:
+                body[name] = "failing"
+                body[f"{name}_problems"] = problems
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 # Kind names and descriptions as people read them (kinds.py keeps the English originals).
@@ -104,6 +112,7 @@ IMPORTS_JS_TEXT: dict[str, Any] = {
     "succeeded": _("Succeeded"),
     "rejected": _("Rejected"),
     "refreshed": _("Refreshed"),
+    "partlyRefreshed": _("Partly refreshed"),
     "recomputing": _("Recomputing…"),
     "noImports": _("No imports yet."),
     "badRowsOne": _("1 bad row"),
@@ -195,6 +204,7 @@ def imports_page(request: HttpRequest) -> HttpResponse:
             "kind_labels": {name: str(label) for name, label in KIND_LABELS.items()},
             "js_text": {key: str(text) for key, text in IMPORTS_JS_TEXT.items()},
             "recent": _recent_rows(),
+            "problems": [p for found in current_problems().values() for p in found],
             "may_import": can_edit(request.user),
             "max_bytes": settings.IMPORT_MAX_BYTES,
             "max_mb": settings.IMPORT_MAX_BYTES // (1024 * 1024),

@@ -31,18 +31,21 @@ def on_loanbook_changed(
     last_day: date | None,
     synchronous: bool = False,
     **kwargs: Any,
-) -> None:
+) -> dict[str, str]:
+    """Recompute what the import touched; answer the families that failed (family → why), which
+    the import's run keeps and shows."""
     if first_day is None or last_day is None:
-        return
+        return {}
     span = services.refresh_range_for(kind, first_day, last_day)
     if span is None:
-        return
+        return {}
     start, end = span
     families = list(services.families_for_kind(kind))
     if synchronous:
-        services.metrics_refresh(start=start, end=end, families=families)  # type: ignore[arg-type]
-    else:
-        services.metrics_refresh_later(start=start, end=end, families=families)
+        result = services.metrics_refresh(start=start, end=end, families=families)  # type: ignore[arg-type]
+        return dict(result.failed)
+    services.metrics_refresh_later(start=start, end=end, families=families)
+    return {}
 
 
 def on_parameters_changed(sender: Any, *, keys: list[str], **kwargs: Any) -> None:

@@ -124,6 +124,24 @@ class PendingRefresh(models.Model):
         return f"{self.family} {self.first_day}..{self.last_day}"
 
 
+class RefreshFailure(models.Model):
+    """A formula family whose refresh failed over some days (a row the formulas cannot take):
+    the other families went on; this one is retried by the hourly refresh and by every later
+    refresh of its days, and the row is deleted once a refresh covering its days succeeds.
+    Shown on the imports page and in /healthz."""
+
+    family = models.CharField(max_length=16, primary_key=True)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    error = models.TextField()
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.family} {self.first_day}..{self.last_day}: {self.error[:60]}"
+
+
 # KPI scoring's tables (metrics/kpi/models.py) belong to this app.
 from metrics.kpi.models import (  # noqa: E402
     KPIDefinition,
@@ -141,6 +159,7 @@ __all__ = [
     "MetricValue",
     "PendingRefresh",
     "QuarterClosing",
+    "RefreshFailure",
     "ReviewExport",
     "Status",
 ]

@@ -266,3 +266,15 @@ def panels_snapshot(day: date, region: str) -> PanelsSnapshot:
         "alerts": alerts(status=AlertStatus.OPEN, limit=1000),
         "regions": region_list(),
     }
+
+
+def refresh_problems() -> list[str]:
+    """The formula families whose last refresh failed, as sentences for people."""
+    from metrics.models import RefreshFailure
+
+    return [
+        f"{failure.family} metrics of {failure.first_day}..{failure.last_day} not recomputed "
+        f"since {timezone.localtime(failure.first_failed_at):%Y-%m-%d %H:%M} "
+        f"({failure.attempts} attempts): {failure.error}"
+        for failure in RefreshFailure.objects.order_by("family")
+    ]

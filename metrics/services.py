@@ -46,7 +46,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from carloan.realtime import broadcast_many
 from metrics import signals
@@ -57,7 +59,7 @@ from metrics.events import (
     panel_updated,
 )
 from metrics.formulas import WINDOW_DAYS, Frame, family_sql, loanbook_regions, tune_session
-from metrics.models import Alert, MetricValue
+from metrics.models import Alert, MetricValue, RefreshFailure
 from metrics.registry import FAMILIES, METRICS, Family, keys_of_families
 from metrics.samples import SampleRow, business_days, samples_upsert
 from metrics.selectors import (
@@ -107,6 +109,7 @@ class RefreshResult:
     alerts_raised: int = 0
     alerts_resolved: int = 0
     panel_events: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # family → why it was not recomputed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -119,6 +122,7 @@ class RefreshResult:
             "alerts_raised": self.alerts_raised,
             "alerts_resolved": self.alerts_resolved,
             "panel_events": self.panel_events,
+            "failed": self.failed,
         }
 
 
@@ -272,8 +276,19 @@ def metrics_refresh(
         result.seconds["regions"] = time.monotonic() - began
         for family in chosen:
             began = time.monotonic()
-            result.values_changed += _upsert_family(cursor, family, frame, regions)
+            try:
+                # One family's bad row must not stop the others: each runs in a savepoint.
+                with transaction.atomic():
+                    result.values_changed += _upsert_family(cursor, family, frame, regions)
+            except (OperationalError, InterfaceError):
+                raise  # the connection, not the data: the task retries
+            except DatabaseError as exc:
+                result.failed[family] = _first_line(exc)
+                logger.exception("metrics refresh %s..%s: %s failed", start, end, family)
             result.seconds[family] = time.monotonic() - began
+        _record_failures(start, end, chosen, result.failed)
+        if result.failed:
+            metrics = keys_of_families([f for f in chosen if f not in result.failed])
         _drop_vanished_regions(cursor, metrics, start, end, regions)
         began = time.monotonic()
         evaluated = _evaluate(cursor, metrics, start, _next_month_end(end))
@@ -286,6 +301,55 @@ def metrics_refresh(
         result.seconds["events"] = time.monotonic() - began
     logger.info("metrics refresh %s..%s %s: %s", start, end, ",".join(chosen), result.as_dict())
     return result
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:500]
+
+
+def _record_failures(
+    start: date, end: date, families: Sequence[str], failed: Mapping[str, str]
+) -> None:
+    """Keep what failed (widening a family's failed days), and forget the failures of the
+    families that succeeded over days covering them."""
+    now = timezone.now()
+    for family in families:
+        if family in failed:
+            row, created = RefreshFailure.objects.get_or_create(
+                family=family,
+                defaults={
+                    "first_day": start,
+                    "last_day": end,
+                    "error": failed[family],
+                    "first_failed_at": now,
+                    "last_failed_at": now,
+                },
+            )
+            if not created:
+                RefreshFailure.objects.filter(family=family).update(
+                    first_day=min(row.first_day, start),
+                    last_day=max(row.last_day, end),
+                    error=failed[family],
+                    last_failed_at=now,
+                    attempts=F("attempts") + 1,
+                )
+        else:
+            RefreshFailure.objects.filter(
+                family=family, first_day__gte=start, last_day__lte=end
+            ).delete()
+
+
+def metrics_refresh_failed_retry() -> dict[str, RefreshResult]:
+    """Refresh again the days of every family whose refresh failed (the hourly beat task)."""
+    return {
+        failure.family: metrics_refresh(
+            start=failure.first_day,
+            end=failure.last_day,
+            families=[failure.family],  # type: ignore[list-item]
+        )
+        for failure in RefreshFailure.objects.order_by("family")
+    }
 
 
 def metrics_statuses_refresh(

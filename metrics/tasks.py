@@ -39,14 +39,22 @@ def metrics_statuses_refresh(metrics: list[str]) -> dict:
 def metrics_refresh_recent(days: int = 2) -> dict:
     """Recompute the last `days` business days up to today (beat, hourly): a new day gets its
     values (stock carried forward, windows moved on) even when nothing was imported. Also
-    queues again any pending refresh whose task was lost."""
+    queues again any pending refresh whose task was lost, and retries the days of every family
+    whose refresh failed."""
     from datetime import timedelta
 
     from metrics.selectors import business_today
 
     today = business_today()
     result = services.metrics_refresh(start=today - timedelta(days=max(days, 1) - 1), end=today)
-    return {**result.as_dict(), "pending_requeued": services.metrics_refresh_pending_requeue()}
+    retried = {
+        family: retry.as_dict() for family, retry in services.metrics_refresh_failed_retry().items()
+    }
+    return {
+        **result.as_dict(),
+        "pending_requeued": services.metrics_refresh_pending_requeue(),
+        "failed_retried": retried,
+    }
 
 
 @service_task("metrics.kpi_review_pdf_render", minutes=5, max_retries=2)

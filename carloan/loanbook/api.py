@@ -124,6 +124,10 @@ class ImportRunSerializer(serializers.Serializer):
     refreshed_at = serializers.DateTimeField(
         allow_null=True, help_text="When the metrics of the touched days were recomputed."
     )
+    refresh_error = serializers.CharField(
+        help_text="The formula families the recompute could not do, and why ('family: why; "
+        "...'); empty when every one was recomputed. They are retried hourly."
+    )
 
 
 class ImportListQuerySerializer(serializers.Serializer):

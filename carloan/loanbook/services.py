@@ -162,16 +162,24 @@ def loanbook_refresh(*, run_id: int) -> ImportRun | None:
     if run.status != ImportRun.Status.SUCCEEDED:
         return run
     with transaction.atomic():
+        failed: dict[str, str] = {}
         if run.rows:
-            loanbook_changed.send(
+            answers = loanbook_changed.send(
                 sender=ImportRun,
                 kind=run.kind,
                 first_day=run.first_day,
                 last_day=run.last_day,
                 synchronous=True,
             )
+            # A listener answers what it could not recompute (formula family → why).
+            for _receiver, answer in answers:
+                if isinstance(answer, dict):
+                    failed.update({str(k): str(v) for k, v in answer.items()})
         run.refreshed_at = timezone.now()
-        ImportRun.objects.filter(pk=run.pk).update(refreshed_at=run.refreshed_at)
+        run.refresh_error = "; ".join(f"{family}: {why}" for family, why in sorted(failed.items()))
+        ImportRun.objects.filter(pk=run.pk).update(
+            refreshed_at=run.refreshed_at, refresh_error=run.refresh_error
+        )
         broadcast(IMPORTS_GROUP, import_event(run, "import.refreshed"))
     return run
 

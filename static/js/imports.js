@@ -57,7 +57,11 @@ function statusCell(run) {
 function refreshedCell(run) {
   const td = el("td");
   if (run.status !== "succeeded") td.append(el("span", { cls: "muted", txt: "—" }));
-  else if (run.refreshed_at) {
+  else if (run.refresh_error) {
+    const b = badge(t("partlyRefreshed"), "error");
+    b.title = run.refresh_error;
+    td.append(b, " ", el("span", { cls: "muted small", txt: run.refresh_error.slice(0, 120) }));
+  } else if (run.refreshed_at) {
     const b = badge(t("refreshed"), "ok");
     b.title = formatTime(run.refreshed_at);
     td.append(b);
