@@ -8,6 +8,7 @@ not a formula, and must stay one.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -22,3 +23,11 @@ def escape_formula(cell: Any) -> Any:
 
 def escape_row(cells: list[Any]) -> list[Any]:
     return [escape_formula(cell) for cell in cells]
+
+
+def attachment_header(filename: str) -> str:
+    """A `Content-Disposition: attachment` value for `filename`, whatever it holds: characters
+    outside letters, digits, `.`, `-` and `_` (a region's CR/LF, quotes, slashes) become `_`,
+    so the header can neither break nor name another path."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename).strip("._") or "download"
+    return f'attachment; filename="{safe[:150]}"'

@@ -31,6 +31,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http.request import validate_host
 
+from carloan import inputs
+
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -155,13 +157,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
-        # A malformed frame from a client must not kill its socket (and log a trace): ignore it.
+        # A malformed frame must not kill its socket (nor log a trace): the client is told
+        # why, by the rules every JSON body follows (carloan/inputs.py), and the socket stays.
         if text_data is None:
             return
         try:
-            content = await self.decode_json(text_data)
+            content = inputs.loads(text_data)
+        except inputs.BadInput as exc:
+            await self.send_json({"type": "error", "detail": str(exc)})
+            return
         except ValueError:
-            logger.debug("ignoring a socket frame that is not JSON")
+            await self.send_json({"type": "error", "detail": "a message must be a JSON object"})
             return
         await self.receive_json(content, **kwargs)
 

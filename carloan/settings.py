@@ -154,6 +154,8 @@ MIDDLEWARE = [
     "metrics.latency.ApiLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "carloan.middleware.SecurityHeadersMiddleware",
+    # NUL characters and dates past the calendar's ends never reach a view (carloan/inputs.py).
+    "carloan.inputs.QueryStringMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -266,6 +268,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["carloan.roles.CanRead"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Depth, numbers, NUL characters and dates checked for every JSON body (carloan/inputs.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "carloan.inputs.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "carloan.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -18,14 +18,14 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
+from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carloan.exports import escape_row
+from carloan.exports import attachment_header, escape_row
+from carloan.inputs import SafeJSONParser
 from carloan.roles import TOKEN_FIRST, CanEditOrRead, CanRead
 from metrics import selectors
 from metrics.formulas import ALL
@@ -349,7 +349,7 @@ SERIES_PARAMETERS = [
 
 def _attachment(response: Response, request: Request, name: str) -> Response:
     if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv":
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        response["Content-Disposition"] = attachment_header(f"{name}.csv")
     return response
 
 
@@ -435,7 +435,7 @@ class SamplesView(MetricsAPIView):
 
     permission_classes = [CanEditOrRead]
     # A JSON array only (a form cannot hold one; the schema then documents JSON alone).
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(
         summary="Record technical samples",
@@ -461,7 +461,18 @@ class SamplesView(MetricsAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        parsed = parse_samples(request.data)
+        try:
+            items = request.data
+        except exceptions.ParseError as exc:  # not JSON, or JSON no request may carry
+            return Response(
+                {
+                    "detail": "The body could not be read: nothing was stored.",
+                    "errors": [{"index": -1, "field": "", "reason": str(exc.detail)}],
+                    "total_errors": 1,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        parsed = parse_samples(items)
         if parsed.total_errors:
             return Response(
                 {

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
+from carloan.inputs import date_problem
 from carloan.realtime import RelayedLiveConsumer
 from metrics import selectors
 from metrics.events import ALERTS_GROUP, panel_group
@@ -40,6 +41,9 @@ def _view(region: Any, day: Any) -> tuple[str, date]:
         raise BadView(f"unknown region {region!r}")
     if not day:
         return region, selectors.business_today()
+    problem = date_problem(str(day))
+    if problem:
+        raise BadView(problem)
     try:
         return region, date.fromisoformat(str(day))
     except ValueError:

@@ -132,7 +132,7 @@ async def test_the_snapshot_comes_first(book: None, tech_token: str) -> None:
 
 
 async def test_a_bad_view_is_closed_with_4400(book: None, tech_token: str) -> None:
-    for query in ("region=NOWHERE", "date=31-03-2026"):
+    for query in ("region=NOWHERE", "date=31-03-2026", "date=0001-01-01", "date=9999-12-31"):
         communicator = WebsocketCommunicator(
             application,
             f"/ws/metrics/?{query}",

@@ -264,7 +264,12 @@ async def test_resync_sends_a_fresh_snapshot(viewer_token: str) -> None:
 
 async def test_ping_is_answered_and_garbage_is_ignored(viewer_token: str) -> None:
     async with socket(token_headers(viewer_token)) as communicator:
-        await communicator.send_to(text_data="{not json")
+        # A frame that is not JSON, or that no request may carry, is answered with an error
+        # message, and the socket stays open.
+        for bad in ("{not json", "[" * 10_000 + "]" * 10_000, '{"type": "x\\u0000"}', "NaN"):
+            await communicator.send_to(text_data=bad)
+            answer = await communicator.receive_json_from(timeout=WAIT)
+            assert answer["type"] == "error" and answer["detail"], bad
         await communicator.send_to(bytes_data=b"\x00\x01")
         await communicator.send_json_to({"type": "no.such.thing"})
         await communicator.send_json_to(["not", "an", "object"])

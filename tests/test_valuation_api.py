@@ -205,7 +205,7 @@ def test_unknown_make_gets_the_pooled_effect(client_for, viewer, fitted) -> None
         ({"loan_amount": -5}, "loan_amount"),
         ({"region": "all"}, "region"),  # every region together, never one's name
         ({"region": "EAST\n01"}, "region"),
-        ({"model": "Qin\x00"}, "model"),
+        ({"model": "Qin\x07"}, "model"),
     ],
 )
 def test_bad_input_gets_a_400_naming_the_field(client_for, viewer, changes, field) -> None:

@@ -16,6 +16,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from carloan import security
@@ -32,6 +33,8 @@ class TokenView(ObtainAuthToken):
     """Exchange a username and password for an API token (`Authorization: Token <token>`)."""
 
     permission_classes = [AllowAny]
+    # ObtainAuthToken names its own parsers (DRF's plain JSON one): use the project's.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     @extend_schema(
         request=inline_serializer(

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carloan.exports import attachment_header
 from carloan.roles import TOKEN_FIRST, CanRead, ManagerOrRead
 from metrics.kpi import exports, selectors, services
 from metrics.kpi.quarters import Quarter
@@ -370,9 +371,7 @@ class ScorecardsView(KPIAPIView):
         response = Response(selectors.scorecard_rows(selectors.quarter_review(quarter)))
         fmt = getattr(request.accepted_renderer, "format", "json")
         if fmt in ("csv", "xlsx"):
-            response["Content-Disposition"] = (
-                f'attachment; filename="kpi-scorecards-{quarter}.{fmt}"'
-            )
+            response["Content-Disposition"] = attachment_header(f"kpi-scorecards-{quarter}.{fmt}")
         return response
 
 
@@ -640,5 +639,5 @@ class ReviewPDFDownloadView(KPIAPIView):
             return Response({"detail": detail}, status=status.HTTP_409_CONFLICT)
         document = ReviewExport.objects.values_list("document", flat=True).get(id=export.id)
         response = Response(bytes(document))
-        response["Content-Disposition"] = f'attachment; filename="kpi-review-{export.quarter}.pdf"'
+        response["Content-Disposition"] = attachment_header(f"kpi-review-{export.quarter}.pdf")
         return response
