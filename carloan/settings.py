@@ -6,6 +6,7 @@ message saying how to fix it, rather than falling back silently.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -374,6 +375,17 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # within the window answer 429 until it ends. Counted in the shared Redis cache.
 SIGNIN_MAX_FAILURES = int(os.environ.get("SIGNIN_MAX_FAILURES", "5"))
 SIGNIN_WINDOW_SECONDS = int(os.environ.get("SIGNIN_WINDOW_SECONDS", "300"))
+# Failures from one client address, whatever the usernames, before every sign-in from it waits.
+SIGNIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("SIGNIN_MAX_FAILURES_PER_ADDRESS", "20"))
+# Proxies (addresses or networks) whose X-Forwarded-For names the client; nobody else's is read.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an address or network (e.g. 10.0.0.0/8)."
+        ) from None
 
 LOGGING = {
     "version": 1,

@@ -6,13 +6,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from carloan import views
 from carloan.loanbook.api import ImportView, TokenView
-from carloan.security import ThrottledLoginView
+from carloan.security import ThrottledAdminLoginView, ThrottledLoginView
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Admin's sign-in is throttled like the login form (before admin's own URLs, which it hides).
+    path("admin/login/", ThrottledAdminLoginView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
     path("imports/", views.imports_page, name="imports"),
     path("api/auth/token/", TokenView.as_view(), name="api-token"),

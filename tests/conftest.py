@@ -22,6 +22,20 @@ def fast_password_hashing(request: pytest.FixtureRequest, settings: Any) -> None
 
 
 @pytest.fixture(autouse=True)
+def fresh_address_throttle() -> Iterator[None]:
+    """Every test's failed sign-ins come from the test client's one address: the per-address
+    count (carloan/security.py) starts each test at 0, as if each were its own client."""
+    yield
+    import redis
+    from django.conf import settings
+
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        keys = list(client.scan_iter("carloan:*signin-failures-address:*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
 def no_latency_samples(settings: Any) -> None:
     """The API's own latency samples are buffered per process: off unless a test is about them,
     so they never leak into another test's sample counts."""

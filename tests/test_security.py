@@ -342,3 +342,67 @@ def test_metrics_csv_renderer_escapes_text_cells_and_keeps_numbers() -> None:
     ]
     errors = CSVRenderer().render({"metric": ["@SUM(1)"]}).decode()
     assert list(csv.reader(io.StringIO(errors)))[1] == ["metric", "'@SUM(1)"]
+
+
+@pytest.mark.django_db
+def test_one_address_trying_many_usernames_is_throttled(settings: Any) -> None:
+    """A password spray (one address, many usernames) is stopped by the per-address count."""
+    settings.SIGNIN_MAX_FAILURES_PER_ADDRESS = 20
+    ip = "10.4.4.4"
+    real = make_user("pia_spray", "viewer")
+    client = APIClient()
+    for index in range(20):
+        assert _token(client, f"guess{index}", "wrong", ip).status_code == 400
+    refused = _token(client, real.username, PASSWORD, ip)  # a fresh username, right password
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    # Another address is not affected.
+    assert _token(client, real.username, PASSWORD, "10.4.4.5").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_sign_in_is_throttled_like_the_login_form(
+    clean_throttle: list[tuple[str, str]],
+) -> None:
+    admin = make_user("ada_admin", "manager")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    ip = "10.5.5.5"
+    clean_throttle.append((admin.username, ip))
+    client = Client()
+    for _ in range(5):
+        failed = client.post(
+            "/admin/login/", {"username": admin.username, "password": "nope"}, REMOTE_ADDR=ip
+        )
+        assert failed.status_code == 200
+    refused = client.post(
+        "/admin/login/", {"username": admin.username, "password": PASSWORD}, REMOTE_ADDR=ip
+    )
+    assert refused.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+    security.clear_failures(admin.username, ip)
+    ok = client.post(
+        "/admin/login/", {"username": admin.username, "password": PASSWORD}, REMOTE_ADDR=ip
+    )
+    assert ok.status_code == 302 and ok["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "expected"),
+    [
+        ("203.0.113.9", "198.51.100.1", "203.0.113.9"),  # not our proxy: the header is ignored
+        ("127.0.0.1", "198.51.100.1", "198.51.100.1"),  # our proxy names the client
+        ("127.0.0.1", "6.6.6.6, 198.51.100.1", "198.51.100.1"),  # a spoofed first hop is skipped
+        ("10.0.0.2", "198.51.100.1, 10.0.0.3", "198.51.100.1"),  # a chain of our proxies
+        ("127.0.0.1", "", "127.0.0.1"),
+    ],
+)
+def test_the_client_address_is_read_from_trusted_proxies_only(
+    settings: Any, remote: str, forwarded: str, expected: str
+) -> None:
+    from django.test import RequestFactory
+
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "::1", "10.0.0.0/24"]
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert security.client_ip(request) == expected
