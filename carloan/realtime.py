@@ -14,6 +14,7 @@ the base consumer every app's consumers build on.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -58,6 +59,18 @@ def broadcast_many(messages: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
     transaction.on_commit(lambda: _send(batch), robust=True)
 
 
+def session_group(session_key: str) -> str:
+    """The group of every socket a browser session opened (hashed: the key is a secret)."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def session_sockets_close(session_key: str) -> None:
+    """Close every socket of a session (it signed out), on every server process, after commit:
+    each is closed with 4401, as a socket that was never signed in."""
+    message = {"type": "session.ended"}
+    transaction.on_commit(lambda: _send([(session_group(session_key), message)]), robust=True)
+
+
 def broadcast_now_outside_transaction(group: str, event: Mapping[str, Any]) -> None:
     """Send at once. Only for code that changed nothing in the database (e.g. a task's progress)."""
     _send([(group, _layer_message(event))])
@@ -92,7 +105,8 @@ class TokenHeaderAuthMiddleware:
         headers = dict(scope.get("headers", []))
         auth = headers.get(b"authorization", b"").decode("latin-1")
         if auth.lower().startswith("token "):
-            scope = dict(scope, user=await _user_for_token(auth[6:].strip()))
+            # The token wins over a session cookie: this socket is not the session's.
+            scope = dict(scope, user=await _user_for_token(auth[6:].strip()), auth_via="token")
         return await self.app(scope, receive, send)
 
 
@@ -137,6 +151,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._refuse(CLOSE_FORBIDDEN)
             return
         self.joined: list[str] = []
+        # A socket signed in by its session cookie ends with the session (sign-out).
+        session = self.scope.get("session")
+        session_key = getattr(session, "session_key", None)
+        if self.scope.get("auth_via") != "token" and session_key:
+            await self.channel_layer.group_add(session_group(session_key), self.channel_name)
+            self.joined.append(session_group(session_key))
         # Join before taking the snapshot, so no event committed in between is lost; a client
         # may see an event it already has in the snapshot, and events carry versions for that.
         for group in await self.groups_for(user):
@@ -177,6 +197,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(await self.snapshot(self.scope["user"]))
         elif isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+
+    async def session_ended(self, message: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def event_forward(self, message: dict[str, Any]) -> None:
         event = message["event"]

@@ -25,7 +25,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from django.dispatch import receiver
@@ -34,6 +34,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from carloan.middleware import is_unavailable
+from carloan.realtime import session_sockets_close
 
 logger = logging.getLogger("carloan.security")
 
@@ -180,6 +181,14 @@ def _on_login_failed(
         _via(request),
         count,
     )
+
+
+@receiver(user_logged_out, dispatch_uid="carloan.security.logout")
+def _on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    # Called before the session is flushed: its key still names the sockets it opened.
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key:
+        session_sockets_close(session_key)
 
 
 @receiver(user_logged_in, dispatch_uid="carloan.security.ok")

@@ -191,6 +191,39 @@ async def test_session_cookie_is_accepted(viewer_session_cookie: bytes) -> None:
         pass
 
 
+@pytest.mark.parametrize(
+    ("url", "snapshot"),
+    [("/ws/imports/", "imports.snapshot"), ("/ws/parameters/", "parameters.snapshot")],
+)
+async def test_signing_out_closes_the_sessions_sockets_and_no_others(
+    viewer: User, url: str, snapshot: str
+) -> None:
+    """Sign-out ends the session everywhere: its open sockets (whatever the page) are closed
+    with 4401 at once; a socket of the same person's API token stays."""
+    browser = Client()
+    await database_sync_to_async(browser.force_login)(viewer)
+    name = settings.SESSION_COOKIE_NAME
+    cookie = f"{name}={browser.cookies[name].value}".encode()
+    token = await database_sync_to_async(lambda: Token.objects.create(user=viewer).key)()
+    session_socket = WebsocketCommunicator(
+        application, url, headers=[(b"cookie", cookie), (b"origin", b"http://localhost")]
+    )
+    assert (await session_socket.connect(timeout=WAIT))[0]
+    assert (await session_socket.receive_json_from(timeout=WAIT))["type"] == snapshot
+
+    async with socket(token_headers(token)) as token_socket:
+        signed_out = await database_sync_to_async(browser.post)("/logout/")
+        assert signed_out.status_code == 302
+
+        closed = await session_socket.receive_output(timeout=WAIT)
+        assert (closed["type"], closed["code"]) == ("websocket.close", CLOSE_UNAUTHENTICATED)
+        await token_socket.send_json_to({"type": "ping"})
+        assert await token_socket.receive_json_from(timeout=WAIT) == {"type": "pong"}
+    # And the cookie no longer opens one.
+    again = WebsocketCommunicator(application, url, headers=[(b"cookie", cookie)])
+    assert await closed_with(again) == CLOSE_UNAUTHENTICATED
+
+
 async def test_session_cookie_that_is_not_a_session_is_closed_with_4401() -> None:
     headers = [(b"cookie", f"{settings.SESSION_COOKIE_NAME}=forged".encode())]
     communicator = WebsocketCommunicator(application, "/ws/imports/", headers=headers)
