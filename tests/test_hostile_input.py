@@ -175,3 +175,34 @@ def test_a_download_name_keeps_to_safe_characters() -> None:
         'attachment; filename="overdue_rate-EAST__X__1.csv"'
     )
     assert attachment_header('../../"etc".csv') == 'attachment; filename="etc_.csv"'
+
+
+PAGES = (
+    "/",
+    "/metrics/overdue_rate/",
+    "/kanban/",
+    "/kanban/flow/",
+    "/kpi/",
+    "/kpi/review/",
+    "/parameters/",
+    "/valuation/",
+    "/imports/",
+)
+
+
+@pytest.mark.parametrize("value", [*CALENDAR_ENDS, "a\x00b", "2026-02-30", "EAST\r\n"])
+def test_pages_take_any_query_value_without_a_500(value: str) -> None:
+    from django.test import Client
+
+    from tests.factories import PASSWORD
+
+    user = make_user("hostile_pages", "manager")
+    client = Client(raise_request_exception=False)
+    assert client.login(username=user.username, password=PASSWORD)
+    failures = []
+    for page in PAGES:
+        for name in ("date", "start", "end", "quarter", "region", "board", "metric"):
+            status = client.get(page, {name: value}).status_code
+            if status >= 500:
+                failures.append(f"{page}?{name}={value!r}: {status}")
+    assert not failures, "\n".join(failures)
