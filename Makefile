@@ -17,6 +17,9 @@ test: export SECRET_KEY ?= test-only-not-secret
 # Never collected: the tests serve static files from the source folders, so a stale collection
 # left by `make run` can never stand in for the code under test.
 test: export STATIC_ROOT ?= $(CURDIR)/var/test-staticfiles
+# A Celery queue of this run's own: two runs on one Redis never take each other's tasks.
+TEST_QUEUE := carloan-test-$(shell od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+test: export CELERY_QUEUE ?= $(TEST_QUEUE)
 PYTEST_ARGS ?=
 
 .PHONY: install run test check lint bench browser

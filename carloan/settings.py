@@ -312,6 +312,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# The queue tasks go to and workers take from: give two installations (or two test runs) that
+# share one Redis a queue each.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE") or "celery"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Proposes a credit-score cutoff for a manager to approve; never applies one.
     "parameters-calibrate": {

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlparse, urlunparse
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -59,7 +60,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
-    """Start a worker on queue `celery` against the test database; yield its node name."""
+    """Start a worker on this run's queue (CELERY_QUEUE) against the test database; yield its
+    node name."""
     with django_db_blocker.unblock():
         name = connection.settings_dict["NAME"]
     nodename = f"carloan-test-{os.getpid()}@{socket.gethostname()}"
@@ -80,7 +82,7 @@ def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Itera
                 "worker",
                 "--pool=solo",
                 "-Q",
-                "celery",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
                 "-n",
                 nodename,
                 "--loglevel=INFO",
