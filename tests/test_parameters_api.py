@@ -366,6 +366,21 @@ def test_revert_makes_a_new_version_with_the_old_value(as_manager: APIClient) ->
     assert back.json()["parameters"][0]["version"] == 5
 
 
+def test_a_revert_based_on_a_stale_view_is_409(as_manager: APIClient) -> None:
+    """The page sends the version it shows: another manager's change made since is not lost."""
+    key = "marketing.lead_score_cutoff"
+    patch(as_manager, key, 55, 1)  # the page shows version 2
+    patch(as_manager, key, 65, 2)  # someone else's change: version 3
+
+    stale = as_manager.post(f"{URL}{key}/revert/", {"version": 1, "base_version": 2}, format="json")
+    assert stale.status_code == 409
+    assert parameter_value(key) == 65
+
+    fresh = as_manager.post(f"{URL}{key}/revert/", {"version": 1, "base_version": 3}, format="json")
+    assert fresh.status_code == 200
+    assert parameter_value(key) == 50
+
+
 def test_revert_to_a_version_that_never_was_is_400(as_manager: APIClient) -> None:
     response = as_manager.post(
         f"{URL}marketing.lead_score_cutoff/revert/", {"version": 7}, format="json"

@@ -230,6 +230,12 @@ class BulkPatchSerializer(serializers.Serializer):
 
 class RevertSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, help_text="The earlier version to go back to.")
+    base_version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="The current version you saw: if the parameter has changed since, the revert "
+        "answers 409 instead of overwriting that change. The page always sends it.",
+    )
     reason = ReasonField()
 
 
@@ -466,7 +472,11 @@ class ParameterRevertView(APIView):
         data = _valid(RevertSerializer, request.data)
         result = _call(
             lambda: services.parameter_revert(
-                key=key, version=data["version"], user=request.user, reason=data["reason"]
+                key=key,
+                version=data["version"],
+                user=request.user,
+                reason=data["reason"],
+                base_version=data.get("base_version"),
             ),
             key,
         )

@@ -346,7 +346,9 @@ def parameters_change(
     return _change(changes=changes, user=user, reason=reason.strip(), action=action)
 
 
-def parameter_revert(*, key: str, version: int, user: Any, reason: str = "") -> ChangeOutcome:
+def parameter_revert(
+    *, key: str, version: int, user: Any, reason: str = "", base_version: int | None = None
+) -> ChangeOutcome:
     """Make a new version of `key` with the value it had at `version` (an earlier version).
 
     Keys that share a cross-field rule with it go back to their values of that moment too
@@ -362,7 +364,8 @@ def parameter_revert(*, key: str, version: int, user: Any, reason: str = "") -> 
             {"version": [f"{key} has no version {version}: its versions are 1 to {current}."]}
         )
     return _change(
-        changes={k: (v, None) for k, v in state.items()},
+        # `base_version`: the version the manager saw; a change made since is a Conflict.
+        changes={k: (v, base_version if k == key else None) for k, v in state.items()},
         user=user,
         reason=reason.strip() or f"Revert {key} to version {version}",
         action="revert",

@@ -1217,7 +1217,13 @@ function confirmRevert(key, version, cell) {
   const no = button(t("cancel"), { onClick: () => loadHistory(key) });
   yes.addEventListener("click", async () => {
     yes.disabled = true;
-    const { status, data } = await api("POST", `${API}${encodeURIComponent(key)}/revert/`, { version, reason: "" });
+    // The version this page shows: a change made meanwhile elsewhere answers 409, not lost.
+    const base_version = (state.params.get(key) || {}).version;
+    const { status, data } = await api("POST", `${API}${encodeURIComponent(key)}/revert/`, {
+      version,
+      base_version,
+      reason: "",
+    });
     if (status === 200 && data) {
       for (const param of data.parameters || []) {
         updateParam(param);
