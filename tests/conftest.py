@@ -12,6 +12,10 @@ from rest_framework.test import APIClient
 
 from tests.factories import make_user
 
+# One real Celery worker for the whole run, for the tests that ask for it: registered here once
+# (imported into each module, it would start one worker per module).
+from tests.worker import celery_worker_process  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(request: pytest.FixtureRequest, settings: Any) -> None:

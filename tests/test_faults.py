@@ -437,7 +437,11 @@ def test_worker_killed_mid_refresh_runs_again_and_ends_exact(stack: Stack, what:
     app = Celery(broker=stack.redis.url())
     try:
         with _technical_row_held(stack, last - timedelta(days=1)):
-            result = app.send_task("metrics.metrics_refresh_range", args=[start, end])
+            result = app.send_task(
+                "metrics.metrics_refresh_range",
+                args=[start, end],
+                queue=stack.env.get("CELERY_QUEUE") or "celery",  # the queue its workers take
+            )
             done = f"Task metrics.metrics_refresh_range[{result.id}] succeeded"
             wait_for(lambda: result.id in victim.output(), 90, "the task to be received", victim)
             wait_for(lambda: _refresh_is_held(stack), 60, "the refresh to be mid-way", victim)

@@ -10,7 +10,6 @@ from django.contrib.auth.models import User
 
 from carloan.models import ImportRun
 from tests.factories import csv_file
-from tests.worker import celery_worker_process  # noqa: F401  (the fixture)
 
 LEADS = """
 lead_id,created_at,region,channel
@@ -22,7 +21,7 @@ L2,2026-03-04T09:00:00Z,EAST-02,partner
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_refreshes_an_http_import(
-    celery_worker_process: str,  # noqa: F811
+    celery_worker_process: str,
     risk_head: User,
     client_for: Any,
 ) -> None:

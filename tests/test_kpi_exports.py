@@ -22,7 +22,6 @@ from metrics.kpi.quarters import Quarter
 from metrics.kpi.scoring import DEPARTMENTS
 from metrics.kpi.views import print_context
 from tests.factories import PASSWORD
-from tests.worker import celery_worker_process  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 Clients = Callable[[User | None], APIClient]
@@ -133,7 +132,7 @@ def test_a_bad_quarter_is_400_and_the_old_pdf_format_says_where_to_go(
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_prints_the_pdf_asked_for_on_the_page(
-    celery_worker_process: str,  # noqa: F811
+    celery_worker_process: str,
     viewer: User,
     client_for: Clients,
 ) -> None:

@@ -5,6 +5,7 @@ recovers once the row is repaired."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -90,3 +91,41 @@ def test_healthz_is_the_contracts_answer_when_every_family_refreshes() -> None:
     sample("availability", f"{D}T10:00", 1, region="WEST")
     metrics_refresh(start=day(D), end=day(D))
     assert Client().get("/healthz").json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_goes_on_past_a_poisoned_row_and_reports_it(
+    celery_worker_process: str,
+    risk_head: User,
+    client_for: Any,
+) -> None:
+    """As in production: the import answers at once, the worker recomputes; the family with the
+    poisoned row fails, the others (and every region) are recomputed, and the run says so."""
+    Sample.objects.create(
+        metric="data_consistency", ts=at(f"{D}T10:00"), value=1e308, region="EAST", source="x"
+    )
+    text = (
+        f"lead_id,created_at,region,channel\nL1,{D}T09:00:00Z,EAST,web\nL2,{D}T09:00:00Z,WEST,web"
+    )
+    answer = client_for(risk_head).post(
+        "/api/imports/", {"kind": "leads", "file": csv_file(text)}, format="multipart"
+    )
+    assert answer.status_code == 201, answer.content
+    samples = client_for(risk_head).post(
+        "/api/metrics/samples/",
+        [{"metric": "availability", "ts": f"{D}T11:00:00Z", "value": 1, "region": "WEST"}],
+        format="json",
+    )
+    assert samples.status_code == 201
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        RefreshFailure.objects.filter(family="technical").exists()
+        and MetricValue.objects.filter(metric="lead_conversion_rate", region="WEST").exists()
+    ):
+        time.sleep(0.3)
+    assert RefreshFailure.objects.filter(family="technical").exists()
+    assert MetricValue.objects.filter(metric="lead_conversion_rate", region="WEST").exists()
+    assert MetricValue.objects.filter(metric="lead_conversion_rate", region="EAST").exists()
+    assert Client().get("/healthz").json()["metrics_refresh"] == "failing"

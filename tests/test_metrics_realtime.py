@@ -29,7 +29,6 @@ from metrics.consumers import CLOSE_BAD_VIEW
 from metrics.models import MetricValue
 from metrics.services import metrics_refresh
 from tests.test_metrics_support import day, sample
-from tests.worker import celery_worker_process  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -234,7 +233,7 @@ async def test_a_threshold_change_shows_at_once(
 
 @pytest.mark.worker
 def test_the_worker_recomputes_samples_posted_to_the_api(
-    celery_worker_process: str,  # noqa: F811
+    celery_worker_process: str,
     book: None,
     tech_token: str,
 ) -> None:
@@ -255,7 +254,7 @@ def test_the_worker_recomputes_samples_posted_to_the_api(
 
 @pytest.mark.worker
 def test_a_burst_of_samples_ends_exact_through_the_gathered_refresh(
-    celery_worker_process: str,  # noqa: F811
+    celery_worker_process: str,
     book: None,
     tech_token: str,
 ) -> None:

@@ -25,7 +25,6 @@ from rest_framework.authtoken.models import Token
 from tests.dburl import this_test_database_url
 from tests.factories import make_user
 from tests.own_servers import Proc, product_env, start_uvicorn
-from tests.worker import celery_worker_process  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.scaleout]
 
@@ -103,7 +102,7 @@ def _ws(url: str, path: str) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_two_web_processes_and_a_worker_behave_as_one(
     two_servers: list[str],
-    celery_worker_process: str,  # noqa: F811
+    celery_worker_process: str,
 ) -> None:
     from metrics.selectors import business_today
     from tests.test_kanban_support import column, lane, shared_board

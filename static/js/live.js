@@ -26,6 +26,21 @@ const CLOSE_FORBIDDEN = 4403;
 
 const connections = new Set();
 
+// Once this page is being left (a link, a form such as "Sign out"), a socket that closes is
+// part of leaving: it must not send the browser elsewhere, nor reconnect.
+let leaving = false;
+window.addEventListener("beforeunload", () => {
+  leaving = true;
+  // A download (the PDF, a CSV) starts like a navigation but the page stays: still here a
+  // few seconds later means it was not left.
+  setTimeout(() => {
+    leaving = false;
+  }, 5000);
+});
+window.addEventListener("pageshow", () => {
+  leaving = false; // back from the bfcache: the page lives again
+});
+
 /** Show the worst state of all open connections in the header indicator. */
 function paintIndicator() {
   const el = document.getElementById("live-status");
@@ -165,7 +180,7 @@ export function connectLive(path, { onSnapshot, onEvent, onStatus } = {}) {
     socket.addEventListener("close", (event) => {
       clearInterval(pingTimer);
       socket = null;
-      if (stopped) return;
+      if (stopped || leaving) return;
       if (event.code === CLOSE_UNAUTHENTICATED) {
         setStatus("offline");
         goToLogin();

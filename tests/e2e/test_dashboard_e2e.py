@@ -21,7 +21,6 @@ from carloan.models import Sample
 from metrics.services import metrics_refresh
 from tests.e2e.conftest import RESULTS, chromium
 from tests.factories import PASSWORD, make_user
-from tests.worker import celery_worker_process  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -77,7 +76,7 @@ def sign_in(page: Any, base: str, username: str, path: str) -> None:
 def test_a_panel_changes_live_when_samples_arrive(
     live_url: str,
     today_book: dict[str, Any],
-    celery_worker_process: str,  # noqa: F811
+    celery_worker_process: str,
 ) -> None:
     today = today_book["today"]
     with chromium() as browser:

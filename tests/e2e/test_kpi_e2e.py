@@ -9,7 +9,6 @@ import pytest
 
 from tests.e2e.conftest import RESULTS, chromium
 from tests.factories import PASSWORD, make_user
-from tests.worker import celery_worker_process  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 QUARTER = "2026Q3"
@@ -89,7 +88,7 @@ def test_kpi_page_and_review_mode_with_arrow_keys(live_url: str) -> None:
 
 def test_the_pdf_button_downloads_the_review_the_worker_printed(
     live_url: str,
-    celery_worker_process: str,  # noqa: F811
+    celery_worker_process: str,
 ) -> None:
     make_user("vera_viewer", "viewer")
     with chromium() as browser:
