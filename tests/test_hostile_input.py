@@ -100,16 +100,25 @@ def test_hostile_json_bodies_are_4xx_everywhere(manager_client: tuple[APIClient,
     assert not failures, "\n".join(failures)
 
 
+def _reads(manager: User) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """Every GET of the schema: (path, a URL with real objects, its query parameters)."""
+    objects = _objects(manager)
+    return [
+        (
+            path,
+            _fill(path, objects),
+            [p for p in op.get("parameters", []) if p.get("in") == "query"],
+        )
+        for method, path, op in _operations()
+        if method == "GET"
+    ]
+
+
 def test_nul_in_any_query_parameter_is_400(manager_client: tuple[APIClient, User]) -> None:
     client, manager = manager_client
-    objects = _objects(manager)
     failures = []
-    for method, path, operation in _operations():
-        if method != "GET":
-            continue
-        url = _fill(path, objects)
-        names = [p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"]
-        for name in [*names, "unknown"]:
+    for path, url, parameters in _reads(manager):
+        for name in [*(p["name"] for p in parameters), "unknown"]:
             answer = client.get(url, {name: "a\x00b"})
             if answer.status_code != 400:
                 failures.append(f"GET {path}?{name}=NUL: {answer.status_code}")
@@ -120,17 +129,9 @@ def test_the_ends_of_the_calendar_in_every_date_parameter(
     manager_client: tuple[APIClient, User],
 ) -> None:
     client, manager = manager_client
-    objects = _objects(manager)
     failures = []
-    for method, path, operation in _operations():
-        if method != "GET":
-            continue
-        url = _fill(path, objects)
-        dated = [
-            p["name"]
-            for p in operation.get("parameters", [])
-            if p.get("in") == "query" and p.get("schema", {}).get("format") == "date"
-        ]
+    for path, url, parameters in _reads(manager):
+        dated = [p["name"] for p in parameters if p.get("schema", {}).get("format") == "date"]
         for name in dated:
             for value in CALENDAR_ENDS:
                 answer = client.get(url, {name: value, "metric": "overdue_rate"})
@@ -145,13 +146,8 @@ def test_cr_lf_in_any_query_parameter_never_breaks_a_header(
     """A value that ends up in a download's file name (a region) must not put CR/LF in a
     header: every query parameter of every endpoint, with the CSV format where one is offered."""
     client, manager = manager_client
-    objects = _objects(manager)
     failures = []
-    for method, path, operation in _operations():
-        if method != "GET":
-            continue
-        url = _fill(path, objects)
-        parameters = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+    for path, url, parameters in _reads(manager):
         formats = next(
             (p["schema"].get("enum", []) for p in parameters if p["name"] == "format"), []
         )
