@@ -31,6 +31,7 @@ PUBLIC, SIGNED_IN, EDITOR, MANAGER = "public", "signed_in", "editor", "manager"
 EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/api/auth/token/"): (PUBLIC, {}),
     ("GET", "/api/alerts/"): (SIGNED_IN, {}),
+    ("POST", "/api/compliance/check/"): (SIGNED_IN, {}),
     ("GET", "/api/imports/"): (SIGNED_IN, {}),
     ("POST", "/api/imports/"): (EDITOR, {}),
     ("GET", "/api/kanban/boards/"): (SIGNED_IN, {}),
