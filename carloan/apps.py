@@ -9,3 +9,10 @@ class CarloanConfig(AppConfig):
     def ready(self) -> None:
         # Connects the sign-in signal receivers (failure counting and the security log).
         from carloan import security  # noqa: F401
+        from carloan.compliance import listeners
+        from carloan.signals import loanbook_changed, parameters_changed
+
+        parameters_changed.connect(
+            listeners.on_parameters_changed, dispatch_uid="compliance.scripts_recheck"
+        )
+        loanbook_changed.connect(listeners.on_loanbook_changed, dispatch_uid="compliance.calls")

@@ -266,4 +266,12 @@ class ImportRun(models.Model):
         ordering = ["-started_at", "-id"]
 
 
+from carloan.compliance.models import (  # noqa: E402, F401
+    Call,
+    FindingVerdict,
+    PhraseCategory,
+    PhraseCategoryChange,
+    Script,
+    ScriptRevision,
+)
 from carloan.parameters.models import ChangeRequest, Parameter, ParameterChange  # noqa: E402, F401

@@ -9,12 +9,14 @@ from typing import Any
 
 from django.urls import path
 
+from carloan.compliance.consumers import ComplianceConsumer
 from carloan.consumers import ImportsConsumer
 from carloan.parameters.consumers import ParametersConsumer
 
 websocket_urlpatterns: list[Any] = [
     path("ws/imports/", ImportsConsumer.as_asgi()),
     path("ws/parameters/", ParametersConsumer.as_asgi()),
+    path("ws/compliance/", ComplianceConsumer.as_asgi()),
 ]
 
 for _app in ("metrics", "kanban", "valuation"):

@@ -12,3 +12,12 @@ loanbook_changed = Signal()
 # Sent after a parameter change commits, with `keys` (the parameter keys whose values changed),
 # so listeners can react without the core importing them (metrics re-evaluates alert statuses).
 parameters_changed = Signal()
+
+# Sent after commit when a sales script goes to risk control's review (submitted, or sent back
+# by a parameter or library change): `script` (the script's data), `reason`. The kanban opens
+# the review's hand-off card.
+script_review_opened = Signal()
+
+# Sent after commit when the review ends: `script`, `outcome` (approved, changes_requested,
+# retired, withdrawn), `user` (who decided, None for the system). The kanban closes the card.
+script_review_closed = Signal()

@@ -5,7 +5,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from carloan import views
-from carloan.compliance.api import CheckView
 from carloan.loanbook.api import ImportView, TokenView
 from carloan.security import ThrottledAdminLoginView, ThrottledLoginView
 
@@ -20,7 +19,7 @@ urlpatterns = [
     path("imports/", views.imports_page, name="imports"),
     path("api/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/imports/", ImportView.as_view(), name="api-imports"),
-    path("api/compliance/check/", CheckView.as_view(), name="api-compliance-check"),
+    path("api/compliance/", include("carloan.compliance.urls")),
     path("api/parameters/", include("carloan.parameters.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # A signed-out visitor is sent to the login form, as on every page. The split view serves

@@ -10,10 +10,17 @@ class KanbanConfig(AppConfig):
         """Listen to the metrics' alerts (critical ones become cards) and give KPI scoring the
         two collaboration metrics through the metrics registry (`register_period_metric`), so
         scoring reads every actual from one place."""
+        from carloan.signals import script_review_closed, script_review_opened
         from kanban import flow, listeners
         from metrics.registry import register_period_metric
         from metrics.signals import alerts_raised
 
         alerts_raised.connect(listeners.on_alerts_raised, dispatch_uid="kanban.alert_cards")
+        script_review_opened.connect(
+            listeners.on_script_review_opened, dispatch_uid="kanban.script_review_opened"
+        )
+        script_review_closed.connect(
+            listeners.on_script_review_closed, dispatch_uid="kanban.script_review_closed"
+        )
         register_period_metric("handoff_wait_time", flow.handoff_wait_time)
         register_period_metric("cross_department_cycle_time", flow.cross_department_cycle_time)

@@ -1,5 +1,7 @@
 """Receivers of the metrics' domain signals (connected in KanbanConfig.ready).
 
+- `script_review_opened` / `script_review_closed` (the core's compliance): a sales script's
+  review is a hand-off card from marketing to risk control, closed by risk's decision.
 - `alerts_raised`: each critical alert about a recent day opens one card in the owning
   department's lane (`kanban.services.card_open_for_alert` decides and opens it once).
 """
@@ -9,7 +11,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kanban.services import card_open_for_alert
+from kanban.services import (
+    card_close_for_script_review,
+    card_open_for_alert,
+    card_open_for_script_review,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -23,3 +29,23 @@ def on_alerts_raised(sender: Any, *, alerts: list[dict[str, Any]], **kwargs: Any
             continue
         if card_id is not None:
             logger.info("alert %s opened card #%s", alert.get("id"), card_id)
+
+
+def on_script_review_opened(
+    sender: Any, *, script: dict[str, Any], reason: str, **kwargs: Any
+) -> None:
+    try:
+        card_id = card_open_for_script_review(script, reason)
+    except Exception:  # the script's state is committed; a card problem must not undo it
+        logger.exception("could not open the review card of script %s", script.get("id"))
+        return
+    logger.info("script %s review is card #%s", script.get("id"), card_id)
+
+
+def on_script_review_closed(
+    sender: Any, *, script: dict[str, Any], outcome: str, user: Any = None, **kwargs: Any
+) -> None:
+    try:
+        card_close_for_script_review(script, outcome, user)
+    except Exception:
+        logger.exception("could not close the review card of script %s", script.get("id"))

@@ -138,6 +138,14 @@ class Card(models.Model):
         help_text="The metric alert this card was opened for (at most one card per alert).",
     )
     region = models.CharField(max_length=REGION_MAX, blank=True, default="")
+    script = models.ForeignKey(
+        "carloan.Script",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="review_cards",
+        help_text="The sales script this card reviews (risk control's review is a hand-off).",
+    )
     version = models.PositiveIntegerField(default=1)
     field_versions = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(

@@ -811,3 +811,116 @@ def _alert_description(alert: Mapping[str, Any]) -> str:
         f"{alert.get('value')} against a baseline of {alert.get('baseline')} "
         f"({alert.get('delta_pct')} %). Alert #{alert['id']}."
     )
+
+
+# --- script reviews (contract section 9) ---------------------------------------------------------
+
+SCRIPT_REVIEW_LABEL = "script-review"
+
+
+def _open_review_card(script_id: int) -> Card | None:
+    return (
+        Card.objects.filter(script_id=script_id, archived=False, column__is_done=False)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _review_places(board: Board) -> tuple[Lane, Lane, Column, Column] | None:
+    marketing = Lane.objects.filter(board=board, department=Department.MARKETING).first()
+    risk = Lane.objects.filter(board=board, department=Department.RISK).first()
+    backlog = (
+        Column.objects.filter(board=board, name=ALERT_COLUMN).first()
+        or Column.objects.filter(board=board).order_by("position", "id").first()
+    )
+    done = Column.objects.filter(board=board, is_done=True).order_by("position", "id").first()
+    if marketing is None or risk is None or backlog is None or done is None:
+        return None
+    return marketing, risk, backlog, done
+
+
+def card_open_for_script_review(script: Mapping[str, Any], reason: str) -> int | None:
+    """Hand a script's review from marketing to risk control: its card (opened in marketing's
+    lane the first time, or the one risk sent back) moves into risk control's lane, so the
+    hand-off metrics measure how long risk takes to pick it up. Answers the card id, or None
+    when there is no board to put it on."""
+    board = default_board()
+    places = _review_places(board) if board is not None else None
+    if board is None or places is None:
+        return None
+    marketing, risk, backlog, _done = places
+    with transaction.atomic():
+        card = _open_review_card(script["id"])
+        if card is None:
+            data = card_create(
+                user=None,
+                board_id=board.pk,
+                title=f"Review script: {script['title']}"[:200],
+                lane_id=marketing.pk,
+                column_id=backlog.pk,
+                type=CardType.REQUEST,
+                department=Department.MARKETING,
+                labels=[SCRIPT_REVIEW_LABEL],
+                description=_script_description(script, reason),
+            )
+            Card.objects.filter(pk=data["id"]).update(script_id=script["id"])
+            card_id, version = data["id"], data["version"]
+        else:
+            card_id, version = card.pk, card.version
+            if card.lane_id == risk.pk:
+                return card_id
+        card_move(
+            user=None,
+            card_id=card_id,
+            lane_id=risk.pk,
+            column_id=backlog.pk,
+            position=0,
+            version=version,
+        )
+    return card_id
+
+
+def card_close_for_script_review(script: Mapping[str, Any], outcome: str, user: Any) -> int | None:
+    """Risk control decided: an approved, retired or withdrawn review's card goes to Done; a
+    request for changes hands the card back to marketing's lane. Answers the card id."""
+    card = _open_review_card(script["id"])
+    board = default_board()
+    places = _review_places(board) if board is not None else None
+    if card is None or places is None:
+        return None
+    marketing, _risk, backlog, done = places
+    mover = user if user is not None and can_edit(user) else None
+    with transaction.atomic():
+        if outcome == "changes_requested":
+            card_move(
+                user=mover,
+                card_id=card.pk,
+                lane_id=marketing.pk,
+                column_id=backlog.pk,
+                position=0,
+                version=card.version,
+            )
+        else:
+            card_move(
+                user=mover,
+                card_id=card.pk,
+                lane_id=card.lane_id,
+                column_id=done.pk,
+                position=0,
+                version=card.version,
+            )
+        note = script.get("review_note") or ""
+        if mover is not None and note:
+            comment_add(user=mover, card_id=card.pk, text=f"{outcome}: {note}"[:2000])
+    return card.pk
+
+
+def _script_description(script: Mapping[str, Any], reason: str) -> str:
+    findings = script.get("findings") or []
+    lines = [
+        f"Sales script #{script['id']} ({script.get('channel', '')}), version "
+        f"{script.get('version')}: {reason}.",
+        f"{len(findings)} finding(s) of the compliance check. Review it at "
+        f"/compliance/#script-{script['id']}.",
+    ]
+    return "\n".join(lines)

@@ -9,9 +9,11 @@ class MetricsConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import request_finished
 
+        from carloan.compliance import selectors as compliance
         from carloan.health import problem_source_register
         from carloan.signals import loanbook_changed, parameters_changed
         from metrics import latency, listeners
+        from metrics.registry import register_period_metric
         from metrics.selectors import refresh_problems
 
         problem_source_register("metrics_refresh", refresh_problems)
@@ -20,3 +22,9 @@ class MetricsConfig(AppConfig):
         parameters_changed.connect(
             listeners.on_parameters_changed, dispatch_uid="metrics.thresholds"
         )
+        # Risk collaboration's two figures, for KPI sets (contract section 9): the discrepancy
+        # rate as the scripts stood at the period's end, flagged calls per 100 over the period.
+        register_period_metric(
+            "script_discrepancy_rate", lambda start, end: compliance.script_discrepancy_rate(end)
+        )
+        register_period_metric("flagged_calls_per_100", compliance.flagged_calls_per_100)

@@ -140,6 +140,7 @@ _KIND_FAMILIES: dict[str, tuple[Family, ...]] = {
     "complaints": ("portfolio",),
     "samples": ("technical",),
     "vehicle_sales": (),
+    "calls": (),  # checked by the compliance app; no daily metric reads them
 }
 
 

@@ -1,18 +1,44 @@
-"""`POST /api/compliance/check/` (contract section 9): a text checked against the library and
-the live parameters."""
+"""HTTP API of risk collaboration (contract section 9), thin over services and selectors.
+
+Status codes: 200 read or changed; 201 created; 400 bad input, nothing stored (field errors);
+403 not allowed for the role (the message says who may); 404 unknown script, call or category;
+409 stale `version` (the body's `current` is how it stands now).
+"""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+import datetime as dt
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carloan.compliance.checker import MAX_TEXT, check_text
-from carloan.compliance.library import CATEGORIES
-from carloan.parameters.selectors import parameter_values
+from carloan.compliance import selectors, services
+from carloan.compliance.checker import MAX_TEXT
+from carloan.compliance.library import BY_KEY, CATEGORIES
+from carloan.compliance.models import ScriptState, Severity, Verdict
+from carloan.compliance.patterns import MAX_PATTERN_LENGTH, MAX_PATTERNS
+from carloan.compliance.report import evaluation_summary
 from carloan.roles import CanRead
+
+TAG = ["compliance"]
+CATEGORY_KEYS = [c.key for c in CATEGORIES]
+MAX_MATRIX_DAYS = 366
+MAX_PAGE = 500
+
+
+# --- shapes -------------------------------------------------------------------------------------
 
 
 class CheckRequestSerializer(serializers.Serializer):
@@ -29,17 +55,271 @@ class CheckRequestSerializer(serializers.Serializer):
 
 
 class FindingSerializer(serializers.Serializer):
-    category = serializers.ChoiceField(choices=[c.key for c in CATEGORIES])
+    category = serializers.ChoiceField(choices=CATEGORY_KEYS)
     start = serializers.IntegerField(help_text="Offset of the first character, in `text`.")
     end = serializers.IntegerField(help_text="Offset after the last character, in `text`.")
     excerpt = serializers.CharField()
-    severity = serializers.ChoiceField(choices=["high", "medium", "low"])
+    severity = serializers.ChoiceField(choices=Severity.values)
     suggestion = serializers.CharField(
         help_text="A compliant way to say it, in the text's language."
     )
     parameter = serializers.CharField(
         allow_null=True, help_text="The live parameter the finding contradicts, if any."
     )
+
+
+class ScriptSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(max_length=services.MAX_TITLE)
+    channel = serializers.CharField(
+        max_length=services.MAX_CHANNEL, help_text="e.g. phone, wechat, sms, store, web."
+    )
+    text = serializers.CharField(max_length=MAX_TEXT, trim_whitespace=False)
+    state = serializers.ChoiceField(choices=ScriptState.values, read_only=True)
+    version = serializers.IntegerField(read_only=True)
+    compliant = serializers.BooleanField(read_only=True)
+    findings = FindingSerializer(many=True, read_only=True)
+    checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    checked_against = serializers.JSONField(
+        read_only=True,
+        help_text="The live parameter values and library versions the findings were made with.",
+    )
+    review_note = serializers.CharField(read_only=True)
+    created_by = serializers.CharField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_by = serializers.CharField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class ScriptPatchSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=0, help_text="The version you read (409 if stale)."
+    )
+    title = serializers.CharField(max_length=services.MAX_TITLE, required=False)
+    channel = serializers.CharField(max_length=services.MAX_CHANNEL, required=False)
+    text = serializers.CharField(max_length=MAX_TEXT, required=False, trim_whitespace=False)
+    state = serializers.ChoiceField(
+        choices=ScriptState.values,
+        required=False,
+        help_text="draft→in_review (marketing: submit); in_review→approved or →draft (risk: "
+        "approve, ask for changes); needs_review→approved or →draft (risk); approved→"
+        "needs_review (risk); any→retired (marketing or risk).",
+    )
+    note = serializers.CharField(
+        max_length=services.MAX_NOTE,
+        required=False,
+        allow_blank=True,
+        help_text="Why: required to ask for changes, and to approve a script the check "
+        "finds not compliant.",
+    )
+
+
+class ScriptRevisionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    action = serializers.CharField()
+    state = serializers.ChoiceField(choices=ScriptState.values)
+    title = serializers.CharField()
+    text = serializers.CharField()
+    note = serializers.CharField()
+    by = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField()
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = serializers.JSONField(help_text="How it stands now.")
+
+
+def _check_region(value: str) -> str:
+    value = value.strip()
+    if value.lower() == "all":
+        raise serializers.ValidationError("'all' is reserved for every region together.")
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise serializers.ValidationError("contains a control character; use a region code")
+    return value
+
+
+class CallInSerializer(serializers.Serializer):
+    call_id = serializers.CharField(max_length=64)
+    started_at = serializers.DateTimeField()
+    region = serializers.CharField(max_length=32)
+    agent = serializers.CharField(max_length=64)
+    transcript = serializers.CharField(
+        max_length=MAX_TEXT,
+        trim_whitespace=False,
+        error_messages={
+            "max_length": f"The transcript is longer than {MAX_TEXT:,} characters.",
+        },
+    )
+    lead_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    script_id = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    direction = serializers.ChoiceField(
+        choices=["outbound", "inbound"], required=False, allow_null=True, default=None
+    )
+
+    def validate_region(self, value: str) -> str:
+        return _check_region(value)
+
+    def validate_started_at(self, value: dt.datetime) -> dt.datetime:
+        if not 1900 <= value.year <= 2999:
+            raise serializers.ValidationError("Give a time between 1900 and 2999.")
+        return value
+
+    def validate_transcript(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("Give the transcript.")
+        if "\x00" in value:
+            raise serializers.ValidationError("contains a NUL character")
+        return value
+
+
+class CallFindingSerializer(FindingSerializer):
+    verdict = serializers.ChoiceField(
+        choices=[Verdict.RIGHT, Verdict.WRONG], allow_null=True, help_text="A reviewer's verdict."
+    )
+
+
+class CallSerializer(serializers.Serializer):
+    call_id = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    region = serializers.CharField()
+    agent = serializers.CharField()
+    lead_id = serializers.CharField()
+    script_id = serializers.CharField()
+    direction = serializers.CharField(allow_null=True)
+    transcript = serializers.CharField()
+    checked_at = serializers.DateTimeField(allow_null=True)
+    flagged = serializers.BooleanField(
+        allow_null=True, help_text="A `high` or `medium` finding (null: not checked yet)."
+    )
+    findings = CallFindingSerializer(many=True)
+    missed = serializers.ListField(
+        child=serializers.DictField(), help_text="Findings reviewers said the check missed."
+    )
+
+
+class CallsQuery(serializers.Serializer):
+    flagged = serializers.BooleanField(required=False, allow_null=True, default=None)
+    region = serializers.CharField(required=False, max_length=32)
+    agent = serializers.CharField(required=False, max_length=64)
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, default=100)
+    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+
+
+class VerdictInSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=CATEGORY_KEYS)
+    start = serializers.IntegerField(min_value=0)
+    end = serializers.IntegerField(min_value=1)
+    verdict = serializers.ChoiceField(
+        choices=Verdict.values,
+        help_text="`right` or `wrong` for a finding of the check; `missed` for a span the check "
+        "should have found.",
+    )
+    note = serializers.CharField(max_length=services.MAX_NOTE, required=False, allow_blank=True)
+
+
+class CategorySerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=CATEGORY_KEYS)
+    severity = serializers.ChoiceField(choices=Severity.values)
+    not_allowed = serializers.CharField()
+    not_allowed_zh = serializers.CharField()
+    patterns = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Regular expressions over folded text (full-width folded, lower case); "
+        "`{N}` stands for a number in digits or Chinese numerals.",
+    )
+    suggestion_en = serializers.CharField()
+    suggestion_zh = serializers.CharField()
+    parameter = serializers.CharField(allow_null=True)
+    version = serializers.IntegerField()
+    edited = serializers.BooleanField()
+    updated_by = serializers.CharField(allow_null=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class CategoryPatchSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="The version you read.")
+    reason = serializers.CharField(max_length=services.MAX_NOTE, help_text="Why it changes.")
+    severity = serializers.ChoiceField(choices=Severity.values, required=False)
+    patterns = serializers.ListField(
+        child=serializers.CharField(
+            max_length=MAX_PATTERN_LENGTH,
+            trim_whitespace=False,
+            error_messages={
+                "max_length": f"A pattern is at most {MAX_PATTERN_LENGTH} characters long."
+            },
+        ),
+        required=False,
+        max_length=MAX_PATTERNS,
+        help_text="Each must compile, not match the empty text, and run in time on hostile "
+        "texts (a pattern that could be catastrophically slow is refused).",
+    )
+    suggestion_en = serializers.CharField(max_length=services.MAX_NOTE, required=False)
+    suggestion_zh = serializers.CharField(max_length=services.MAX_NOTE, required=False)
+
+
+class CategoryRevertSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=1, help_text="The version to restore (1 = shipped)."
+    )
+    base_version = serializers.IntegerField(min_value=1, help_text="The version you read.")
+    reason = serializers.CharField(max_length=services.MAX_NOTE, required=False, allow_blank=True)
+
+
+class MatrixQuery(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    region = serializers.CharField(required=False, max_length=32)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        end = attrs.get("end") or timezone.localdate()
+        start = attrs.get("start") or end - dt.timedelta(days=29)
+        if end < start:
+            raise serializers.ValidationError({"end": "end is before start."})
+        if (end - start).days >= MAX_MATRIX_DAYS:
+            raise serializers.ValidationError({"end": f"At most {MAX_MATRIX_DAYS} days."})
+        region = attrs.get("region")
+        return {
+            "start": start,
+            "end": end,
+            "region": None if region in (None, "", "all") else region,
+        }
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _call(fn: Callable[[], Any], not_found: str) -> Any:
+    """Run a service; its Conflict is a 409 with the current state, LookupError a 404."""
+    try:
+        return fn()
+    except services.Conflict as exc:
+        return Response(
+            {"detail": exc.message, "current": exc.current}, status=status.HTTP_409_CONFLICT
+        )
+    except LookupError as exc:
+        raise exceptions.NotFound(not_found) from exc
+
+
+def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _known_category(key: str) -> None:
+    if key not in BY_KEY:
+        raise exceptions.NotFound(
+            f"There is no category {key!r}; the library has: {', '.join(CATEGORY_KEYS)}."
+        )
+
+
+_CONFLICT = OpenApiResponse(ConflictSerializer, description="Stale version: the current state.")
+
+
+# --- the check ----------------------------------------------------------------------------------
 
 
 class CheckView(APIView):
@@ -49,7 +329,7 @@ class CheckView(APIView):
     allow_any_signed_in_write = True  # checking a text changes nothing
 
     @extend_schema(
-        tags=["compliance"],
+        tags=TAG,
         summary="Check a text against the sensitive-phrase library and the live parameters",
         description="Answers every finding (category, offsets into `text`, excerpt, severity, "
         "suggested rewrite, the live parameter it contradicts) and `compliant`: false when any "
@@ -57,7 +337,9 @@ class CheckView(APIView):
         '保证一定通过审批", "this is not a zero-interest product") has no finding for it. '
         "Numbers are read against the live parameters: a down payment below what "
         "`risk.max_ltv_pct` allows, a loan share above it, a discount above "
-        "`marketing.max_promo_discount_pct`, a monthly or daily rate without an annual one.",
+        "`marketing.max_promo_discount_pct`, a monthly or daily rate without an annual one. "
+        "The library is the one risk control keeps (its edits apply at once); a learned model "
+        "trained on labelled utterances and reviewers' verdicts adds what the patterns miss.",
         request=CheckRequestSerializer,
         responses={
             200: inline_serializer(
@@ -68,9 +350,310 @@ class CheckView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = CheckRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        text = data.validated_data["text"]
+        text = _valid(CheckRequestSerializer, request.data)["text"]
         if not text.strip():
             raise serializers.ValidationError({"text": ["Give the text to check."]})
-        return Response(check_text(text, parameters=parameter_values()).as_dict())
+        return Response(services.check(text).result.as_dict())
+
+
+# --- scripts ------------------------------------------------------------------------------------
+
+
+class ScriptsView(APIView):
+    permission_classes = [CanRead]
+    allow_any_signed_in_write = True  # the service says who may write
+
+    @extend_schema(
+        tags=TAG,
+        summary="Sales scripts with their findings",
+        parameters=[OpenApiParameter("state", enum=ScriptState.values, required=False)],
+        responses={200: ScriptSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        state = request.query_params.get("state")
+        if state is not None and state not in ScriptState.values:
+            raise serializers.ValidationError(
+                {"state": [f"Give one of {', '.join(ScriptState.values)}."]}
+            )
+        return Response(selectors.scripts_list(state=state))
+
+    @extend_schema(
+        tags=TAG,
+        summary="Write a new script (a draft, checked at once): marketing's head or a manager",
+        request=ScriptSerializer,
+        responses={201: ScriptSerializer, 400: OpenApiResponse(description="Bad field.")},
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(ScriptSerializer, request.data)
+        created = services.script_create(user=request.user, **data)
+        return Response(created, status=status.HTTP_201_CREATED)
+
+
+class ScriptView(APIView):
+    permission_classes = [CanRead]
+    allow_any_signed_in_write = True
+
+    @extend_schema(tags=TAG, summary="One script", responses={200: ScriptSerializer})
+    def get(self, request: Request, script_id: int) -> Response:
+        found = selectors.scripts_by_id(script_id)
+        if found is None:
+            raise exceptions.NotFound(f"There is no script {script_id}.")
+        return Response(found)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Edit a script or move it through its review",
+        description="Editing the words of a script in review or approved sends it back to "
+        "draft. Approving or asking for changes is risk control's (or a manager's); writing "
+        "and submitting marketing's. A submitted script, or an approved one a parameter or "
+        "library change makes inconsistent (`needs_review`), is a hand-off card from "
+        "marketing to risk control on the kanban; the decision closes it.",
+        request=ScriptPatchSerializer,
+        responses={200: ScriptSerializer, 409: _CONFLICT},
+    )
+    def patch(self, request: Request, script_id: int) -> Response:
+        data = _valid(ScriptPatchSerializer, request.data)
+        version = data.pop("version")
+        note = data.pop("note", "")
+        answer = _call(
+            lambda: services.script_update(
+                user=request.user, script_id=script_id, version=version, changes=data, note=note
+            ),
+            f"There is no script {script_id}.",
+        )
+        return answer if isinstance(answer, Response) else Response(answer)
+
+
+class ScriptHistoryView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Every version of a script: edits and review decisions, who and why",
+        responses={200: ScriptRevisionSerializer(many=True)},
+    )
+    def get(self, request: Request, script_id: int) -> Response:
+        if selectors.scripts_by_id(script_id) is None:
+            raise exceptions.NotFound(f"There is no script {script_id}.")
+        return Response(selectors.script_history(script_id))
+
+
+# --- calls --------------------------------------------------------------------------------------
+
+
+class CallsView(APIView):
+    permission_classes = [CanRead]
+    allow_any_signed_in_write = True
+
+    @extend_schema(
+        tags=TAG,
+        summary="Checked calls, newest first (`flagged=1`: those with a high or medium finding)",
+        parameters=[CallsQuery],
+        responses={
+            200: inline_serializer(
+                "CallPage",
+                {"count": serializers.IntegerField(), "results": CallSerializer(many=True)},
+            )
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = _valid(CallsQuery, request.query_params)
+        count, calls = selectors.calls_list(**query)
+        return Response({"count": count, "results": calls})
+
+    @extend_schema(
+        tags=TAG,
+        summary="Send one call transcript: stored and checked at once",
+        description="The same columns as the `calls` import; a call sent again with the same "
+        "`call_id` replaces the earlier one and is checked again.",
+        request=CallInSerializer,
+        responses={201: CallSerializer, 400: OpenApiResponse(description="Bad field.")},
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(CallInSerializer, request.data)
+        return Response(
+            services.call_record(user=request.user, data=data), status=status.HTTP_201_CREATED
+        )
+
+
+class CallView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG, summary="One call with its findings and verdicts", responses=CallSerializer
+    )
+    def get(self, request: Request, call_id: str) -> Response:
+        found = selectors.call_detail(call_id)
+        if found is None:
+            raise exceptions.NotFound(f"There is no call {call_id!r}.")
+        return Response(found)
+
+
+class CallVerdictView(APIView):
+    permission_classes = [CanRead]
+    allow_any_signed_in_write = True
+
+    @extend_schema(
+        tags=TAG,
+        summary="A reviewer's verdict on a finding (right, wrong) or a finding the check missed",
+        request=VerdictInSerializer,
+        responses={200: CallSerializer},
+    )
+    def post(self, request: Request, call_id: str) -> Response:
+        data = _valid(VerdictInSerializer, request.data)
+        if data["end"] <= data["start"]:
+            raise serializers.ValidationError({"end": ["end must be after start."]})
+        return _answer(
+            _call(
+                lambda: services.verdict_record(user=request.user, call_id=call_id, **data),
+                f"There is no call {call_id!r}.",
+            )
+        )
+
+
+class PrecisionView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Running precision from reviewers' verdicts, overall and per category",
+        responses={200: serializers.JSONField()},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(selectors.running_precision())
+
+
+# --- the library --------------------------------------------------------------------------------
+
+
+class LibraryView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG, summary="The 23 categories as they stand", responses=CategorySerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        return Response(selectors.library_list())
+
+
+class CategoryView(APIView):
+    permission_classes = [CanRead]
+    allow_any_signed_in_write = True
+
+    @extend_schema(tags=TAG, summary="One category", responses=CategorySerializer)
+    def get(self, request: Request, key: str) -> Response:
+        _known_category(key)
+        return Response(selectors.library_category(key))
+
+    @extend_schema(
+        tags=TAG,
+        summary="Edit a category (risk control's head or a manager): versioned, with why",
+        description="Every script is re-checked at once against the new library; approved "
+        "ones that no longer comply go to `needs_review`.",
+        request=CategoryPatchSerializer,
+        responses={200: CategorySerializer, 409: _CONFLICT},
+    )
+    def patch(self, request: Request, key: str) -> Response:
+        _known_category(key)
+        data = _valid(CategoryPatchSerializer, request.data)
+        version, reason = data.pop("version"), data.pop("reason")
+        return _answer(
+            _call(
+                lambda: services.category_update(
+                    user=request.user, key=key, version=version, changes=data, reason=reason
+                ),
+                f"There is no category {key!r}.",
+            )
+        )
+
+
+class CategoryHistoryView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Every edit of a category: before, after, who, when, why",
+        responses={200: serializers.JSONField()},
+    )
+    def get(self, request: Request, key: str) -> Response:
+        _known_category(key)
+        return Response(selectors.library_history(key))
+
+
+class CategoryRevertView(APIView):
+    permission_classes = [CanRead]
+    allow_any_signed_in_write = True
+
+    @extend_schema(
+        tags=TAG,
+        summary="Restore a category as it was at a version (1 = as shipped), as a new version",
+        request=CategoryRevertSerializer,
+        responses={200: CategorySerializer, 409: _CONFLICT},
+    )
+    def post(self, request: Request, key: str) -> Response:
+        _known_category(key)
+        data = _valid(CategoryRevertSerializer, request.data)
+        return _answer(
+            _call(
+                lambda: services.category_revert(
+                    user=request.user,
+                    key=key,
+                    to_version=data["version"],
+                    base_version=data["base_version"],
+                    reason=data.get("reason", ""),
+                ),
+                f"There is no category {key!r}.",
+            )
+        )
+
+
+# --- the matrix, the figures, the evaluation ------------------------------------------------------
+
+
+class MatrixView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Script × risk-category and agent × risk-category counts, with complaints",
+        description="For each script (calls' `script_id`) and each agent: calls, flagged calls, "
+        "findings per category in [start, end] (default the last 30 days), and the complaints "
+        "received in the same period in the regions of its calls.",
+        parameters=[MatrixQuery],
+        responses={200: serializers.JSONField()},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(selectors.risk_matrix(**_valid(MatrixQuery, request.query_params)))
+
+
+class FiguresView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Script–parameter discrepancy rate and flagged calls per 100 calls",
+        description="`script_discrepancy_rate`: % of live scripts (approved or needs_review) "
+        "whose text contradicts a live parameter. `flagged_calls_per_100`: over the last "
+        "`days` days.",
+        responses={200: serializers.JSONField()},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(selectors.figures())
+
+
+class EvaluationView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Precision and recall of the check on the held-apart labelled set",
+        description="Per category and of `not compliant` as a whole, rules alone and rules "
+        "with the learned model (the same figures as `manage.py compliance_evaluate`).",
+        responses={200: serializers.JSONField()},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(evaluation_summary())
+
+
+def _answer(result: Any) -> Response:
+    return result if isinstance(result, Response) else Response(result)

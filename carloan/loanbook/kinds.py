@@ -47,6 +47,7 @@ class Kind:
 
 
 ZERO = Decimal(0)
+MAX_TRANSCRIPT = 20_000  # as a text POSTed to the check
 SAMPLE_METRICS = (
     "api_response_time",
     "availability",
@@ -222,6 +223,23 @@ KINDS: dict[str, Kind] = {
             key=("sale_id",),
             day_column="sold_at",
             description="Used-vehicle sales the valuation model learns from",
+        ),
+        Kind(
+            "calls",
+            "loanbook_call",
+            (
+                _id("call_id"),
+                Column("started_at", "timestamp", required=True),
+                _region(),
+                Column("agent", "text", required=True),
+                Column("transcript", "text", required=True, max_length=MAX_TRANSCRIPT),
+                Column("lead_id", "text"),
+                Column("script_id", "text"),
+                Column("direction", "choice", choices=("outbound", "inbound")),
+            ),
+            key=("call_id",),
+            day_column="started_at",
+            description="Sales call transcripts, each checked against the phrase library",
         ),
     )
 }

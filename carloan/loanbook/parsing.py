@@ -96,7 +96,8 @@ def _check_range(value: Any, col: Column, shown: str) -> None:
 
 
 def _text(col: Column, kind: Kind) -> Converter:
-    limit = min(col.max_length, _model_field(kind, col.name).max_length)
+    field_limit = _model_field(kind, col.name).max_length  # None for a TextField
+    limit = col.max_length if field_limit is None else min(col.max_length, field_limit)
     required = col.required
     region = col.is_region
 

@@ -174,8 +174,9 @@ def check_kpi_set(
         if kpi.metric not in known_metrics:
             add(
                 "metric",
-                f"{name}: unknown metric {kpi.metric!r}; use one of the fourteen metrics or "
-                f"{' or '.join(COLLABORATION_METRICS)}.",
+                f"{name}: unknown metric {kpi.metric!r}; use one of the fourteen metrics, "
+                f"{' or '.join(COLLABORATION_METRICS)}, or a compliance figure "
+                "(script_discrepancy_rate, flagged_calls_per_100).",
             )
         if kpi.metric in seen:
             add("metric", f"{name}: the metric appears more than once.")

@@ -41,9 +41,18 @@ MIN_COLLABORATION_KEY = "kpi.min_collaboration_weight_pct"
 ACTUALS_CACHE_SECONDS = 600
 
 
+# Risk collaboration's two figures (contract section 9), registered by the metrics app.
+COMPLIANCE_METRICS: tuple[str, ...] = ("script_discrepancy_rate", "flagged_calls_per_100")
+
+
 def known_metrics() -> list[str]:
-    """What a KPI may measure: the fourteen metrics and the two collaboration metrics."""
-    return [*METRICS, *(k for k in COLLABORATION_METRICS if k not in METRICS)]
+    """What a KPI may measure: the fourteen metrics, the two collaboration metrics and the two
+    compliance figures."""
+    return [
+        *METRICS,
+        *(k for k in COLLABORATION_METRICS if k not in METRICS),
+        *(k for k in COMPLIANCE_METRICS if k in PERIOD_METRICS),
+    ]
 
 
 def metric_info(key: str) -> dict[str, Any]:
@@ -61,15 +70,18 @@ def metric_info(key: str) -> dict[str, Any]:
     names = {
         "handoff_wait_time": ("Hand-off wait time", "交接等待时间", "h"),
         "cross_department_cycle_time": ("Cross-department cycle time", "跨部门周期", "days"),
+        "script_discrepancy_rate": ("Script–parameter discrepancy rate", "话术与参数偏差率", "%"),
+        "flagged_calls_per_100": ("Flagged calls per 100 calls", "每百通电话违规通话数", "/100"),
     }
     name, name_zh, unit = names.get(key, (key, key, ""))
+    compliance = key in COMPLIANCE_METRICS
     return {
         "key": key,
         "name": name,
         "name_zh": name_zh,
         "unit": unit,
-        "url": "/kanban/",
-        "collaboration_metric": True,
+        "url": "/compliance/" if compliance else "/kanban/",
+        "collaboration_metric": not compliance,
     }
 
 
