@@ -302,6 +302,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MetricStatusEnum": "metrics.models.Status.choices",
         "AlertStatusEnum": "metrics.models.AlertStatus.choices",
+        "ComplianceCategoryEnum": "carloan.compliance.api.CATEGORY_KEYS",
     },
 }
 
@@ -334,6 +335,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "valuation-collateral-revalue": {
         "task": "valuation.collateral_revalue",
         "schedule": crontab(hour=2, minute=40),
+    },
+    # Calls are checked by their import's refresh; this sweeps up any a failed refresh left.
+    "compliance-calls-check": {
+        "task": "carloan.compliance_calls_check",
+        "schedule": crontab(minute=20),
     },
 }
 CELERY_TIMEZONE = TIME_ZONE

@@ -19,3 +19,12 @@ def parameters_calibrate() -> str:
     from carloan.parameters.calibration import credit_score_calibrate
 
     return credit_score_calibrate(scheduled=True).reason
+
+
+@service_task("carloan.compliance_calls_check", minutes=10)
+def compliance_calls_check() -> int:
+    """Check any call whose transcript was not checked as it stands (the import's refresh does
+    it at once; this catches a refresh that failed). Safe to repeat: checked calls are skipped."""
+    from carloan.compliance.services import calls_check_pending
+
+    return calls_check_pending()

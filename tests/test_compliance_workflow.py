@@ -443,3 +443,15 @@ def test_nothing_is_answered_to_a_stranger(client_for: Any) -> None:
     anonymous = client_for(None)
     for path in ("scripts/", "calls/", "library/", "matrix/", "figures/", "precision/"):
         assert anonymous.get(f"{API}/{path}").status_code == 401
+
+
+def test_the_hourly_sweep_checks_calls_a_failed_refresh_left(settings: Any) -> None:
+    from carloan.tasks import compliance_calls_check
+
+    loanbook_import(kind="calls", source=csv_file(CALLS_CSV), refresh="none")
+    assert Call.objects.filter(checked_hash="").count() == 3
+    assert compliance_calls_check.apply().get() == 3
+    assert Call.objects.get(call_id="C1").flagged is True
+    assert compliance_calls_check.apply().get() == 0  # nothing twice
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "carloan.compliance_calls_check" in scheduled

@@ -7,7 +7,9 @@ given a row in EXPECTED. Each row says who may call it:
 - `public`: anyone (the token endpoint);
 - `signed_in`: every signed-in user (reads; quotes);
 - `editor`: department heads and managers (cards, imports, samples);
-- `manager`: managers only (parameters, KPI definitions, quarters, approvals).
+- `manager`: managers only (parameters, KPI definitions, quarters, approvals);
+- `marketing`, `risk`, `marketing_or_risk`: that department's head, or a manager (scripts,
+  the phrase library, verdicts).
 
 Anonymous callers get 401 everywhere but `public`. Reads answer 200 to everyone signed in. A
 write by someone not allowed answers 403; by someone allowed, anything but 401/403 and never a
@@ -26,12 +28,33 @@ from rest_framework.test import APIClient
 from tests.factories import make_user
 
 PUBLIC, SIGNED_IN, EDITOR, MANAGER = "public", "signed_in", "editor", "manager"
+# Risk collaboration (contract section 9): marketing writes scripts, risk control reviews them,
+# keeps the library and gives verdicts; both may change a script (each its own moves).
+MARKETING, RISK, MARKETING_OR_RISK = "marketing", "risk", "marketing_or_risk"
 
 # (method, path) → (who may call it, query string for the call).
 EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/api/auth/token/"): (PUBLIC, {}),
     ("GET", "/api/alerts/"): (SIGNED_IN, {}),
     ("POST", "/api/compliance/check/"): (SIGNED_IN, {}),
+    ("GET", "/api/compliance/scripts/"): (SIGNED_IN, {}),
+    ("POST", "/api/compliance/scripts/"): (MARKETING, {}),
+    ("GET", "/api/compliance/scripts/{script_id}/"): (SIGNED_IN, {}),
+    ("PATCH", "/api/compliance/scripts/{script_id}/"): (MARKETING_OR_RISK, {}),
+    ("GET", "/api/compliance/scripts/{script_id}/history/"): (SIGNED_IN, {}),
+    ("GET", "/api/compliance/calls/"): (SIGNED_IN, {"flagged": "1"}),
+    ("POST", "/api/compliance/calls/"): (EDITOR, {}),
+    ("GET", "/api/compliance/calls/{call_id}/"): (SIGNED_IN, {}),
+    ("POST", "/api/compliance/calls/{call_id}/verdicts/"): (RISK, {}),
+    ("GET", "/api/compliance/precision/"): (SIGNED_IN, {}),
+    ("GET", "/api/compliance/library/"): (SIGNED_IN, {}),
+    ("GET", "/api/compliance/library/{category}/"): (SIGNED_IN, {}),
+    ("PATCH", "/api/compliance/library/{category}/"): (RISK, {}),
+    ("GET", "/api/compliance/library/{category}/history/"): (SIGNED_IN, {}),
+    ("POST", "/api/compliance/library/{category}/revert/"): (RISK, {}),
+    ("GET", "/api/compliance/matrix/"): (SIGNED_IN, {}),
+    ("GET", "/api/compliance/figures/"): (SIGNED_IN, {}),
+    ("GET", "/api/compliance/evaluation/"): (SIGNED_IN, {}),
     ("GET", "/api/imports/"): (SIGNED_IN, {}),
     ("POST", "/api/imports/"): (EDITOR, {}),
     ("GET", "/api/kanban/boards/"): (SIGNED_IN, {}),
@@ -95,6 +118,9 @@ ALLOWED = {
     SIGNED_IN: set(ROLES) - {"anonymous"},
     EDITOR: {"marketing", "risk", "tech", "manager"},
     MANAGER: {"manager"},
+    MARKETING: {"marketing", "manager"},
+    RISK: {"risk", "manager"},
+    MARKETING_OR_RISK: {"marketing", "risk", "manager"},
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -128,10 +154,23 @@ def _objects(manager: User) -> dict[str, str]:
     request = change_request_file(
         changes={key: int(parameter_value(key)) + 10}, user=None, reason="permission matrix"
     ).request
+    from carloan.compliance.models import Call
+    from carloan.compliance.services import calls_check_pending, script_create
     from metrics.kpi.models import ReviewExport
     from metrics.kpi.quarters import Quarter
     from metrics.kpi.services import review_export_request
 
+    script = script_create(
+        user=manager, title="Matrix script", channel="phone", text="年化利率6%，首付三成。"
+    )
+    Call.objects.create(
+        call_id="MATRIX-1",
+        started_at="2026-11-02T10:00:00+08:00",
+        region="EAST-01",
+        agent="agent_matrix",
+        transcript="坐席：百分百包过。",
+    )
+    calls_check_pending()
     export = review_export_request(quarter=Quarter.parse("2026Q3"), user=manager, language="en")
     ReviewExport.objects.filter(id=export.id).update(status="done", document=b"%PDF-1.4\n", pages=1)
     return {
@@ -144,6 +183,9 @@ def _objects(manager: User) -> dict[str, str]:
         "id": str(request.pk if request else 1),
         "department": "risk",
         "quarter": "2026Q3",
+        "script_id": str(script["id"]),
+        "call_id": "MATRIX-1",
+        "category": "guaranteed_approval",
     }
 
 
@@ -225,7 +267,7 @@ def test_outside_the_schema_healthz_is_public_and_the_schema_and_docs_are_not() 
 
 
 def test_roles_cover_the_contract() -> None:
-    assert set(ALLOWED) == {PUBLIC, SIGNED_IN, EDITOR, MANAGER}
+    assert set(ALLOWED) == {PUBLIC, SIGNED_IN, EDITOR, MANAGER, MARKETING, RISK, MARKETING_OR_RISK}
     assert {who for who, _ in EXPECTED.values()} <= set(ALLOWED)
 
 

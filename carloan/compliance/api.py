@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -20,6 +21,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -125,9 +127,70 @@ class ScriptRevisionSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
-class ConflictSerializer(serializers.Serializer):
+class ComplianceConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    current = serializers.JSONField(help_text="How it stands now.")
+    current = serializers.JSONField(help_text="How it stands now (a script or a category).")
+
+
+class VerdictCountsSerializer(serializers.Serializer):
+    right = serializers.IntegerField()
+    wrong = serializers.IntegerField()
+    missed = serializers.IntegerField(help_text="Findings reviewers said the check missed.")
+    precision = serializers.FloatField(
+        allow_null=True, help_text="100 × right / (right + wrong); null before any verdict."
+    )
+
+
+class PrecisionSerializer(VerdictCountsSerializer):
+    categories = serializers.DictField(
+        child=VerdictCountsSerializer(), help_text="The same, per category with verdicts."
+    )
+
+
+class FiguresSerializer(serializers.Serializer):
+    script_discrepancy_rate = serializers.FloatField(
+        allow_null=True,
+        help_text="% of live scripts (approved or needs_review) contradicting a live parameter.",
+    )
+    flagged_calls_per_100 = serializers.FloatField(
+        allow_null=True, help_text="Flagged calls per 100 checked calls over the last `days`."
+    )
+    days = serializers.IntegerField()
+    live_scripts = serializers.IntegerField()
+    needs_review = serializers.IntegerField()
+
+
+class CategoryChangeSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    old = serializers.JSONField(help_text="severity, patterns, suggestion_en, suggestion_zh")
+    new = serializers.JSONField()
+    reason = serializers.CharField()
+    changed_by = serializers.CharField(allow_null=True)
+    changed_at = serializers.DateTimeField()
+
+
+class MatrixRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The script id of the calls, or the agent.")
+    label = serializers.CharField()
+    calls = serializers.IntegerField()
+    flagged = serializers.IntegerField()
+    categories = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Findings per category."
+    )
+    regions = serializers.ListField(child=serializers.CharField())
+    complaints = serializers.IntegerField(
+        help_text="Complaints received in the period in the regions of its calls."
+    )
+
+
+class MatrixSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    region = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+    complaints_by_region = serializers.DictField(child=serializers.IntegerField())
+    scripts = MatrixRowSerializer(many=True)
+    agents = MatrixRowSerializer(many=True)
 
 
 def _check_region(value: str) -> str:
@@ -288,6 +351,40 @@ class MatrixQuery(serializers.Serializer):
         }
 
 
+# --- who may write (checked before the body is read, so a refusal is a 403, not a 400) ---------
+
+
+class _WriteRule(BasePermission):
+    rule: Callable[[Any], bool] = staticmethod(lambda user: False)
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        return request.method in SAFE_METHODS or self.rule(request.user)
+
+
+class MarketingWrites(_WriteRule):
+    message = "Only marketing's head and managers may write scripts."
+    rule = staticmethod(services.may_write_scripts)
+
+
+class MarketingOrRiskWrites(_WriteRule):
+    message = "Only marketing's and risk control's heads and managers may change scripts."
+    rule = staticmethod(
+        lambda user: services.may_write_scripts(user) or services.may_review_scripts(user)
+    )
+
+
+class RiskWrites(_WriteRule):
+    message = "Only risk control's head and managers may change this."
+    rule = staticmethod(services.may_edit_library)
+
+
+class EditorWrites(_WriteRule):
+    message = "Only department heads and managers may send calls."
+    rule = staticmethod(services.may_post_calls)
+
+
 # --- helpers ------------------------------------------------------------------------------------
 
 
@@ -316,7 +413,11 @@ def _known_category(key: str) -> None:
         )
 
 
-_CONFLICT = OpenApiResponse(ConflictSerializer, description="Stale version: the current state.")
+_400 = OpenApiResponse(description="Bad input: the body names each field's problem.")
+_404 = OpenApiResponse(description="No such script, call or category.")
+_CONFLICT = OpenApiResponse(
+    ComplianceConflictSerializer, description="Stale version: the current state."
+)
 
 
 # --- the check ----------------------------------------------------------------------------------
@@ -360,14 +461,13 @@ class CheckView(APIView):
 
 
 class ScriptsView(APIView):
-    permission_classes = [CanRead]
-    allow_any_signed_in_write = True  # the service says who may write
+    permission_classes = [MarketingWrites]
 
     @extend_schema(
         tags=TAG,
         summary="Sales scripts with their findings",
         parameters=[OpenApiParameter("state", enum=ScriptState.values, required=False)],
-        responses={200: ScriptSerializer(many=True)},
+        responses={200: ScriptSerializer(many=True), 400: _400},
     )
     def get(self, request: Request) -> Response:
         state = request.query_params.get("state")
@@ -390,10 +490,9 @@ class ScriptsView(APIView):
 
 
 class ScriptView(APIView):
-    permission_classes = [CanRead]
-    allow_any_signed_in_write = True
+    permission_classes = [MarketingOrRiskWrites]
 
-    @extend_schema(tags=TAG, summary="One script", responses={200: ScriptSerializer})
+    @extend_schema(tags=TAG, summary="One script", responses={200: ScriptSerializer, 404: _404})
     def get(self, request: Request, script_id: int) -> Response:
         found = selectors.scripts_by_id(script_id)
         if found is None:
@@ -409,7 +508,7 @@ class ScriptView(APIView):
         "library change makes inconsistent (`needs_review`), is a hand-off card from "
         "marketing to risk control on the kanban; the decision closes it.",
         request=ScriptPatchSerializer,
-        responses={200: ScriptSerializer, 409: _CONFLICT},
+        responses={200: ScriptSerializer, 400: _400, 404: _404, 409: _CONFLICT},
     )
     def patch(self, request: Request, script_id: int) -> Response:
         data = _valid(ScriptPatchSerializer, request.data)
@@ -430,7 +529,7 @@ class ScriptHistoryView(APIView):
     @extend_schema(
         tags=TAG,
         summary="Every version of a script: edits and review decisions, who and why",
-        responses={200: ScriptRevisionSerializer(many=True)},
+        responses={200: ScriptRevisionSerializer(many=True), 404: _404},
     )
     def get(self, request: Request, script_id: int) -> Response:
         if selectors.scripts_by_id(script_id) is None:
@@ -442,8 +541,7 @@ class ScriptHistoryView(APIView):
 
 
 class CallsView(APIView):
-    permission_classes = [CanRead]
-    allow_any_signed_in_write = True
+    permission_classes = [EditorWrites]
 
     @extend_schema(
         tags=TAG,
@@ -453,7 +551,8 @@ class CallsView(APIView):
             200: inline_serializer(
                 "CallPage",
                 {"count": serializers.IntegerField(), "results": CallSerializer(many=True)},
-            )
+            ),
+            400: _400,
         },
     )
     def get(self, request: Request) -> Response:
@@ -480,7 +579,10 @@ class CallView(APIView):
     permission_classes = [CanRead]
 
     @extend_schema(
-        tags=TAG, summary="One call with its findings and verdicts", responses=CallSerializer
+        tags=TAG,
+        operation_id="compliance_call_detail",
+        summary="One call with its findings and verdicts",
+        responses={200: CallSerializer, 404: _404},
     )
     def get(self, request: Request, call_id: str) -> Response:
         found = selectors.call_detail(call_id)
@@ -490,14 +592,13 @@ class CallView(APIView):
 
 
 class CallVerdictView(APIView):
-    permission_classes = [CanRead]
-    allow_any_signed_in_write = True
+    permission_classes = [RiskWrites]
 
     @extend_schema(
         tags=TAG,
         summary="A reviewer's verdict on a finding (right, wrong) or a finding the check missed",
         request=VerdictInSerializer,
-        responses={200: CallSerializer},
+        responses={200: CallSerializer, 400: _400, 404: _404},
     )
     def post(self, request: Request, call_id: str) -> Response:
         data = _valid(VerdictInSerializer, request.data)
@@ -517,7 +618,7 @@ class PrecisionView(APIView):
     @extend_schema(
         tags=TAG,
         summary="Running precision from reviewers' verdicts, overall and per category",
-        responses={200: serializers.JSONField()},
+        responses={200: PrecisionSerializer},
     )
     def get(self, request: Request) -> Response:
         return Response(selectors.running_precision())
@@ -537,13 +638,12 @@ class LibraryView(APIView):
 
 
 class CategoryView(APIView):
-    permission_classes = [CanRead]
-    allow_any_signed_in_write = True
+    permission_classes = [RiskWrites]
 
-    @extend_schema(tags=TAG, summary="One category", responses=CategorySerializer)
-    def get(self, request: Request, key: str) -> Response:
-        _known_category(key)
-        return Response(selectors.library_category(key))
+    @extend_schema(tags=TAG, summary="One category", responses={200: CategorySerializer, 404: _404})
+    def get(self, request: Request, category: str) -> Response:
+        _known_category(category)
+        return Response(selectors.library_category(category))
 
     @extend_schema(
         tags=TAG,
@@ -551,18 +651,18 @@ class CategoryView(APIView):
         description="Every script is re-checked at once against the new library; approved "
         "ones that no longer comply go to `needs_review`.",
         request=CategoryPatchSerializer,
-        responses={200: CategorySerializer, 409: _CONFLICT},
+        responses={200: CategorySerializer, 400: _400, 404: _404, 409: _CONFLICT},
     )
-    def patch(self, request: Request, key: str) -> Response:
-        _known_category(key)
+    def patch(self, request: Request, category: str) -> Response:
+        _known_category(category)
         data = _valid(CategoryPatchSerializer, request.data)
         version, reason = data.pop("version"), data.pop("reason")
         return _answer(
             _call(
                 lambda: services.category_update(
-                    user=request.user, key=key, version=version, changes=data, reason=reason
+                    user=request.user, key=category, version=version, changes=data, reason=reason
                 ),
-                f"There is no category {key!r}.",
+                f"There is no category {category!r}.",
             )
         )
 
@@ -573,36 +673,35 @@ class CategoryHistoryView(APIView):
     @extend_schema(
         tags=TAG,
         summary="Every edit of a category: before, after, who, when, why",
-        responses={200: serializers.JSONField()},
+        responses={200: CategoryChangeSerializer(many=True), 404: _404},
     )
-    def get(self, request: Request, key: str) -> Response:
-        _known_category(key)
-        return Response(selectors.library_history(key))
+    def get(self, request: Request, category: str) -> Response:
+        _known_category(category)
+        return Response(selectors.library_history(category))
 
 
 class CategoryRevertView(APIView):
-    permission_classes = [CanRead]
-    allow_any_signed_in_write = True
+    permission_classes = [RiskWrites]
 
     @extend_schema(
         tags=TAG,
         summary="Restore a category as it was at a version (1 = as shipped), as a new version",
         request=CategoryRevertSerializer,
-        responses={200: CategorySerializer, 409: _CONFLICT},
+        responses={200: CategorySerializer, 400: _400, 404: _404, 409: _CONFLICT},
     )
-    def post(self, request: Request, key: str) -> Response:
-        _known_category(key)
+    def post(self, request: Request, category: str) -> Response:
+        _known_category(category)
         data = _valid(CategoryRevertSerializer, request.data)
         return _answer(
             _call(
                 lambda: services.category_revert(
                     user=request.user,
-                    key=key,
+                    key=category,
                     to_version=data["version"],
                     base_version=data["base_version"],
                     reason=data.get("reason", ""),
                 ),
-                f"There is no category {key!r}.",
+                f"There is no category {category!r}.",
             )
         )
 
@@ -620,7 +719,7 @@ class MatrixView(APIView):
         "findings per category in [start, end] (default the last 30 days), and the complaints "
         "received in the same period in the regions of its calls.",
         parameters=[MatrixQuery],
-        responses={200: serializers.JSONField()},
+        responses={200: MatrixSerializer, 400: _400},
     )
     def get(self, request: Request) -> Response:
         return Response(selectors.risk_matrix(**_valid(MatrixQuery, request.query_params)))
@@ -635,7 +734,7 @@ class FiguresView(APIView):
         description="`script_discrepancy_rate`: % of live scripts (approved or needs_review) "
         "whose text contradicts a live parameter. `flagged_calls_per_100`: over the last "
         "`days` days.",
-        responses={200: serializers.JSONField()},
+        responses={200: FiguresSerializer},
     )
     def get(self, request: Request) -> Response:
         return Response(selectors.figures())
@@ -649,7 +748,7 @@ class EvaluationView(APIView):
         summary="Precision and recall of the check on the held-apart labelled set",
         description="Per category and of `not compliant` as a whole, rules alone and rules "
         "with the learned model (the same figures as `manage.py compliance_evaluate`).",
-        responses={200: serializers.JSONField()},
+        responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
         return Response(evaluation_summary())

@@ -22,14 +22,14 @@ urlpatterns = [
     ),
     path("precision/", api.PrecisionView.as_view(), name="api-compliance-precision"),
     path("library/", api.LibraryView.as_view(), name="api-compliance-library"),
-    path("library/<str:key>/", api.CategoryView.as_view(), name="api-compliance-category"),
+    path("library/<str:category>/", api.CategoryView.as_view(), name="api-compliance-category"),
     path(
-        "library/<str:key>/history/",
+        "library/<str:category>/history/",
         api.CategoryHistoryView.as_view(),
         name="api-compliance-category-history",
     ),
     path(
-        "library/<str:key>/revert/",
+        "library/<str:category>/revert/",
         api.CategoryRevertView.as_view(),
         name="api-compliance-category-revert",
     ),
