@@ -290,13 +290,13 @@ C3,2026-11-03T09:30:00+08:00,WEST-02,agent_wang,Agent: 6% APR and a credit check
 def test_the_calls_import_checks_every_call(client_for: Any, risk_head: Any) -> None:
     loanbook_import(kind="calls", source=csv_file(CALLS_CSV), refresh="now")
     assert Call.objects.count() == 3
-    flagged = client_for(risk_head).get(f"{API}/calls/?flagged=1").json()
-    assert flagged["count"] == 1
-    call = flagged["results"][0]
+    answer = client_for(risk_head).get(f"{API}/calls/?flagged=1")
+    assert answer["X-Total-Count"] == "1"
+    call = answer.json()[0]
     assert call["call_id"] == "C1" and call["flagged"] is True
     assert {f["category"] for f in call["findings"]} == {"guaranteed_approval", "no_credit_check"}
     everything = client_for(risk_head).get(f"{API}/calls/").json()
-    assert {c["call_id"]: c["flagged"] for c in everything["results"]} == {
+    assert {c["call_id"]: c["flagged"] for c in everything} == {
         "C1": True,
         "C2": False,
         "C3": False,

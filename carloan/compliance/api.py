@@ -546,19 +546,27 @@ class CallsView(APIView):
     @extend_schema(
         tags=TAG,
         summary="Checked calls, newest first (`flagged=1`: those with a high or medium finding)",
-        parameters=[CallsQuery],
-        responses={
-            200: inline_serializer(
-                "CallPage",
-                {"count": serializers.IntegerField(), "results": CallSerializer(many=True)},
+        description="A list (contract section 9), `limit` at a time from `offset`; the header "
+        "`X-Total-Count` says how many calls match.",
+        parameters=[
+            CallsQuery,
+            OpenApiParameter(
+                "X-Total-Count",
+                int,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description="How many calls match.",
             ),
+        ],
+        responses={
+            200: CallSerializer(many=True),
             400: _400,
         },
     )
     def get(self, request: Request) -> Response:
         query = _valid(CallsQuery, request.query_params)
         count, calls = selectors.calls_list(**query)
-        return Response({"count": count, "results": calls})
+        return Response(calls, headers={"X-Total-Count": str(count)})
 
     @extend_schema(
         tags=TAG,
