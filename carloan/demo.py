@@ -27,11 +27,13 @@ from __future__ import annotations
 import calendar
 import csv
 import io
+import json
 import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from carloan.loanbook.kinds import KINDS
@@ -49,6 +51,7 @@ IMPORT_ORDER: tuple[str, ...] = (
     "complaints",
     "samples",
     "vehicle_sales",
+    "calls",
 )
 
 
@@ -751,3 +754,58 @@ class _Book:
             fuel,
             _money(round(value, -2)),
         ]
+
+    # --- sales calls (checked by the compliance library on import) --------------------------
+
+    def _calls(self) -> list[list[str]]:
+        """Outbound sales calls of the last 30 days: a few agents per region, each call a few
+        turns taken from the labelled tuning utterances the checker ships with (never from
+        its held-apart sets), some agents sloppier than others."""
+        rng = self.rng("calls")
+        agent_turns, customer_turns = _call_turns()
+        if not agent_turns:
+            return []
+        rows: list[list[str]] = []
+        first = max(self.start, self.end - timedelta(days=29))
+        for day in _days(first, self.end):
+            for region in self.regions:
+                for _ in range(
+                    _poisson(rng, 3.0 * min(self.scale, 2.0) * region.leads_per_day / 40)
+                ):
+                    agent = rng.randrange(4)
+                    sloppy = 0.35 if agent == 0 else 0.12
+                    turns: list[str] = []
+                    for _turn in range(rng.randint(2, 4)):
+                        pool = agent_turns["bad" if rng.random() < sloppy else "good"]
+                        turns.append("坐席：" + rng.choice(pool))
+                        turns.append("客户：" + rng.choice(customer_turns))
+                    rows.append(
+                        [
+                            f"CALL{len(rows) + 1:07d}",
+                            _ts(_day_time(rng, day)),
+                            region.code,
+                            f"{region.code.lower()}-agent-{agent + 1}",
+                            "\n".join(turns),
+                            "",
+                            "",
+                            "outbound",
+                        ]
+                    )
+        return rows
+
+
+def _call_turns() -> tuple[dict[str, list[str]], list[str]]:
+    """Agent lines (compliant and not) from the checker's tuning set, and customer replies."""
+    path = Path(__file__).resolve().parent / "compliance" / "data" / "tuning.jsonl"
+    good: list[str] = []
+    bad: list[str] = []
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                (bad if item["categories"] else good).append(item["text"].replace("\n", " "))
+    customers = [
+        *("好的，我考虑一下。", "利息怎么算？", "需要什么材料？", "嗯，明白了。"),
+        *("OK, thanks.", "What's the APR?", "首付最少多少？", "多久能放款？"),
+    ]
+    return {"good": good, "bad": bad}, customers

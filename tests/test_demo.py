@@ -146,6 +146,15 @@ def test_seed_demo_loads_the_book_once_with_an_overdue_spike(db: Any) -> None:
     assert LoanSnapshot.objects.order_by("-as_of").first().as_of == END  # type: ignore[union-attr]
     assert Sample.objects.filter(region="").exists()
     assert Sample.objects.values("metric").distinct().count() == len(SAMPLE_METRICS)
+    # the calls are checked as they arrive; the scripts went through review as the demo says
+    from carloan.compliance.models import Call, Script
+
+    assert not Call.objects.filter(checked_hash="").exists()
+    assert (
+        Call.objects.filter(flagged=True).exists() and Call.objects.filter(flagged=False).exists()
+    )
+    states = sorted(Script.objects.values_list("state", flat=True))
+    assert states == ["approved", "approved", "approved", "draft", "in_review"]
 
     # a second run leaves the book as it is, and says so
     again = io.StringIO()

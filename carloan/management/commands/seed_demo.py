@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from carloan.compliance.services import calls_check_pending
 from carloan.demo import IMPORT_ORDER, demo_book, months_before, row_counts
 from carloan.models import Lead, Loan, LoanApplication, LoanSnapshot, Profile
 
@@ -51,6 +52,75 @@ def ensure_demo_users() -> list[User]:
         Profile.objects.update_or_create(user=user, defaults={"department": department})
         users.append(user)
     return users
+
+
+# Sales scripts of the demo: (title, channel, text, how far through review it gets).
+DEMO_SCRIPTS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "新车贷 · 电话开场白",
+        "phone",
+        "您好，我是XX汽车金融的客户经理。我们的车贷年化利率4.8%起，首付最低三成，"
+        "能否获批以征信审核结果为准。需要的话我把费用清单发给您。",
+        "approved",
+    ),
+    (
+        "服务费九五折 · 短信",
+        "sms",
+        "【XX汽车金融】本月办理车贷，贷款服务费享九五折，年化利率以合同为准，详询门店。",
+        "approved",
+    ),
+    (
+        "Used-car loan · WeChat post",
+        "wechat",
+        "Drive home your used car with a 30% down payment. Rates from 6.5% APR; approval "
+        "depends on a credit check. GPS and a lien registration apply.",
+        "approved",
+    ),
+    (
+        "周末冲量话术（草稿）",
+        "phone",
+        "零首付提车，不查征信，秒批秒放款！仅限今天，错过再等一年。",
+        "draft",
+    ),
+    (
+        "Dealer hand-out (for review)",
+        "store",
+        "Borrow up to 90% of the car's value. Monthly rate only 0.6%. Ask about our insurance.",
+        "in_review",
+    ),
+)
+
+
+def ensure_demo_scripts() -> int:
+    """The demo scripts, written by marketing and reviewed by risk, when there are none yet: an
+    approved 九五折 script turns needs_review as soon as a manager lowers
+    `marketing.max_promo_discount_pct` below 5."""
+    from carloan.compliance.models import Script
+    from carloan.compliance.services import script_create, script_update
+
+    if Script.objects.exists():
+        return 0
+    marketing = User.objects.get(username="marketing")
+    risk = User.objects.get(username="risk")
+    for title, channel, text, reach in DEMO_SCRIPTS:
+        script = script_create(user=marketing, title=title, channel=channel, text=text)
+        if reach == "draft":
+            continue
+        script = script_update(
+            user=marketing,
+            script_id=script["id"],
+            version=script["version"],
+            changes={"state": "in_review"},
+        )
+        if reach == "approved":
+            script_update(
+                user=risk,
+                script_id=script["id"],
+                version=script["version"],
+                changes={"state": "approved"},
+                note="" if script["compliant"] else "demo",
+            )
+    return len(DEMO_SCRIPTS)
 
 
 def book_is_empty() -> bool:
@@ -135,6 +205,13 @@ class Command(BaseCommand):
                 if run_id is not None:
                     loanbook_refresh(run_id=run_id)
         self.stdout.write(f"  done in {time.monotonic() - began:.1f} s")
+        began = time.monotonic()
+        checked = calls_check_pending()
+        scripts = ensure_demo_scripts()
+        self.stdout.write(
+            f"Checked {checked:,} demo calls and wrote {scripts} demo scripts in "
+            f"{time.monotonic() - began:.1f} s"
+        )
         # The apps' own demo steps, named, not imported (the core never imports an app): the
         # valuation model learns from the demo's sales and values the loans' collateral, and the
         # kanban gets a working board with hand-offs, so every page has data at once.
