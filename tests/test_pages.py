@@ -21,9 +21,10 @@ PAGES = [
     "/parameters/",
     "/kpi/",
     "/valuation/",
+    "/compliance/",
     "/imports/",
 ]
-NAV_ZH = ["仪表盘", "看板", "关键绩效指标与复盘", "参数", "车辆估值", "导入"]
+NAV_ZH = ["仪表盘", "看板", "关键绩效指标与复盘", "参数", "车辆估值", "合规", "导入"]
 
 
 class Tags(HTMLParser):

@@ -44,7 +44,6 @@ from carloan.compliance.models import (
     Verdict,
 )
 from carloan.compliance.patterns import pattern_problems
-from carloan.models import Department
 from carloan.parameters.selectors import parameter_values
 from carloan.realtime import broadcast
 from carloan.roles import DEPARTMENT_HEAD, _groups, department_of, is_manager
@@ -52,6 +51,7 @@ from carloan.signals import script_review_closed, script_review_opened
 
 logger = logging.getLogger(__name__)
 
+MARKETING_DEPARTMENT, RISK_DEPARTMENT = "marketing", "risk"  # carloan.models.Department values
 MAX_TITLE = 200
 MAX_CHANNEL = 32
 MAX_NOTE = 2_000
@@ -80,19 +80,19 @@ def _is_head_of(user: Any, department: str) -> bool:
 
 
 def may_edit_library(user: Any) -> bool:
-    return is_manager(user) or _is_head_of(user, Department.RISK)
+    return is_manager(user) or _is_head_of(user, RISK_DEPARTMENT)
 
 
 def may_write_scripts(user: Any) -> bool:
-    return is_manager(user) or _is_head_of(user, Department.MARKETING)
+    return is_manager(user) or _is_head_of(user, MARKETING_DEPARTMENT)
 
 
 def may_review_scripts(user: Any) -> bool:
-    return is_manager(user) or _is_head_of(user, Department.RISK)
+    return is_manager(user) or _is_head_of(user, RISK_DEPARTMENT)
 
 
 def may_give_verdicts(user: Any) -> bool:
-    return is_manager(user) or _is_head_of(user, Department.RISK)
+    return is_manager(user) or _is_head_of(user, RISK_DEPARTMENT)
 
 
 def may_post_calls(user: Any) -> bool:
@@ -287,6 +287,11 @@ def _apply_check(script: Script, live: LiveCheck) -> None:
 
 
 def _revise(script: Script, *, action: str, user: Any, note: str = "") -> None:
+    was_live = (
+        Script.objects.filter(pk=script.pk, state__in=selectors.LIVE_STATES).exists()
+        if script.pk
+        else False
+    )
     script.version += 1
     script.updated_at = timezone.now()
     if user is not None:
@@ -306,6 +311,9 @@ def _revise(script: Script, *, action: str, user: Any, note: str = "") -> None:
     )
     data = selectors.script_data(script)
     broadcast(COMPLIANCE_GROUP, {"type": "script.updated", "script": data, "action": action})
+    if was_live != (script.state in selectors.LIVE_STATES):
+        # A script entered or left the field: the discrepancy rate may move.
+        broadcast(COMPLIANCE_GROUP, {"type": "figures.updated", "figures": selectors.figures()})
 
 
 def script_create(*, user: Any, title: str, channel: str, text: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ PAGES = [
     "/parameters/",
     "/kpi/",
     "/valuation/",
+    "/compliance/",
     "/imports/",
     "/api/docs/",
 ]
