@@ -40,6 +40,18 @@ def fresh_address_throttle() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def fresh_parameter_cache() -> Iterator[None]:
+    """Parameter values are cached in Redis, shared by processes: a test's change, rolled back
+    with its transaction, must not outlive it in the cache (nor one of an earlier run that used
+    the same test database name)."""
+    from carloan.parameters.selectors import parameter_cache_invalidate
+
+    parameter_cache_invalidate()
+    yield
+    parameter_cache_invalidate()
+
+
+@pytest.fixture(autouse=True)
 def no_latency_samples(settings: Any) -> None:
     """The API's own latency samples are buffered per process: off unless a test is about them,
     so they never leak into another test's sample counts."""

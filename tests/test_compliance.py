@@ -190,3 +190,12 @@ def test_a_parameter_change_changes_the_verdict_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         parameters_change(changes={key: (10, version)}, user=manager)
     assert client.post("/api/compliance/check/", text, format="json").json()["compliant"] is True
+
+
+def test_a_finding_never_cuts_a_word_in_two() -> None:
+    """A pattern may stop inside a word (`guarantee… approv`): the highlight takes the word."""
+    text = "Guaranteed approval for everyone, apply today."
+    findings = check_text(text, parameters=PARAMETERS, use_model=False).findings
+    guaranteed = next(f for f in findings if f.category == "guaranteed_approval")
+    assert guaranteed.excerpt == "Guaranteed approval"
+    assert text[guaranteed.start : guaranteed.end] == guaranteed.excerpt

@@ -455,3 +455,25 @@ def test_the_hourly_sweep_checks_calls_a_failed_refresh_left(settings: Any) -> N
     assert compliance_calls_check.apply().get() == 0  # nothing twice
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "carloan.compliance_calls_check" in scheduled
+
+
+def test_the_evaluation_is_on_the_newest_held_apart_set_per_category(
+    client_for: Any, viewer: Any
+) -> None:
+    from carloan.compliance.evaluation import SETS, load
+
+    answer = client_for(viewer).get(f"{API}/evaluation/").json()
+    assert answer["set"].startswith("holdout")
+    labelled = load(SETS[answer["set"]])
+    assert answer["utterances"] == len(labelled)
+    for run in ("rules", "rules_and_model"):
+        overall = answer[run]["not_compliant"]
+        assert overall["support"] == sum(1 for item in labelled if item["categories"])
+        assert 0 <= overall["precision"] <= 100 and 0 <= overall["recall"] <= 100
+        assert len(answer[run]["categories"]) == 23
+    # the model is there to find what the patterns miss
+    assert (
+        answer["rules_and_model"]["not_compliant"]["recall"]
+        > answer["rules"]["not_compliant"]["recall"]
+    )
+    assert answer["target"] == 86.0
