@@ -273,5 +273,6 @@ from carloan.compliance.models import (  # noqa: E402, F401
     PhraseCategoryChange,
     Script,
     ScriptRevision,
+    TrainedModel,
 )
 from carloan.parameters.models import ChangeRequest, Parameter, ParameterChange  # noqa: E402, F401

@@ -341,6 +341,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "carloan.compliance_calls_check",
         "schedule": crontab(minute=20),
     },
+    # The learned model learns from the week's verdicts (used only if not worse on the dev set).
+    "compliance-model-retrain": {
+        "task": "carloan.compliance_model_retrain",
+        "schedule": crontab(day_of_week="sun", hour=4, minute=10),
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 # The schedule lives in Redis (RedBeat) behind a lock: any number of beats may run (one per

@@ -28,3 +28,13 @@ def compliance_calls_check() -> int:
     from carloan.compliance.services import calls_check_pending
 
     return calls_check_pending()
+
+
+@service_task("carloan.compliance_model_retrain", minutes=14)
+def compliance_model_retrain() -> str:
+    """Weekly: learn from the reviewers' verdicts (see services.model_retrain); a model that
+    does worse than the one in use is kept aside, not used."""
+    from carloan.compliance.services import model_retrain
+
+    row = model_retrain(minimum_verdicts=1)
+    return "no verdicts yet" if row is None else f"model {row.pk}: {row.note}"

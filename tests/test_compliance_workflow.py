@@ -465,10 +465,12 @@ def test_the_evaluation_is_on_the_newest_held_apart_set_per_category(
     answer = client_for(viewer).get(f"{API}/evaluation/").json()
     assert answer["set"].startswith("holdout")
     labelled = load(SETS[answer["set"]])
-    assert answer["utterances"] == len(labelled)
+    assert answer["utterances"] + answer["set_aside"] == len(labelled)
+    assert answer["set_aside"] < 0.05 * len(labelled)
     for run in ("rules", "rules_and_model"):
         overall = answer[run]["not_compliant"]
-        assert overall["support"] == sum(1 for item in labelled if item["categories"])
+        violating = sum(1 for item in labelled if item["categories"])
+        assert violating - answer["set_aside"] <= overall["support"] <= violating
         assert 0 <= overall["precision"] <= 100 and 0 <= overall["recall"] <= 100
         assert len(answer[run]["categories"]) == 23
     # the model is there to find what the patterns miss

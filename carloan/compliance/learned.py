@@ -77,7 +77,9 @@ from carloan.compliance.text import NUMBER, Folded, fold, number_value
 
 DATA = Path(__file__).resolve().parent / "data"
 MODEL_FILE = DATA / "model.json"
-TRAINING_FILES = (DATA / "tuning.jsonl", DATA / "training_a.jsonl", DATA / "training_b.jsonl")
+# The labelled sets the model learns from: the rules' tuning set and training_a … training_e,
+# each written apart from the rules and from the held-apart sets (which it never sees).
+TRAINING_FILES = (DATA / "tuning.jsonl", *sorted(DATA.glob("training_*.jsonl")))
 # The labelled sets assume these (evaluation.SET_PARAMETERS).
 TRAINING_PARAMETERS: dict[str, Any] = {LTV_KEY: 80, DISCOUNT_KEY: 10}
 KEYS: tuple[str, ...] = tuple(c.key for c in CATEGORIES)
@@ -817,7 +819,10 @@ class LearnedModel:
         wrong, plus what the finder adds."""
         read = self.fast.read(folded, found)
         p, q = self.probabilities(read)
-        return _decide(self, read, p, q, raw, parameters, {c.key for c in categories})
+        # A category risk control edited since the model learned: its patterns say what risk
+        # wants found now, and the verifier, trained on the shipped ones, does not overrule them.
+        edited = {c.key for c in categories if c.patterns != _SHIPPED_PATTERNS.get(c.key)}
+        return _decide(self, read, p, q, raw, parameters, {c.key for c in categories}, edited)
 
     @functools.cached_property
     def fast(self) -> _Fast:
@@ -890,6 +895,9 @@ def shipped_model() -> LearnedModel | None:
     return LearnedModel.load(MODEL_FILE)
 
 
+_SHIPPED_PATTERNS = {category.key: category.patterns for category in CATEGORIES}
+
+
 def _decide(
     model: LearnedModel,
     read: _Read,
@@ -898,6 +906,7 @@ def _decide(
     raw: list[tuple[str, Span]],
     parameters: Mapping[str, Any],
     wanted: set[str],
+    edited: frozenset[str] | set[str] = frozenset(),
 ) -> list[tuple[str, Span]]:
     text = read.folded.text
     starts = [start for start, _ in read.spans]
@@ -914,6 +923,7 @@ def _decide(
         j, index = column.get(key), sentence_of(span)
         if (
             j is not None
+            and key not in edited
             and (key, span) not in numbers
             and q[index, j] < model.veto
             and p[index, j] < model.thresholds[j]

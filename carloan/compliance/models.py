@@ -199,3 +199,32 @@ class FindingVerdict(models.Model):
                 fields=["call", "category", "start", "end"], name="finding_verdict_uniq"
             )
         ]
+
+
+class TrainedModel(models.Model):
+    """A learned model trained here, on the shipped labelled sets and reviewers' verdicts
+    (`services.model_retrain`, weekly in the worker). It becomes the active one only when it
+    does no worse than the one in use on the development set; the held-apart sets are only
+    ever scored. No active row: the model shipped in `data/model.json` is used."""
+
+    trained_at = models.DateTimeField()
+    examples = models.PositiveIntegerField(help_text="Labelled texts and verdicts trained on.")
+    verdicts = models.PositiveIntegerField(help_text="Of which reviewers' verdicts.")
+    dev_precision = models.FloatField(null=True, blank=True)
+    dev_recall = models.FloatField(null=True, blank=True)
+    replaced_precision = models.FloatField(
+        null=True, blank=True, help_text="The model in use then, on the same set."
+    )
+    replaced_recall = models.FloatField(null=True, blank=True)
+    active = models.BooleanField(default=False)
+    note = models.TextField(blank=True, default="")
+    document = models.TextField(help_text="The model (LearnedModel.to_json()).")
+
+    class Meta:
+        db_table = "compliance_trained_model"
+        ordering = ["-trained_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["active"], condition=models.Q(active=True), name="one_active_model"
+            )
+        ]

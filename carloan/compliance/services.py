@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +33,7 @@ from django.utils import timezone
 from carloan.compliance import selectors
 from carloan.compliance.checker import MAX_TEXT, Result, check_text
 from carloan.compliance.events import COMPLIANCE_GROUP
+from carloan.compliance.learned import LearnedModel
 from carloan.compliance.library import BY_KEY
 from carloan.compliance.models import (
     Call,
@@ -41,6 +44,7 @@ from carloan.compliance.models import (
     ScriptRevision,
     ScriptState,
     Severity,
+    TrainedModel,
     Verdict,
 )
 from carloan.compliance.patterns import pattern_problems
@@ -116,11 +120,97 @@ class LiveCheck:
 
 
 def check(text: str) -> LiveCheck:
-    """`text` checked against the library and the parameters as they stand now."""
+    """`text` checked against the library, the parameters and the model as they stand now."""
     categories, versions = selectors.live_library()
     parameters = parameter_values()
-    result = check_text(text, parameters=parameters, categories=categories)
+    result = check_text(text, parameters=parameters, categories=categories, model=current_model())
     return LiveCheck(result, _against(parameters, versions))
+
+
+# --- the learned model in use -------------------------------------------------------------------
+
+_loaded: dict[int, LearnedModel] = {}
+_loaded_lock = threading.Lock()
+
+
+def current_model() -> LearnedModel | None:
+    """The active model trained here (read once per process), or None for the shipped one."""
+    active = TrainedModel.objects.filter(active=True).values_list("pk", flat=True).first()
+    if active is None:
+        return None
+    with _loaded_lock:
+        found = _loaded.get(active)
+    if found is None:
+        document = TrainedModel.objects.filter(pk=active).values_list("document", flat=True).first()
+        if document is None:
+            return None
+        found = LearnedModel.from_json(document)
+        with _loaded_lock:
+            _loaded.clear()  # one model in memory: the active one
+            _loaded[active] = found
+    return found
+
+
+def _f1(score: Any) -> float:
+    precision, recall = score.precision or 0.0, score.recall or 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def model_retrain(
+    *, minimum_verdicts: int = 0, files: Sequence[Path] | None = None
+) -> TrainedModel | None:
+    """Train a model on the shipped labelled sets and every reviewer's verdict; keep it, and
+    make it the one in use when it does no worse (F1 of precision and recall of "not
+    compliant", within half a point) on the development set than the model in use. None when
+    there are fewer than `minimum_verdicts` verdicts (nothing new to learn from). `files`: the
+    labelled sets (default: the shipped training sets)."""
+    from carloan.compliance.evaluation import SETS, evaluate, load
+    from carloan.compliance.learned import shipped_model, train, training_examples
+
+    verdicts = verdict_examples()
+    if len(verdicts) < minimum_verdicts:
+        return None
+    examples = training_examples(files) + verdicts
+    in_use = current_model() or shipped_model()
+    # The finder's threshold and the verifier's veto were chosen by cross-validation when the
+    # shipped model was trained on the same labelled sets: kept, so the week's run trains once.
+    model = train(
+        examples,
+        threshold=float(in_use.thresholds.min()) if in_use else None,
+        veto=in_use.veto if in_use else None,
+    )
+    dev = load(SETS["dev"])
+    new = evaluate(dev, model=model).not_compliant
+    old = evaluate(dev, model=in_use, use_model=in_use is not None).not_compliant
+    better = _f1(new) >= _f1(old) - 0.005
+    with transaction.atomic():
+        if better:
+            TrainedModel.objects.filter(active=True).update(active=False)
+        row = TrainedModel.objects.create(
+            trained_at=timezone.now(),
+            examples=len(examples),
+            verdicts=len(verdicts),
+            dev_precision=new.precision,
+            dev_recall=new.recall,
+            replaced_precision=old.precision,
+            replaced_recall=old.recall,
+            active=better,
+            note="in use" if better else "kept aside: worse than the model in use on the dev set",
+            document=model.to_json(),
+        )
+    logger.info(
+        "compliance model %s trained on %s examples (%s verdicts): dev %.3f/%.3f against "
+        "%.3f/%.3f, %s",
+        row.pk,
+        row.examples,
+        row.verdicts,
+        new.precision or 0,
+        new.recall or 0,
+        old.precision or 0,
+        old.recall or 0,
+        row.note,
+    )
+    return row
 
 
 def _against(parameters: Mapping[str, Any], versions: Mapping[str, int]) -> dict[str, Any]:
@@ -492,10 +582,13 @@ def scripts_recheck(*, reason: str) -> list[int]:
     sent: list[int] = []
     categories, versions = selectors.live_library()
     parameters = parameter_values()
+    model = current_model()
     against = _against(parameters, versions)
     with transaction.atomic():
         for script in Script.objects.select_for_update().exclude(state=ScriptState.RETIRED):
-            result = check_text(script.text, parameters=parameters, categories=categories)
+            result = check_text(
+                script.text, parameters=parameters, categories=categories, model=model
+            )
             findings = _findings(result)
             if findings == script.findings and script.checked_against == against:
                 continue
@@ -553,6 +646,7 @@ def calls_check_pending(*, call_ids: Iterable[str] | None = None) -> int:
     other words), in batches; broadcast each one checked. Answers how many were checked."""
     categories, _versions = selectors.live_library()
     parameters = parameter_values()
+    model = current_model()
     checked = 0
     pending = Call.objects.all()
     if call_ids is not None:
@@ -564,7 +658,9 @@ def calls_check_pending(*, call_ids: Iterable[str] | None = None) -> int:
                 break
             now = timezone.now()
             for call in batch:
-                result = check_text(call.transcript, parameters=parameters, categories=categories)
+                result = check_text(
+                    call.transcript, parameters=parameters, categories=categories, model=model
+                )
                 call.findings = _findings(result)
                 call.flagged = not result.compliant
                 call.checked_hash = transcript_hash(call.transcript)
