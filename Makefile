@@ -67,3 +67,4 @@ lint: check
 
 bench: install
 	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/compliance_bench.py
