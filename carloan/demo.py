@@ -773,7 +773,7 @@ class _Book:
                     _poisson(rng, 3.0 * min(self.scale, 2.0) * region.leads_per_day / 40)
                 ):
                     agent = rng.randrange(4)
-                    sloppy = 0.35 if agent == 0 else 0.12
+                    sloppy = 0.25 if agent == 0 else 0.04
                     turns: list[str] = []
                     for _turn in range(rng.randint(2, 4)):
                         pool = agent_turns["bad" if rng.random() < sloppy else "good"]

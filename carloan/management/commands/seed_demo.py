@@ -95,13 +95,14 @@ def ensure_demo_scripts() -> int:
     """The demo scripts, written by marketing and reviewed by risk, when there are none yet: an
     approved 九五折 script turns needs_review as soon as a manager lowers
     `marketing.max_promo_discount_pct` below 5."""
-    from carloan.compliance.models import Script
+    from carloan.compliance.models import Call, Script
     from carloan.compliance.services import script_create, script_update
 
     if Script.objects.exists():
         return 0
     marketing = User.objects.get(username="marketing")
     risk = User.objects.get(username="risk")
+    used: list[int] = []
     for title, channel, text, reach in DEMO_SCRIPTS:
         script = script_create(user=marketing, title=title, channel=channel, text=text)
         if reach == "draft":
@@ -120,6 +121,13 @@ def ensure_demo_scripts() -> int:
                 changes={"state": "approved"},
                 note="" if script["compliant"] else "demo",
             )
+            used.append(script["id"])
+    # The demo calls were made with the approved scripts (every fourth with none named), so
+    # the script × risk matrix has rows to compare.
+    calls = list(Call.objects.order_by("call_id").values_list("call_id", flat=True))
+    for n, call_id in enumerate(calls):
+        if n % 4 != 3:
+            Call.objects.filter(call_id=call_id).update(script_id=str(used[n % len(used)]))
     return len(DEMO_SCRIPTS)
 
 
