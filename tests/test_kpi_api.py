@@ -382,3 +382,37 @@ def test_csv_has_the_same_numbers_as_the_api(as_viewer: APIClient, tech_book: No
     assert [float(r["score"]) for r in tech] == [k["score"] for k in api_tech["kpis"]]
     assert float(tech[0]["department_score"]) == api_tech["score"]
     assert tech[2]["actual"] == "" and tech[2]["missing"] == "true"
+
+
+def test_the_compliance_figures_are_kpi_metrics(
+    as_manager: APIClient, as_viewer: APIClient
+) -> None:
+    """Flagged calls per 100 calls (contract section 9) in marketing's set: 4 calls checked in
+    Q2, 1 flagged → 25 per 100, which scores 100 × (25 − 40) / (10 − 40) = 50."""
+    from carloan.compliance.models import Call
+    from carloan.compliance.services import calls_check_pending
+
+    for n, text in enumerate(["百分百包过，不查征信", "年化利率6%", "审批以征信为准", "首付三成"]):
+        Call.objects.create(
+            call_id=f"Q2-{n}",
+            started_at=f"2026-05-1{n}T10:00:00+08:00",
+            region="EAST-01",
+            agent="agent_kpi",
+            transcript=text,
+        )
+    assert calls_check_pending() == 4
+    kpis = [
+        {"metric": "lead_conversion_rate", "target": 30, "threshold": 10, "weight": 40},
+        {"metric": "flagged_calls_per_100", "target": 10, "threshold": 40, "weight": 30},
+        {"metric": "handoff_wait_time", "target": 4, "threshold": 48, "weight": 30},
+    ]
+    saved = as_manager.put("/api/kpi/departments/marketing/kpis/", kpis, format="json")
+    assert saved.status_code == 200, saved.json()
+    assert saved.json()[1]["collaboration"] is False
+    marketing = card(
+        as_viewer.get("/api/kpi/scorecards/", {"quarter": QUARTER}).json(), "marketing"
+    )
+    flagged = marketing["kpis"][1]
+    assert flagged["metric"] == "flagged_calls_per_100"
+    assert flagged["actual"] == pytest.approx(25.0)
+    assert flagged["score"] == pytest.approx(50.0)

@@ -24,6 +24,7 @@ import {
   createState,
   noteRequired,
   normalizeEvaluation,
+  otherSuggestion,
   placePatternErrors,
   scriptActions,
   stateCounts,
@@ -451,5 +452,22 @@ describe("the evaluation, read defensively", () => {
     assert.equal(normalizeEvaluation(null), null);
     assert.equal(normalizeEvaluation([]), null);
     assert.equal(normalizeEvaluation({ detail: "error" }), null);
+  });
+});
+
+describe("otherSuggestion: both languages beside a finding", () => {
+  const page = {
+    state: {
+      library: [{ key: "guaranteed_approval", suggestion_en: "Approval depends on review.", suggestion_zh: "以审核结果为准。" }],
+    },
+  };
+  test("a Chinese finding gets the English rewrite, and the other way round", () => {
+    const zh = { category: "guaranteed_approval", suggestion: "以审核结果为准。" };
+    const en = { category: "guaranteed_approval", suggestion: "Approval depends on review." };
+    assert.equal(otherSuggestion(page, zh), "Approval depends on review.");
+    assert.equal(otherSuggestion(page, en), "以审核结果为准。");
+  });
+  test("an unknown category has none", () => {
+    assert.equal(otherSuggestion(page, { category: "nope", suggestion: "x" }), null);
   });
 });

@@ -4,7 +4,7 @@
 
 import { el, formatDateTime } from "../common.js";
 import { excerpt, orderFindings, segmentLook, segments, spanKey } from "./highlight.js";
-import { SCRIPT_STATES, stateCounts } from "./state.js";
+import { otherSuggestion, SCRIPT_STATES, stateCounts } from "./state.js";
 
 // ---- Words and numbers ---------------------------------------------------------------------
 
@@ -176,6 +176,14 @@ export function findingsList(page, ordered, { extra } = {}) {
                   el("span", { cls: "cmp-finding__label", txt: page.t("suggestion") }),
                   " ",
                   el("span", { txt: finding.suggestion }),
+                ])
+              : null,
+            otherSuggestion(page, finding)
+              ? el("p", { cls: "cmp-finding__suggestion cmp-finding__suggestion--other" }, [
+                  el("span", {
+                    txt: otherSuggestion(page, finding),
+                    attrs: { lang: /[\u3400-\u9fff]/.test(finding.suggestion || "") ? "en" : "zh-Hans" },
+                  }),
                 ])
               : null,
             extra ? extra(finding) : null,

@@ -363,3 +363,15 @@ export function normalizeEvaluation(data) {
     })),
   };
 }
+
+/**
+ * The library's rewrite in the other language than the finding's own (a finding's suggestion
+ * is in its text's language), so both languages stand beside it; null when the same.
+ */
+export function otherSuggestion(page, finding) {
+  const category = page.state.library.find((c) => c.key === finding.category);
+  if (!category) return null;
+  const chinese = /[\u3400-\u9fff]/.test(finding.suggestion || "");
+  const other = chinese ? category.suggestion_en : category.suggestion_zh;
+  return other && other !== finding.suggestion ? other : null;
+}
