@@ -16,3 +16,9 @@ class CarloanConfig(AppConfig):
             listeners.on_parameters_changed, dispatch_uid="compliance.scripts_recheck"
         )
         loanbook_changed.connect(listeners.on_loanbook_changed, dispatch_uid="compliance.calls")
+        from carloan.screening import services as screening
+
+        parameters_changed.connect(
+            screening.on_parameters_changed, dispatch_uid="screening.thresholds"
+        )
+        loanbook_changed.connect(screening.on_loanbook_changed, dispatch_uid="screening.checks")

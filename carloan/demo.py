@@ -51,6 +51,7 @@ IMPORT_ORDER: tuple[str, ...] = (
     "complaints",
     "samples",
     "vehicle_sales",
+    "blacklist",
     "calls",
 )
 
@@ -506,18 +507,74 @@ class _Book:
         return self.core()[0]
 
     def _applications(self) -> list[list[str]]:
+        rng = self.rng("application_identifiers")
+        rows = []
+        for n, a in enumerate(self.core()[1]):
+            rows.append(
+                [
+                    a.application_id,
+                    a.lead_id,
+                    a.region.code,
+                    _ts(a.applied_at),
+                    a.decision,
+                    _ts(a.decided_at) if a.decided_at else "",
+                    str(a.credit_score),
+                    *self._identifiers(rng, n, a),
+                ]
+            )
+        return rows
+
+    def _identifiers(self, rng: random.Random, n: int, a: _Application) -> list[str]:
+        """Who applied, from which phone and device, for which car, through which dealer, how
+        much for what income: mostly one person each, and now and then a ring (one phone or
+        device behind several applicants, one VIN under two names)."""
+        ring = n // 400 if rng.random() < 0.03 else None
+        person = f"3201{n:012d}{n % 10}X"[:18]
+        phone = f"13{(n * 7919) % 10**9:09d}"
+        device = f"dev-{n:08x}"
+        vin = _vin_for(n)
+        if ring is not None:
+            phone = f"13{(ring * 104729) % 10**9:09d}"
+            device = f"dev-ring-{ring:05d}"
+            if rng.random() < 0.3:
+                vin = _vin_for(10**7 + ring)
+        income = round(rng.lognormvariate(math.log(9000), 0.45), -2)
+        value = a.vehicle_value or round(rng.uniform(60_000, 250_000), -2)
+        requested = round(value * rng.uniform(0.45, 0.92), -2)
         return [
-            [
-                a.application_id,
-                a.lead_id,
-                a.region.code,
-                _ts(a.applied_at),
-                a.decision,
-                _ts(a.decided_at) if a.decided_at else "",
-                str(a.credit_score),
-            ]
-            for a in self.core()[1]
+            person,
+            phone,
+            vin,
+            f"DLR-{a.region.code}-{rng.randint(1, a.region.branches * 3):03d}",
+            device,
+            _money(income),
+            _money(requested),
+            _money(value),
         ]
+
+    def _blacklist(self) -> list[list[str]]:
+        """A few dozen entries risk control keeps: ring phones and devices, a dealer."""
+        rng = self.rng("blacklist")
+        rows: list[list[str]] = []
+        added = datetime.combine(self.start, time(9))
+        for ring in range(0, 33, 3):
+            rows.append(
+                [
+                    f"BL{len(rows) + 1:05d}",
+                    rng.choice(("phone", "device")),
+                    "",
+                    "linked to a fraud ring",
+                    _ts(added + timedelta(days=rng.randint(0, 120))),
+                    "",
+                    "risk",
+                ]
+            )
+            rows[-1][2] = (
+                f"13{(ring * 104729) % 10**9:09d}"
+                if rows[-1][1] == "phone"
+                else f"dev-ring-{ring:05d}"
+            )
+        return rows
 
     def _loans(self) -> list[list[str]]:
         return [
@@ -792,6 +849,18 @@ class _Book:
                         ]
                     )
         return rows
+
+
+_VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+
+
+def _vin_for(n: int) -> str:
+    """A well-formed VIN (17 characters, no I, O or Q), one per number."""
+    chars = []
+    for _ in range(11):
+        n, digit = divmod(n, len(_VIN_CHARS))
+        chars.append(_VIN_CHARS[digit])
+    return "LSV" + "A" * 3 + "".join(chars)
 
 
 def _call_turns() -> tuple[dict[str, list[str]], list[str]]:

@@ -54,6 +54,9 @@ class Decision(models.TextChoices):
     PENDING = "pending"
 
 
+IDENTIFIER_MAX = 69  # a keyed hash (64 hex), a colon and the last four characters
+
+
 class LoanApplication(models.Model):
     """A credit application and the risk department's decision on it."""
 
@@ -64,6 +67,16 @@ class LoanApplication(models.Model):
     decision = models.CharField(max_length=16, choices=Decision.choices)
     decided_at = models.DateTimeField(null=True, blank=True)
     credit_score = models.SmallIntegerField(null=True, blank=True)
+    # Identifiers of the person, the car, the dealer and the device: only as keyed hashes with
+    # their last four characters (carloan.screening.identifiers); '' when not given.
+    applicant_key = models.CharField(max_length=IDENTIFIER_MAX, blank=True, default="")
+    phone = models.CharField(max_length=IDENTIFIER_MAX, blank=True, default="")
+    vin = models.CharField(max_length=IDENTIFIER_MAX, blank=True, default="")
+    dealer_id = models.CharField(max_length=IDENTIFIER_MAX, blank=True, default="")
+    device_id = models.CharField(max_length=IDENTIFIER_MAX, blank=True, default="")
+    monthly_income = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    amount_requested = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    vehicle_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
 
     class Meta:
         db_table = "loanbook_application"
@@ -71,6 +84,18 @@ class LoanApplication(models.Model):
             models.Index(fields=["decided_at"], name="app_decided_idx"),
             models.Index(fields=["region", "decided_at"], name="app_region_decided_idx"),
             models.Index(fields=["applied_at"], name="app_applied_idx"),
+            # The cross-checks join applications on these (only where one is given).
+            models.Index(
+                fields=["phone", "applied_at"], name="app_phone_idx", condition=~models.Q(phone="")
+            ),
+            models.Index(
+                fields=["device_id", "applied_at"],
+                name="app_device_idx",
+                condition=~models.Q(device_id=""),
+            ),
+            models.Index(
+                fields=["vin", "applied_at"], name="app_vin_idx", condition=~models.Q(vin="")
+            ),
         ]
 
 
@@ -276,3 +301,4 @@ from carloan.compliance.models import (  # noqa: E402, F401
     TrainedModel,
 )
 from carloan.parameters.models import ChangeRequest, Parameter, ParameterChange  # noqa: E402, F401
+from carloan.screening.models import ApplicationCheck, BlacklistEntry  # noqa: E402, F401

@@ -21,3 +21,8 @@ script_review_opened = Signal()
 # Sent after commit when the review ends: `script`, `outcome` (approved, changes_requested,
 # retired, withdrawn), `user` (who decided, None for the system). The kanban closes the card.
 script_review_closed = Signal()
+
+# Sent after commit when applications' cross-checks change so that they fail the blacklist
+# check or two checks or more: `applications` ([{application_id, failed, blacklist}]). The
+# kanban opens one card per application in risk control's lane.
+applications_flagged = Signal()

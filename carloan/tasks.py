@@ -38,3 +38,11 @@ def compliance_model_retrain() -> str:
 
     row = model_retrain(minimum_verdicts=1)
     return "no verdicts yet" if row is None else f"model {row.pk}: {row.note}"
+
+
+@service_task("carloan.screening_recheck_all", minutes=14)
+def screening_recheck_all() -> int:
+    """Every application's cross-checks, after a threshold change (set-based: one statement)."""
+    from carloan.screening.services import recheck_all
+
+    return len(recheck_all())

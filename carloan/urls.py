@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/imports/", ImportView.as_view(), name="api-imports"),
     path("api/compliance/", include("carloan.compliance.urls")),
+    path("", include("carloan.screening.urls")),
     path("api/parameters/", include("carloan.parameters.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # A signed-out visitor is sent to the login form, as on every page. The split view serves

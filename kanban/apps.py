@@ -10,12 +10,19 @@ class KanbanConfig(AppConfig):
         """Listen to the metrics' alerts (critical ones become cards) and give KPI scoring the
         two collaboration metrics through the metrics registry (`register_period_metric`), so
         scoring reads every actual from one place."""
-        from carloan.signals import script_review_closed, script_review_opened
+        from carloan.signals import (
+            applications_flagged,
+            script_review_closed,
+            script_review_opened,
+        )
         from kanban import flow, listeners
         from metrics.registry import register_period_metric
         from metrics.signals import alerts_raised
 
         alerts_raised.connect(listeners.on_alerts_raised, dispatch_uid="kanban.alert_cards")
+        applications_flagged.connect(
+            listeners.on_applications_flagged, dispatch_uid="kanban.flagged_applications"
+        )
         script_review_opened.connect(
             listeners.on_script_review_opened, dispatch_uid="kanban.script_review_opened"
         )

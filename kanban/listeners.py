@@ -14,6 +14,7 @@ from typing import Any
 from kanban.services import (
     card_close_for_script_review,
     card_open_for_alert,
+    card_open_for_application,
     card_open_for_script_review,
 )
 
@@ -49,3 +50,13 @@ def on_script_review_closed(
         card_close_for_script_review(script, outcome, user)
     except Exception:
         logger.exception("could not close the review card of script %s", script.get("id"))
+
+
+def on_applications_flagged(
+    sender: Any, *, applications: list[dict[str, Any]], **kwargs: Any
+) -> None:
+    for application in applications:
+        try:
+            card_open_for_application(application)
+        except Exception:  # one application's card must not keep the others from theirs
+            logger.exception("could not open the card of %s", application.get("application_id"))

@@ -146,6 +146,12 @@ class Card(models.Model):
         related_name="review_cards",
         help_text="The sales script this card reviews (risk control's review is a hand-off).",
     )
+    application_id = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The flagged credit application this card is about (one card each).",
+    )
     version = models.PositiveIntegerField(default=1)
     field_versions = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
@@ -174,6 +180,13 @@ class Card(models.Model):
                 condition=models.Q(archived=False),
             ),
             models.Index(fields=["board", "done_at"], name="card_board_done_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application_id"],
+                condition=~models.Q(application_id=""),
+                name="card_one_per_application",
+            )
         ]
 
     def __str__(self) -> str:

@@ -924,3 +924,48 @@ def _script_description(script: Mapping[str, Any], reason: str) -> str:
         f"/compliance/#script-{script['id']}.",
     ]
     return "\n".join(lines)
+
+
+# --- flagged applications (contract section 10) ------------------------------------------------
+
+
+def card_open_for_application(application: Mapping[str, Any]) -> int | None:
+    """One card in risk control's lane for an application that fails the blacklist check or two
+    checks or more; None when it has one already or there is no board."""
+    board = default_board()
+    if board is None or Card.objects.filter(application_id=application["application_id"]).exists():
+        return None
+    lane = Lane.objects.filter(board=board, department=Department.RISK).first()
+    column = (
+        Column.objects.filter(board=board, name=ALERT_COLUMN).first()
+        or Column.objects.filter(board=board).order_by("position", "id").first()
+    )
+    if lane is None or column is None:
+        return None
+    why = (
+        "on the blacklist"
+        if application.get("blacklist")
+        else (f"{application.get('failed')} cross-checks failed")
+    )
+    try:
+        with transaction.atomic():
+            data = card_create(
+                user=None,
+                board_id=board.pk,
+                title=f"Flagged application {application['application_id']}: {why}"[:200],
+                lane_id=lane.pk,
+                column_id=column.pk,
+                position=0,
+                type=CardType.REQUEST,
+                department=Department.RISK,
+                labels=["flagged-application"],
+                description=(
+                    f"The cross-checks flagged application {application['application_id']} "
+                    f"({why}). See GET /api/risk/applications/{application['application_id']}"
+                    "/checks/."
+                ),
+            )
+            Card.objects.filter(pk=data["id"]).update(application_id=application["application_id"])
+    except IntegrityError:
+        return None
+    return data["id"]

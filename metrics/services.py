@@ -141,6 +141,7 @@ _KIND_FAMILIES: dict[str, tuple[Family, ...]] = {
     "samples": ("technical",),
     "vehicle_sales": (),
     "calls": (),  # checked by the compliance app; no daily metric reads them
+    "blacklist": (),  # read by the cross-checks (carloan.screening), not by a daily metric
 }
 
 

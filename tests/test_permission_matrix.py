@@ -56,6 +56,9 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("GET", "/api/compliance/figures/"): (SIGNED_IN, {}),
     ("GET", "/api/compliance/evaluation/"): (SIGNED_IN, {}),
     ("GET", "/api/imports/"): (SIGNED_IN, {}),
+    ("GET", "/api/risk/applications/{application_id}/checks/"): (SIGNED_IN, {}),
+    ("GET", "/api/risk/flags/"): (SIGNED_IN, {"status": "open"}),
+    ("POST", "/api/leads/prescreen/"): (SIGNED_IN, {}),
     ("POST", "/api/imports/"): (EDITOR, {}),
     ("GET", "/api/kanban/boards/"): (SIGNED_IN, {}),
     ("GET", "/api/kanban/boards/{board_id}/"): (SIGNED_IN, {}),
@@ -186,7 +189,27 @@ def _objects(manager: User) -> dict[str, str]:
         "script_id": str(script["id"]),
         "call_id": "MATRIX-1",
         "category": "guaranteed_approval",
+        "application_id": _checked_application(),
     }
+
+
+def _checked_application() -> str:
+    """An application with its cross-checks made."""
+    import io
+
+    from carloan.loanbook.services import loanbook_import
+    from carloan.screening.services import recheck_applications
+
+    loanbook_import(
+        kind="applications",
+        source=io.BytesIO(
+            b"application_id,region,applied_at,decision,phone\n"
+            b"MATRIX-APP,EAST-01,2026-11-01T10:00:00+08:00,pending,13800138000\n"
+        ),
+        refresh="none",
+    )
+    recheck_applications(["MATRIX-APP"])
+    return "MATRIX-APP"
 
 
 def _fill(path: str, objects: dict[str, str]) -> str:

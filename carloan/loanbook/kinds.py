@@ -22,6 +22,9 @@ class Column:
     max_value: Decimal | int | float | None = None
     max_length: int = 64
     is_region: bool = False
+    # For type "identifier": which kind of person's identifier (carloan.screening.identifiers):
+    # stored only as its keyed hash and last four characters.
+    identifier: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Kind:
 
 ZERO = Decimal(0)
 MAX_TRANSCRIPT = 20_000  # as a text POSTed to the check
+BLACKLIST_TYPES = ("applicant", "phone", "vin", "dealer", "device")
 SAMPLE_METRICS = (
     "api_response_time",
     "availability",
@@ -96,6 +100,14 @@ KINDS: dict[str, Kind] = {
                 ),
                 Column("decided_at", "timestamp"),
                 Column("credit_score", "integer", min_value=0, max_value=1000),
+                Column("applicant_key", "identifier", identifier="applicant"),
+                Column("phone", "identifier", identifier="phone"),
+                Column("vin", "identifier", identifier="vin"),
+                Column("dealer_id", "identifier", identifier="dealer"),
+                Column("device_id", "identifier", identifier="device"),
+                Column("monthly_income", "decimal", min_value=ZERO, max_value=Decimal(10**9)),
+                Column("amount_requested", "decimal", min_value=ZERO, max_value=Decimal(10**9)),
+                Column("vehicle_value", "decimal", min_value=ZERO, max_value=Decimal(10**9)),
             ),
             key=("application_id",),
             day_column="decided_at",
@@ -223,6 +235,22 @@ KINDS: dict[str, Kind] = {
             key=("sale_id",),
             day_column="sold_at",
             description="Used-vehicle sales the valuation model learns from",
+        ),
+        Kind(
+            "blacklist",
+            "screening_blacklist_entry",
+            (
+                _id("entry_id"),
+                Column("type", "choice", required=True, choices=BLACKLIST_TYPES),
+                Column("value", "identifier", required=True, identifier="by_type"),
+                Column("reason", "text", required=True, max_length=500),
+                Column("added_at", "timestamp", required=True),
+                Column("expires_at", "timestamp"),
+                Column("department", "choice", choices=("marketing", "risk", "tech")),
+            ),
+            key=("entry_id",),
+            day_column="added_at",
+            description="The shared blacklist: applicants, phones, VINs, dealers and devices",
         ),
         Kind(
             "calls",

@@ -264,10 +264,38 @@ def _timestamp(col: Column, zone: ZoneInfo) -> Converter:
     return convert
 
 
+def _identifier(col: Column) -> Converter:
+    """A person's identifier: kept only as its keyed hash and last four characters. A blacklist
+    value (`by_type`) depends on its row's type: it is hashed by the row check."""
+    from carloan.screening.identifiers import InvalidIdentifier, stored
+
+    required = col.required
+    kind = col.identifier
+
+    def convert(raw: str) -> Value:
+        value = raw.strip()
+        if not value:
+            if required:
+                raise CellError("is required")
+            return ""
+        if kind == "by_type":
+            if len(value) > 128 or "\x00" in value:
+                raise CellError("is longer than 128 characters or holds a NUL character")
+            return value
+        try:
+            return stored(kind, value)
+        except InvalidIdentifier as exc:
+            raise CellError(str(exc)) from None
+
+    return convert
+
+
 def converter(col: Column, kind: Kind, zone: ZoneInfo) -> Converter:
     """The function that checks and normalises one cell of `col`."""
     if col.type == "text":
         return _text(col, kind)
+    if col.type == "identifier":
+        return _identifier(col)
     if col.type == "choice":
         return _choice(col)
     if col.type == "integer":
@@ -347,7 +375,28 @@ def _samples_check(names: tuple[str, ...]) -> RowCheck:
     return check
 
 
+def _blacklist_check(names: tuple[str, ...]) -> RowCheck:
+    """The value is hashed as its type says; an entry may not expire before it was added."""
+    from carloan.screening.identifiers import InvalidIdentifier, stored
+
+    kind, value = names.index("type"), names.index("value")
+    added, expires = names.index("added_at"), names.index("expires_at")
+
+    def check(row: list[Value]) -> list[tuple[str, str]]:
+        problems = []
+        try:
+            row[value] = stored(str(row[kind]), str(row[value]))
+        except InvalidIdentifier as exc:
+            problems.append(("value", f"{exc} (type {row[kind]})"))
+        if row[expires] is not None and row[expires] <= row[added]:  # type: ignore[operator]
+            problems.append(("expires_at", "is not after added_at"))
+        return problems
+
+    return check
+
+
 ROW_CHECKS: dict[str, Callable[[tuple[str, ...]], RowCheck]] = {
+    "blacklist": _blacklist_check,
     "applications": _applications_check,
     "valuations": _valuations_check,
     "samples": _samples_check,

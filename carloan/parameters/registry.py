@@ -199,6 +199,53 @@ def _build() -> dict[str, ParameterSpec]:
             min=0,
             max=1000,
         ),
+        # --- risk: the six cross-checks on applications (contract section 10) ----------
+        ParameterSpec(
+            "risk.xcheck.window_days",
+            "risk",
+            "integer",
+            90,
+            "Applications within this many days of each other (before or after) count together "
+            "in the shared-phone, shared-device and VIN-reuse checks.",
+            "共用手机、共用设备与车架号重复检查中，相隔在此天数以内（前后）的申请合并计算。",
+            unit="days",
+            min=1,
+            max=3650,
+        ),
+        ParameterSpec(
+            "risk.xcheck.max_applicants_per_phone",
+            "risk",
+            "integer",
+            2,
+            "An application fails the shared-phone check when its phone is on applications of "
+            "more distinct applicants than this within the window.",
+            "同一手机号在时间窗内对应的不同申请人数超过此值，申请即未通过共用手机检查。",
+            unit="applicants",
+            min=1,
+            max=1000,
+        ),
+        ParameterSpec(
+            "risk.xcheck.max_applicants_per_device",
+            "risk",
+            "integer",
+            3,
+            "An application fails the shared-device check when its device is on applications of "
+            "more distinct applicants than this within the window.",
+            "同一设备在时间窗内对应的不同申请人数超过此值，申请即未通过共用设备检查。",
+            unit="applicants",
+            min=1,
+            max=1000,
+        ),
+        _pct(
+            "risk.xcheck.max_dti_pct",
+            50,
+            "Highest debt-to-income ratio: the requested amount over 36 months against the "
+            "monthly income.",
+            "最高负债收入比：申请金额按 36 个月摊还后与月收入之比。",
+            "risk",
+            min=1,
+            max=1000,
+        ),
         _pct(
             "risk.appraisal_tolerance_pct",
             10,

@@ -22,6 +22,7 @@ from django.utils import timezone
 from carloan.compliance.services import calls_check_pending
 from carloan.demo import IMPORT_ORDER, demo_book, months_before, row_counts
 from carloan.models import Lead, Loan, LoanApplication, LoanSnapshot, Profile
+from carloan.screening.services import recheck_all
 
 DEMO_PASSWORD = "carloan-demo"  # noqa: S105 (the documented demo password)
 
@@ -216,9 +217,10 @@ class Command(BaseCommand):
         began = time.monotonic()
         checked = calls_check_pending()
         scripts = ensure_demo_scripts()
+        flagged = sum(1 for _id, is_flagged, *_ in recheck_all() if is_flagged)
         self.stdout.write(
-            f"Checked {checked:,} demo calls and wrote {scripts} demo scripts in "
-            f"{time.monotonic() - began:.1f} s"
+            f"Checked {checked:,} demo calls, wrote {scripts} demo scripts and cross-checked "
+            f"the applications ({flagged:,} flagged) in {time.monotonic() - began:.1f} s"
         )
         # The apps' own demo steps, named, not imported (the core never imports an app): the
         # valuation model learns from the demo's sales and values the loans' collateral, and the

@@ -1,0 +1,71 @@
+"""Stored state of screening (contract section 10): the shared blacklist and each application's
+six cross-checks. Identifiers are stored only as keyed hashes with their last four characters
+(`carloan.screening.identifiers`)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from carloan.models import IDENTIFIER_MAX
+
+
+class BlacklistEntry(models.Model):
+    """One listed applicant, phone, VIN, dealer or device (import kind `blacklist`)."""
+
+    entry_id = models.CharField(max_length=64, primary_key=True)
+    type = models.CharField(max_length=16)
+    value = models.CharField(max_length=IDENTIFIER_MAX, help_text="Keyed hash and last four.")
+    reason = models.CharField(max_length=500)
+    added_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # NULL when not given (the import writes an empty optional choice as NULL)
+    department = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
+
+    class Meta:
+        db_table = "screening_blacklist_entry"
+        indexes = [models.Index(fields=["type", "value"], name="blacklist_type_value_idx")]
+
+
+class Check(models.TextChoices):
+    PASS = "pass"  # noqa: S105 (a check's outcome, not a password)
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+
+
+CHECK_KEYS = ("blacklist", "shared_phone", "vin_reuse", "ltv", "debt_to_income", "shared_device")
+
+
+class ApplicationCheck(models.Model):
+    """The six cross-checks of one application as they stand (re-made by set-based SQL for the
+    applications an arrival, a blacklist change or a threshold change affects)."""
+
+    application_id = models.CharField(max_length=64, primary_key=True)
+    blacklist = models.CharField(max_length=16, choices=Check.choices)
+    shared_phone = models.CharField(max_length=16, choices=Check.choices)
+    vin_reuse = models.CharField(max_length=16, choices=Check.choices)
+    ltv = models.CharField(max_length=16, choices=Check.choices)
+    debt_to_income = models.CharField(max_length=16, choices=Check.choices)
+    shared_device = models.CharField(max_length=16, choices=Check.choices)
+    failed = models.PositiveSmallIntegerField(help_text="How many of the six failed.")
+    flagged = models.BooleanField()
+    checked_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=16,
+        default="open",
+        db_default="open",
+        help_text="open, or cleared by risk control (a flag reviewed and let through)",
+    )
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        db_table = "screening_application_check"
+        indexes = [
+            models.Index(
+                fields=["checked_at"],
+                name="app_check_flagged_idx",
+                condition=models.Q(flagged=True),
+            )
+        ]
