@@ -479,3 +479,26 @@ def test_the_evaluation_is_on_the_newest_held_apart_set_per_category(
         > answer["rules"]["not_compliant"]["recall"]
     )
     assert answer["target"] == 86.0
+
+
+def test_switching_promotions_off_makes_any_promised_discount_a_finding(
+    client_for: Any, marketing_head: Any, risk_head: Any, manager: Any, committed: Any
+) -> None:
+    """`marketing.promotions_enabled` bites: with promotions off, even 九五折 (5 % off, within
+    the 5 % limit) is a discount no script may promise."""
+    text = "贷款服务费九五折，年化利率以合同为准。"
+    marketing, risk = client_for(marketing_head), client_for(risk_head)
+    with committed():
+        submitted = _patch(marketing, _create(marketing, text), state="in_review").json()
+        approved = _patch(risk, submitted, state="approved").json()
+    assert approved["compliant"] is True
+    with committed():
+        parameters_change(
+            changes={"marketing.promotions_enabled": (False, 1)}, user=manager, reason="paused"
+        )
+    script = client_for(risk_head).get(f"{API}/scripts/{approved['id']}/").json()
+    assert script["state"] == "needs_review"
+    assert [f["category"] for f in script["findings"]] == ["excess_discount"]
+    assert script["checked_against"]["parameters"]["marketing.promotions_enabled"] is False
+    checked = client_for(risk_head).post(f"{API}/check/", {"text": "服务费九五折"}, format="json")
+    assert checked.json()["compliant"] is False

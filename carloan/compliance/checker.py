@@ -38,6 +38,16 @@ if TYPE_CHECKING:
 MAX_TEXT = 20_000
 LTV_KEY = "risk.max_ltv_pct"
 DISCOUNT_KEY = "marketing.max_promo_discount_pct"
+PROMOTIONS_KEY = "marketing.promotions_enabled"
+
+
+def discount_limit(parameters: Mapping[str, Any]) -> float:
+    """The largest discount a text may promise: none at all while promotions are switched off
+    (`marketing.promotions_enabled`), else `marketing.max_promo_discount_pct`."""
+    if parameters.get(PROMOTIONS_KEY, True) is False:
+        return 0.0
+    return float(parameters.get(DISCOUNT_KEY, 5))
+
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # Where a clause ends: a negation before that point says nothing about what follows.
@@ -605,7 +615,7 @@ def _numeric_signals(
     scan: _Scan, parameters: Mapping[str, Any], wanted: Container[str] = BY_KEY
 ) -> Iterator[Signal]:
     max_ltv = float(parameters.get(LTV_KEY, 80))
-    max_discount = float(parameters.get(DISCOUNT_KEY, 5))
+    max_discount = discount_limit(parameters)
     reads: list[tuple[str, list[re.Pattern[str]], Callable[[re.Match[str]], float | None]]] = [
         ("zero_down_payment", _DOWN, _pct),
         ("excess_loan_amount", _SHARE, _pct),

@@ -70,6 +70,7 @@ from carloan.compliance.checker import (
     WITHIN,
     Signal,
     Span,
+    discount_limit,
     signals,
 )
 from carloan.compliance.library import CATEGORIES, Category
@@ -740,7 +741,7 @@ def _numbers_allow(key: str, sentence: str, parameters: Mapping[str, Any]) -> bo
     numbers = _loose_numbers(sentence)
     if key == "excess_discount":
         values = [v for unit, v in numbers if unit != "倍"]
-        limit = float(parameters.get(DISCOUNT_KEY, 5))
+        limit = discount_limit(parameters)
         return any(v > limit for v in values) if values else None
     values = [v for unit, v in numbers if unit not in ("折",)]
     if not values:

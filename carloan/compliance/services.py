@@ -31,7 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from carloan.compliance import selectors
-from carloan.compliance.checker import MAX_TEXT, Result, check_text
+from carloan.compliance.checker import MAX_TEXT, PROMOTIONS_KEY, Result, check_text
 from carloan.compliance.events import COMPLIANCE_GROUP
 from carloan.compliance.learned import LearnedModel
 from carloan.compliance.library import BY_KEY
@@ -213,8 +213,14 @@ def model_retrain(
     return row
 
 
+def _read_parameters() -> set[str]:
+    """The live parameters the check reads: those of the categories, and whether promotions
+    are on at all (off: no discount may be promised)."""
+    return {c.parameter for c in BY_KEY.values() if c.parameter} | {PROMOTIONS_KEY}
+
+
 def _against(parameters: Mapping[str, Any], versions: Mapping[str, int]) -> dict[str, Any]:
-    wanted = {c.parameter for c in BY_KEY.values() if c.parameter}
+    wanted = _read_parameters()
     return {
         "parameters": {key: parameters.get(key) for key in sorted(wanted)},
         "library": dict(versions),
@@ -628,7 +634,7 @@ def scripts_recheck(*, reason: str) -> list[int]:
 def on_parameters_changed(sender: Any, *, keys: Sequence[str], **kwargs: Any) -> None:
     """A parameter a category reads changed: re-check every script (scripts are few: at once,
     in the saving process, so every open page sees `needs_review` the moment it is saved)."""
-    read = {c.parameter for c in BY_KEY.values() if c.parameter}
+    read = _read_parameters()
     if read & set(keys):
         scripts_recheck(reason="parameters: " + ", ".join(sorted(read & set(keys))))
 
