@@ -299,9 +299,11 @@ def history_figure(
     unit: str,
     labels: Mapping[str, str],
     markers: Sequence[Mapping[str, Any]] = (),
+    target: float | None = None,
 ) -> Figure:
     """The metric over time with its baseline band, warn and critical lines, and parameter
-    change markers, on one chart.
+    change markers, on one chart; `target` (a live strategy target, e.g. the acquisition cost
+    of `marketing.target_cac`) as a green dashed line when given.
 
     `rows`: [{date, value, baseline, status}] (the series API's rows). The baseline changes each
     month, so it and the threshold lines are step lines per day. The band is the tolerance zone
@@ -434,6 +436,18 @@ def history_figure(
         )
         marker_x.append(str(marker["date"]))
         marker_hover.append(str(marker.get("hover", marker["text"])))
+    if target is not None and _finite(target):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": labels.get("target", "Target"),
+                "x": [x[0], x[-1]] if x else [],
+                "y": [target, target],
+                "line": {"color": BAR_COLORS["ok"], "width": 2, "dash": "dash"},
+                "hovertemplate": f"{labels.get('target', 'Target')}: %{{y:,.2f}}<extra></extra>",
+            }
+        )
     if markers:
         data.append(
             {

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carloan.parameters.models import ParameterChange
 from carloan.parameters.registry import REGISTRY
+from carloan.parameters.selectors import parameter_value
 from metrics import charts, selectors
 from metrics.events import AlertData, PanelData
 from metrics.formulas import ALL
@@ -129,6 +130,7 @@ CHART_LABELS: dict[str, Any] = {
     "warn_days": _("Warn days"),
     "critical_days": _("Critical days"),
     "change": _("Parameter change"),
+    "target": _("Target (a live parameter)"),
     "status_ok": STATUS_LABELS["ok"],
     "status_warn": STATUS_LABELS["warn"],
     "status_critical": STATUS_LABELS["critical"],
@@ -371,6 +373,15 @@ def _parameter_markers(
     return markers
 
 
+# Strategy targets a manager sets live, drawn on their metric's history (contract section 3).
+TARGET_PARAMETERS = {"customer_acquisition_cost": "marketing.target_cac"}
+
+
+def _target(key: str) -> float | None:
+    parameter = TARGET_PARAMETERS.get(key)
+    return float(parameter_value(parameter)) if parameter else None
+
+
 @login_required
 def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
     """One metric in depth: its history with baseline band, thresholds and parameter changes,
@@ -432,6 +443,7 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
                 unit=definition.unit,
                 labels=labels,
                 markers=markers,
+                target=_target(key),
             ),
             "comparison": charts.comparison_figure(
                 comparison,

@@ -378,3 +378,26 @@ def test_the_comparison_colours_each_region_by_status() -> None:
 def test_figures_are_plain_json() -> None:
     figure = charts.sparkline_figure([{"date": "2026-03-01", "value": 1.0}], "ok")
     assert json.loads(json.dumps(figure)) == figure
+
+
+def test_the_acquisition_cost_shows_the_live_target_cac(
+    viewer: User, manager: User, book: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """`marketing.target_cac` bites: the acquisition cost's history draws it, and a manager's
+    change moves the line."""
+    key = "customer_acquisition_cost"
+
+    def target_line() -> list[float]:
+        html = signed_in(viewer).get(f"/metrics/{key}/?date={D}").content.decode()
+        history = page_data(html, "metric-data")["figures"]["history"]
+        return next(t for t in history["data"] if t["name"] == "Target (a live parameter)")["y"]
+
+    assert target_line() == [2500.0, 2500.0]
+    version = parameters_state(["marketing.target_cac"])[0]["version"]
+    with django_capture_on_commit_callbacks(execute=True):
+        parameters_change(changes={"marketing.target_cac": (1800, version)}, user=manager)
+    assert target_line() == [1800.0, 1800.0]
+    # No other metric has a target line.
+    html = signed_in(viewer).get(f"/metrics/{P95}/?date={D}").content.decode()
+    names = [t.get("name") for t in page_data(html, "metric-data")["figures"]["history"]["data"]]
+    assert "Target (a live parameter)" not in names
