@@ -28,3 +28,7 @@ class MetricsConfig(AppConfig):
             "script_discrepancy_rate", lambda start, end: compliance.script_discrepancy_rate(end)
         )
         register_period_metric("flagged_calls_per_100", compliance.flagged_calls_per_100)
+        # Screening's false-invitation rate (contract section 10): invited leads declined.
+        from carloan.screening import selectors as screening
+
+        register_period_metric("false_invitation_rate", screening.false_invitation_rate)

@@ -2,7 +2,8 @@
 
 An applicant key, phone, VIN, device or dealer is normalised (so "+86 138-0013-8000" and
 "13800138000" are one phone), then stored as `HMAC-SHA256(key, kind:normalised)` in hex, a colon,
-and its last four characters: `3f2a…e1:8000`. Equal identifiers give equal stored values, so
+and its last four characters: `3f2a…e1:8000` (fewer for an identifier shorter than 10
+characters, so that the masked form never gives a short one away). Equal identifiers give equal stored values, so
 every cross-check is a plain equality join, and the last four characters are the masked form a
 page may show (`****8000`). The whole identifier is never stored, logged or answered.
 
@@ -81,7 +82,13 @@ def stored(kind: str, raw: str) -> str:
     """What the database keeps of an identifier: its keyed hash and its last four characters."""
     value = normalise(kind, raw)
     digest = hmac.new(_key(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-    return f"{digest}:{value[-4:]}"
+    return f"{digest}:{value[-_shown(value) :] if _shown(value) else ''}"
+
+
+def _shown(value: str) -> int:
+    """How many last characters the masked form keeps: four, but never a third or more of a
+    short identifier (the last four of "ID-7" would be all of it)."""
+    return 4 if len(value) >= 10 else len(value) // 3
 
 
 def masked(value: str | None) -> str | None:

@@ -69,3 +69,29 @@ class ApplicationCheck(models.Model):
                 condition=models.Q(flagged=True),
             )
         ]
+
+
+class PrescreenDecision(models.Model):
+    """One lead pre-screened for marketing (`POST /api/leads/prescreen/`): what was decided, for
+    whom (identifiers as keyed hashes), so invited leads whose application is later declined
+    give the false-invitation rate."""
+
+    at = models.DateTimeField()
+    region = models.CharField(max_length=32)
+    channel = models.CharField(max_length=64)
+    applicant_key = models.CharField(max_length=IDENTIFIER_MAX, blank=True, default="")
+    phone = models.CharField(max_length=IDENTIFIER_MAX, blank=True, default="")
+    decision = models.CharField(max_length=8)
+    lead_score = models.SmallIntegerField(null=True, blank=True)
+    credit_score = models.SmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "screening_prescreen"
+        indexes = [
+            models.Index(fields=["at"], name="prescreen_at_idx"),
+            models.Index(
+                fields=["applicant_key", "at"],
+                name="prescreen_applicant_idx",
+                condition=~models.Q(applicant_key=""),
+            ),
+        ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from carloan.screening.identifiers import masked
@@ -58,3 +59,64 @@ def flags(
             }
         )
     return count, out
+
+
+# --- the false-invitation rate ------------------------------------------------------------------
+
+FOLLOW_DAYS = 30  # an application within this many days of its invitation answers it
+
+_FALSE_INVITATIONS = """
+WITH invited AS (
+    SELECT p.id, p.region, p.channel, p.at, p.applicant_key FROM screening_prescreen p
+    WHERE p.decision = 'invite' AND p.applicant_key <> '' AND p.at >= %(start)s AND p.at < %(end)s
+{region}),
+answered AS (
+    SELECT i.region, i.channel, i.id,
+           bool_or(a.decision = 'rejected') AS declined
+    FROM invited i JOIN loanbook_application a
+      ON a.applicant_key = i.applicant_key
+     AND a.applied_at >= i.at AND a.applied_at < i.at + make_interval(days => %(follow)s)
+     AND a.decision IN ('approved', 'rejected')
+    GROUP BY i.region, i.channel, i.id
+)
+SELECT region, channel, count(*) AS decided, count(*) FILTER (WHERE declined) AS declined
+FROM answered GROUP BY region, channel ORDER BY region, channel
+"""
+
+
+def false_invitations(
+    start: dt.date, end: dt.date, region: str | None = None
+) -> list[dict[str, Any]]:
+    """Per region and channel: invited leads whose application (by the same applicant, within
+    FOLLOW_DAYS of the invitation) was decided, how many of them were declined, and the rate
+    (the seed's "false invitations": marketing invited, risk declined)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    bind: dict[str, Any] = {
+        "start": timezone.make_aware(dt.datetime.combine(start, dt.time())),
+        "end": timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time())),
+        "follow": FOLLOW_DAYS,
+        "region": region,
+    }
+    sql = _FALSE_INVITATIONS.format(region="AND p.region = %(region)s" if region else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, bind)
+        rows = cursor.fetchall()
+    return [
+        {
+            "region": r,
+            "channel": c,
+            "decided": decided,
+            "declined": declined,
+            "rate": round(100 * declined / decided, 2) if decided else None,
+        }
+        for r, c, decided, declined in rows
+    ]
+
+
+def false_invitation_rate(start: dt.date, end: dt.date) -> float | None:
+    """% of invited leads whose decided application was declined, all regions and channels."""
+    rows = false_invitations(start, end)
+    decided = sum(r["decided"] for r in rows)
+    return round(100 * sum(r["declined"] for r in rows) / decided, 2) if decided else None

@@ -23,7 +23,7 @@ from django.utils import timezone
 from carloan.parameters.selectors import parameter_values
 from carloan.screening import checks
 from carloan.screening.identifiers import InvalidIdentifier, stored
-from carloan.screening.models import BlacklistEntry
+from carloan.screening.models import BlacklistEntry, PrescreenDecision
 from carloan.signals import applications_flagged
 
 logger = logging.getLogger(__name__)
@@ -130,15 +130,32 @@ def prescreen(data: Mapping[str, Any], at: dt.datetime | None = None) -> dict[st
     if credit is not None and credit < minimum:
         reasons.append(f"credit_score: {credit} is below risk.min_credit_score ({minimum})")
     if reasons:
-        return {"decision": "decline", "reasons": reasons}
+        return _decided(data, at, "decline", reasons)
     cutoff = int(parameters["marketing.lead_score_cutoff"])
     score = data.get("lead_score")
     if score is not None and score < cutoff:
-        return {
-            "decision": "review",
-            "reasons": [f"lead_score: {score} is below marketing.lead_score_cutoff ({cutoff})"],
-        }
-    return {"decision": "invite", "reasons": []}
+        reason = f"lead_score: {score} is below marketing.lead_score_cutoff ({cutoff})"
+        return _decided(data, at, "review", [reason])
+    return _decided(data, at, "invite", [])
+
+
+def _decided(
+    data: Mapping[str, Any], at: dt.datetime, decision: str, reasons: list[str]
+) -> dict[str, Any]:
+    """Keep the decision (identifiers hashed) for the false-invitation rate, and answer it."""
+    PrescreenDecision.objects.create(
+        at=at,
+        region=str(data.get("region", ""))[:32],
+        channel=str(data.get("channel", ""))[:64],
+        applicant_key=stored("applicant", data["applicant_key"])
+        if data.get("applicant_key")
+        else "",
+        phone=stored("phone", data["phone"]) if data.get("phone") else "",
+        decision=decision,
+        lead_score=data.get("lead_score"),
+        credit_score=data.get("credit_score"),
+    )
+    return {"decision": decision, "reasons": reasons}
 
 
 def _blacklist_hits(identifiers: Iterable[tuple[str, str]]) -> list[str]:

@@ -176,7 +176,7 @@ def check_kpi_set(
                 "metric",
                 f"{name}: unknown metric {kpi.metric!r}; use one of the fourteen metrics, "
                 f"{' or '.join(COLLABORATION_METRICS)}, or a compliance figure "
-                "(script_discrepancy_rate, flagged_calls_per_100).",
+                "(script_discrepancy_rate, flagged_calls_per_100, false_invitation_rate).",
             )
         if kpi.metric in seen:
             add("metric", f"{name}: the metric appears more than once.")

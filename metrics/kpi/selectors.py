@@ -42,7 +42,11 @@ ACTUALS_CACHE_SECONDS = 600
 
 
 # Risk collaboration's two figures (contract section 9), registered by the metrics app.
-COMPLIANCE_METRICS: tuple[str, ...] = ("script_discrepancy_rate", "flagged_calls_per_100")
+COMPLIANCE_METRICS: tuple[str, ...] = (
+    "script_discrepancy_rate",
+    "flagged_calls_per_100",
+    "false_invitation_rate",
+)
 
 
 def known_metrics() -> list[str]:
@@ -72,6 +76,7 @@ def metric_info(key: str) -> dict[str, Any]:
         "cross_department_cycle_time": ("Cross-department cycle time", "跨部门周期", "days"),
         "script_discrepancy_rate": ("Script–parameter discrepancy rate", "话术与参数偏差率", "%"),
         "flagged_calls_per_100": ("Flagged calls per 100 calls", "每百通电话违规通话数", "/100"),
+        "false_invitation_rate": ("False-invitation rate", "误邀率", "%"),
     }
     name, name_zh, unit = names.get(key, (key, key, ""))
     compliance = key in COMPLIANCE_METRICS
@@ -80,7 +85,9 @@ def metric_info(key: str) -> dict[str, Any]:
         "name": name,
         "name_zh": name_zh,
         "unit": unit,
-        "url": "/compliance/" if compliance else "/kanban/",
+        "url": ("/risk/" if key == "false_invitation_rate" else "/compliance/")
+        if compliance
+        else "/kanban/",
         "collaboration_metric": not compliance,
     }
 

@@ -1,0 +1,79 @@
+"""The false-invitation rate (contract section 10): invited leads whose application was declined,
+per region and channel, and as a KPI metric; pre-screen decisions are kept with hashed
+identifiers only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from carloan.loanbook.services import loanbook_import
+from carloan.screening.models import PrescreenDecision
+from carloan.screening.selectors import false_invitation_rate, false_invitations
+from tests.factories import csv_file
+
+pytestmark = pytest.mark.django_db
+
+LEADS = [
+    # applicant, region, channel, lead score: all invited (cutoff 50)
+    ("ID-A", "EAST-01", "wechat", 80),
+    ("ID-B", "EAST-01", "wechat", 70),
+    ("ID-C", "EAST-01", "wechat", 90),
+    ("ID-D", "WEST-01", "dealer", 60),
+    ("ID-E", "WEST-01", "dealer", 65),  # never applies: not counted
+]
+
+
+def test_invited_leads_declined_per_region_and_channel(
+    client_for: Any, marketing_head: Any
+) -> None:
+    client = client_for(marketing_head)
+    for applicant, region, channel, score in LEADS:
+        answer = client.post(
+            "/api/leads/prescreen/",
+            {"region": region, "channel": channel, "applicant_key": applicant, "lead_score": score},
+            format="json",
+        )
+        assert answer.json()["decision"] == "invite"
+    assert PrescreenDecision.objects.count() == 5
+    assert not PrescreenDecision.objects.filter(applicant_key__icontains="ID-").exists()
+    today = dt.date.today()
+    soon = (today + dt.timedelta(days=3)).isoformat()
+    late = (today + dt.timedelta(days=45)).isoformat()
+    loanbook_import(
+        kind="applications",
+        source=csv_file(
+            f"""
+            application_id,region,applied_at,decision,decided_at,applicant_key
+            P1,EAST-01,{soon}T10:00:00+08:00,rejected,{soon}T12:00:00+08:00,ID-A
+            P2,EAST-01,{soon}T10:00:00+08:00,approved,{soon}T12:00:00+08:00,ID-B
+            P3,EAST-01,{late}T10:00:00+08:00,rejected,{late}T12:00:00+08:00,ID-C
+            P4,WEST-01,{soon}T10:00:00+08:00,rejected,{soon}T12:00:00+08:00,ID-D
+            """
+        ),
+        refresh="none",
+    )
+    rows = {(r["region"], r["channel"]): r for r in false_invitations(today, today)}
+    # EAST-01 wechat: A declined, B approved, C applied after 30 days (not an answer) → 1 of 2.
+    assert rows[("EAST-01", "wechat")] == {
+        "region": "EAST-01",
+        "channel": "wechat",
+        "decided": 2,
+        "declined": 1,
+        "rate": 50.0,
+    }
+    # WEST-01 dealer: D declined; E never applied → 1 of 1.
+    assert rows[("WEST-01", "dealer")]["rate"] == 100.0
+    assert false_invitation_rate(today, today) == pytest.approx(100 * 2 / 3, abs=0.01)
+    assert (
+        false_invitation_rate(today - dt.timedelta(days=10), today - dt.timedelta(days=1)) is None
+    )
+
+
+def test_the_false_invitation_rate_is_a_kpi_metric() -> None:
+    from metrics.kpi.selectors import known_metrics, metric_info
+
+    assert "false_invitation_rate" in known_metrics()
+    assert metric_info("false_invitation_rate")["unit"] == "%"
