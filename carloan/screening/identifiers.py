@@ -3,9 +3,9 @@
 An applicant key, phone, VIN, device or dealer is normalised (so "+86 138-0013-8000" and
 "13800138000" are one phone), then stored as `HMAC-SHA256(key, kind:normalised)` in hex, a colon,
 and its last four characters: `3f2a…e1:8000` (fewer for an identifier shorter than 10
-characters, so that the masked form never gives a short one away). Equal identifiers give equal stored values, so
-every cross-check is a plain equality join, and the last four characters are the masked form a
-page may show (`****8000`). The whole identifier is never stored, logged or answered.
+characters, so that the masked form never gives a short one away). Equal identifiers give equal
+stored values, so every cross-check is a plain equality join, and the last characters are the
+masked form a page may show (`****8000`). The whole identifier is never stored, logged or answered.
 
 The key is `IDENTIFIER_HMAC_KEY` (settings; by default derived from `SECRET_KEY`): changing it
 makes every stored identifier unmatchable, so production sets its own and keeps it.
