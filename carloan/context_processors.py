@@ -14,6 +14,7 @@ NAVIGATION = [
     ("kpi", "/kpi/", _("KPI & review")),
     ("parameters", "/parameters/", _("Parameters")),
     ("valuation", "/valuation/", _("Valuation")),
+    ("risk", "/risk/", _("Risk screening")),
     ("compliance", "/compliance/", _("Compliance")),
     ("imports", "/imports/", _("Imports")),
 ]

@@ -4,11 +4,13 @@ from django.urls import path
 
 from carloan.compliance.views import compliance_page
 from carloan.parameters.views import parameters_page
+from carloan.screening.views import risk_page
 
 urlpatterns = [
     # /kanban/ and /kanban/flow/ are served by kanban/urls.py (included before this module).
     # /kpi/ and /kpi/review/ are served by metrics/kpi/urls.py (included before this module).
     path("parameters/", parameters_page, name="parameters"),
+    path("risk/", risk_page, name="risk"),
     path("compliance/", compliance_page, name="compliance"),
     # /valuation/ is routed by valuation/urls.py (carloan imports no app).
 ]

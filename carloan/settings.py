@@ -121,6 +121,9 @@ if not (BASE_DIR / "templates").is_dir():
     )
 
 SECRET_KEY = env_str("SECRET_KEY")
+# The key of the people's identifiers' hashes (carloan.screening.identifiers); empty: derived
+# from SECRET_KEY. Changing it makes every stored identifier unmatchable: set it once, keep it.
+IDENTIFIER_HMAC_KEY = os.environ.get("IDENTIFIER_HMAC_KEY", "")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

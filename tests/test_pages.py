@@ -21,10 +21,11 @@ PAGES = [
     "/parameters/",
     "/kpi/",
     "/valuation/",
+    "/risk/",
     "/compliance/",
     "/imports/",
 ]
-NAV_ZH = ["仪表盘", "看板", "关键绩效指标与复盘", "参数", "车辆估值", "合规", "导入"]
+NAV_ZH = ["仪表盘", "看板", "关键绩效指标与复盘", "参数", "车辆估值", "风控筛查", "合规", "导入"]
 
 
 class Tags(HTMLParser):

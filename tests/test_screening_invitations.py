@@ -77,3 +77,30 @@ def test_the_false_invitation_rate_is_a_kpi_metric() -> None:
 
     assert "false_invitation_rate" in known_metrics()
     assert metric_info("false_invitation_rate")["unit"] == "%"
+
+
+def test_risk_clears_a_flag_and_it_opens_again_when_more_checks_fail(
+    client_for: Any, risk_head: Any, marketing_head: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    rows = """
+        application_id,region,applied_at,decision,applicant_key,amount_requested,vehicle_value,monthly_income
+        X1,EAST-01,2026-11-01T10:00:00+08:00,pending,320102199001011234,90000,100000,10000
+    """
+    with django_capture_on_commit_callbacks(execute=True):
+        loanbook_import(kind="applications", source=csv_file(rows), refresh="now")
+    risk = client_for(risk_head)
+    assert [f["application_id"] for f in risk.get("/api/risk/flags/").json()] == ["X1"]
+    flag = risk.get("/api/risk/flags/").json()[0]
+    assert flag["failed_checks"] == ["ltv"] and "ltv" in flag["explanations"]
+    assert client_for(marketing_head).post("/api/risk/flags/X1/clear/").status_code == 403
+    cleared = risk.post("/api/risk/flags/X1/clear/")
+    assert cleared.status_code == 200 and cleared.json()["status"] == "cleared"
+    assert risk.get("/api/risk/flags/").json() == []
+    assert risk.post("/api/risk/flags/NOPE/clear/").status_code == 404
+    # A second failed check (debt-to-income, on a new amount) opens it again.
+    worse = rows.replace("90000,100000,10000", "95000,100000,1000")
+    with django_capture_on_commit_callbacks(execute=True):
+        loanbook_import(kind="applications", source=csv_file(worse), refresh="now")
+    again = risk.get("/api/risk/flags/").json()
+    assert [(f["application_id"], f["status"]) for f in again] == [("X1", "open")]
+    assert again[0]["failed_checks"] == ["ltv", "debt_to_income"]

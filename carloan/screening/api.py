@@ -1,5 +1,6 @@
 """HTTP API of screening (contract section 10): an application's checks, the flagged
-applications, and the lead pre-screen for the marketing systems."""
+applications, and the lead pre-screen for the marketing systems; for the `/risk/` page, an
+application's ring and the blacklist (read only, identifiers masked)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carloan.roles import CanRead
-from carloan.screening import selectors, services
+from carloan.screening import page_data, selectors, services
 from carloan.screening.models import CHECK_KEYS, Check
 
 TAG = ["screening"]
@@ -27,6 +29,17 @@ class ChecksSerializer(serializers.Serializer):
     )
 
 
+class RiskWrites(BasePermission):
+    """Reads for everyone signed in; writes for risk control's head and managers."""
+
+    message = "Only risk control's head and managers may clear flags."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        return request.method in SAFE_METHODS or services.may_clear_flags(request.user)
+
+
 class FlagSerializer(ChecksSerializer):
     failed_checks = serializers.ListField(child=serializers.CharField())
     status = serializers.CharField(help_text="open, or cleared by risk control.")
@@ -37,12 +50,17 @@ class FlagSerializer(ChecksSerializer):
         child=serializers.CharField(allow_null=True),
         help_text="Masked (****1234): identifiers are never shown whole.",
     )
+    explanations = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Each failed check in words (e.g. the phone's applicant count in the window).",
+    )
 
 
 class FlagsQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=["open", "cleared", "all"], default="open")
     limit = serializers.IntegerField(min_value=1, max_value=500, default=200)
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
 
 
 class PrescreenSerializer(serializers.Serializer):
@@ -111,7 +129,31 @@ class FlagsView(APIView):
             limit=query.validated_data["limit"],
             offset=query.validated_data["offset"],
         )
+        why = page_data.explanations(row["application_id"] for row in rows)
+        for row in rows:
+            row["explanations"] = why.get(row["application_id"], {})
         return Response(rows, headers={"X-Total-Count": str(count)})
+
+
+class FlagClearView(APIView):
+    permission_classes = [RiskWrites]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Clear a flag: risk control reviewed the application and lets it through",
+        description="Risk control's head or a manager. The flag opens again by itself if a "
+        "later change makes more checks fail than when it was cleared.",
+        request=None,
+        responses={
+            200: FlagSerializer,
+            404: OpenApiResponse(description="No flagged application with this id."),
+        },
+    )
+    def post(self, request: Request, application_id: str) -> Response:
+        if not services.flag_clear(application_id=application_id, user=request.user):
+            raise exceptions.NotFound(f"No flagged application {application_id!r}.")
+        _count, rows = selectors.flags(status=None, only=application_id)
+        return Response(rows[0])
 
 
 class PrescreenView(APIView):
@@ -134,3 +176,144 @@ class PrescreenView(APIView):
         data = PrescreenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(services.prescreen(data.validated_data))
+
+
+# --- for the /risk/ page: an application's ring, the blacklist ----------------------------------
+
+
+class MaskedIdentifiersSerializer(serializers.Serializer):
+    applicant_key = serializers.CharField(allow_null=True)
+    phone = serializers.CharField(allow_null=True)
+    vin = serializers.CharField(allow_null=True)
+    device_id = serializers.CharField(allow_null=True)
+    dealer_id = serializers.CharField(allow_null=True)
+
+
+class RingNodeSerializer(serializers.Serializer):
+    application_id = serializers.CharField()
+    depth = serializers.IntegerField(
+        help_text="0: the application; 1: shares its phone, device or VIN; 2: shares one with a "
+        "depth-1 application."
+    )
+    region = serializers.CharField()
+    applied_at = serializers.DateTimeField()
+    checked = serializers.BooleanField(help_text="Its cross-checks have been made.")
+    flagged = serializers.BooleanField()
+    status = serializers.CharField(allow_null=True, help_text="open or cleared; null unchecked.")
+    failed_checks = serializers.ListField(child=serializers.CharField())
+    identifiers = MaskedIdentifiersSerializer(help_text="Masked (****1234).")
+
+
+class RingApplicationSerializer(RingNodeSerializer):
+    checks = serializers.DictField(
+        child=serializers.ChoiceField(choices=Check.values), allow_null=True
+    )
+    checked_at = serializers.DateTimeField(allow_null=True)
+    explanations = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Each failed check in words, in the caller's language.",
+    )
+
+
+class RingLinkSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="What is shared: phone, device or vin.")
+    masked = serializers.CharField(help_text="The shared value, masked (****1234).")
+
+
+class RingEdgeSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    target = serializers.CharField()
+    links = RingLinkSerializer(many=True)
+
+
+class RingGroupSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="What is shared: phone, device or vin.")
+    masked = serializers.CharField()
+    applications = serializers.ListField(
+        child=serializers.CharField(), help_text="The applications (drawn) holding it."
+    )
+
+
+class RingSerializer(serializers.Serializer):
+    application_id = serializers.CharField()
+    application = RingApplicationSerializer()
+    nodes = RingNodeSerializer(many=True, help_text="The application first, then by depth.")
+    edges = RingEdgeSerializer(
+        many=True, help_text="Each shared identifier drawn as a star around its first holder."
+    )
+    groups = RingGroupSerializer(many=True)
+    truncated = serializers.BooleanField(help_text="More applications than max_nodes are linked.")
+    max_nodes = serializers.IntegerField()
+    figure = serializers.DictField(help_text="A Plotly figure (data, layout) of the ring.")
+
+
+class RingView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="An application's ring: who shares its phone, device or VIN",
+        description="The application, the applications sharing its phone, device or VIN, and "
+        f"theirs one step further: at most {page_data.MAX_RING}, the nearest in time first. "
+        "Identifiers are masked.",
+        responses={200: RingSerializer, 404: OpenApiResponse(description="No such application.")},
+    )
+    def get(self, request: Request, application_id: str) -> Response:
+        found = page_data.ring_with_figure(application_id)
+        if found is None:
+            raise exceptions.NotFound(f"No application {application_id!r}.")
+        return Response(found)
+
+
+class BlacklistEntrySerializer(serializers.Serializer):
+    entry_id = serializers.CharField()
+    type = serializers.ChoiceField(choices=list(page_data.BLACKLIST_TYPES))
+    masked_value = serializers.CharField(help_text="The listed value, masked (****1234).")
+    reason = serializers.CharField()
+    added_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    department = serializers.CharField(allow_null=True)
+    active = serializers.BooleanField(help_text="In force now: no expiry, or one still ahead.")
+
+
+class BlacklistQuery(serializers.Serializer):
+    type = serializers.ChoiceField(choices=list(page_data.BLACKLIST_TYPES), required=False)
+    active = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="In force now, or not."
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+    offset = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
+
+
+class BlacklistView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="The blacklist, values masked (newest first)",
+        parameters=[
+            BlacklistQuery,
+            OpenApiParameter(
+                "X-Total-Count",
+                int,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description="How many entries match.",
+            ),
+        ],
+        responses={
+            200: BlacklistEntrySerializer(many=True),
+            400: OpenApiResponse(description="Bad query."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = BlacklistQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        count, rows = page_data.blacklist(
+            type=data.get("type"),
+            active=data.get("active"),
+            limit=data["limit"],
+            offset=data["offset"],
+        )
+        return Response(rows, headers={"X-Total-Count": str(count)})

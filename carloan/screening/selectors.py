@@ -23,13 +23,15 @@ def application_checks(application_id: str) -> dict[str, Any] | None:
 
 
 def flags(
-    *, status: str | None = "open", limit: int = 200, offset: int = 0
+    *, status: str | None = "open", limit: int = 200, offset: int = 0, only: str | None = None
 ) -> tuple[int, list[dict[str, Any]]]:
     """(count, page) of flagged applications, most failed checks first, with what failed and
     the application's masked identifiers."""
     from carloan.models import LoanApplication
 
     rows = ApplicationCheck.objects.filter(flagged=True)
+    if only is not None:
+        rows = rows.filter(application_id=only)
     if status:
         rows = rows.filter(status=status)
     count = rows.count()

@@ -194,3 +194,26 @@ def on_loanbook_changed(
     elif kind == "blacklist":
         recheck_blacklist_days(first_day, last_day)
     return {}
+
+
+def may_clear_flags(user: Any) -> bool:
+    from carloan.roles import DEPARTMENT_HEAD, _groups, department_of, is_manager
+
+    return is_manager(user) or bool(
+        user is not None
+        and user.is_authenticated
+        and DEPARTMENT_HEAD in _groups(user)
+        and department_of(user) == "risk"
+    )
+
+
+def flag_clear(*, application_id: str, user: Any) -> bool:
+    """Risk control reviewed a flagged application and lets it through; False when there is
+    no such flag. It opens again if a later change makes more checks fail."""
+    from carloan.screening.models import ApplicationCheck
+
+    return bool(
+        ApplicationCheck.objects.filter(application_id=application_id, flagged=True).update(
+            status="cleared", cleared_by=user
+        )
+    )

@@ -10,6 +10,17 @@ urlpatterns = [
         api.ApplicationChecksView.as_view(),
         name="api-risk-application-checks",
     ),
+    path(
+        "api/risk/applications/<str:application_id>/ring/",
+        api.RingView.as_view(),
+        name="api-risk-application-ring",
+    ),
     path("api/risk/flags/", api.FlagsView.as_view(), name="api-risk-flags"),
+    path(
+        "api/risk/flags/<str:application_id>/clear/",
+        api.FlagClearView.as_view(),
+        name="api-risk-flag-clear",
+    ),
+    path("api/risk/blacklist/", api.BlacklistView.as_view(), name="api-risk-blacklist"),
     path("api/leads/prescreen/", api.PrescreenView.as_view(), name="api-leads-prescreen"),
 ]

@@ -20,6 +20,7 @@ PAGES = [
     "/parameters/",
     "/kpi/",
     "/valuation/",
+    "/risk/",
     "/compliance/",
     "/imports/",
     "/api/docs/",

@@ -1,0 +1,74 @@
+"""End to end on `/risk/` (contract sections 4a and 10): risk control's head opens the page on a
+small imported book, finds a flagged application at the top of the queue with its failed checks
+explained, opens it and sees the network of its ring drawn, then follows a link of the ring to
+another application. Identifiers stay masked throughout."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import RESULTS, chromium
+from tests.factories import PASSWORD, make_user
+from tests.test_screening_page import PHONE, VIN, import_ring_book
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+TIMEOUT = 10_000
+
+
+def test_risk_head_opens_a_flagged_application_and_its_ring(live_url: str) -> None:
+    started = time.monotonic()
+    make_user("rick_risk", "department_head", "risk")
+    import_ring_book(refresh="now")  # as a lender's files arrive: the checks follow the import
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        page: Any = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{live_url}/risk/")
+        page.fill("input[name=username]", "rick_risk")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form.form button[type=submit]")
+        page.wait_for_url(f"{live_url}/risk/")
+
+        # The most failed application first, its failed checks explained in words.
+        first = page.locator("#queue-list [data-application]").first
+        first.wait_for(timeout=TIMEOUT)
+        assert first.get_attribute("data-application") == "R-1"
+        assert first.get_attribute("data-failed") == "4"
+        text = first.inner_text()
+        assert "Phone ****8000 shared by 3 applicants within 90 days" in text
+        assert "Phone ****8000 is on the blacklist (fraud ring)" in text
+
+        # Its detail: the checks and the ring, drawn by plotly.js from the server's figure.
+        first.locator("a").click()
+        page.wait_for_selector('[data-application-detail="R-1"]', timeout=TIMEOUT)
+        page.wait_for_selector('#ring-chart[data-drawn="1"]', timeout=TIMEOUT)
+        assert page.url.endswith("#application-R-1")
+        assert page.get_attribute(".scr-ring-summary", "data-ring-size") == "5"
+        drawn = page.evaluate(
+            """() => document.getElementById("ring-chart").data
+                 .filter((t) => t.meta && t.meta.role === "nodes")
+                 .flatMap((t) => t.customdata)"""
+        )
+        assert sorted(drawn) == ["R-1", "R-2", "R-3", "R-4", "R-5"]
+        assert page.locator("#ring-chart .scatterlayer .point").count() >= 5
+        why = page.inner_text('[data-check-row="vin_reuse"]')
+        assert "VIN ****3294 also on an application of another applicant" in why
+        page.screenshot(path=str(RESULTS / "risk-ring.png"), full_page=False)
+
+        # A link of the ring opens the application one step further.
+        page.click('.scr-groups a[href="#application-R-4"]')
+        page.wait_for_selector('[data-application-detail="R-4"]', timeout=TIMEOUT)
+        page.wait_for_selector('#ring-chart[data-drawn="1"]', timeout=TIMEOUT)
+
+        content = page.content()
+        for raw in (PHONE, VIN, "dev-bravo-0002"):
+            assert raw not in content
+        context.close()
+    assert errors == [], errors
+    assert time.monotonic() - started < 20
