@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import DatabaseError, connection
+from django.db import connection
 from rest_framework.test import APIClient
 
 from carloan.loanbook.parsing import ImportRejected
@@ -444,12 +444,6 @@ def test_a_new_application_rechecks_the_applications_it_shares_a_phone_with(
     assert {f["application_id"] for f in flags} == {"OLD1", "OLD2", "NEW"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="carloan/screening/services.py recheck_days + checks.NEIGHBOURS: an application "
-    "re-imported with another phone re-checks the neighbours of its new phone only; those of "
-    "its old phone, applied on other days, keep a shared_phone fail that no longer holds",
-)
 def test_an_application_that_changes_its_phone_rechecks_its_old_neighbours(
     load: Loader, reader: APIClient
 ) -> None:
@@ -479,14 +473,6 @@ def test_a_blacklist_import_rechecks_the_holders(load: Loader, reader: APIClient
     assert check(reader, "H1", "blacklist") == "pass"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DatabaseError,
-    reason="carloan/screening/checks.py HOLDERS selects an application once per listed "
-    "(type, value) it holds, without DISTINCT: the upsert then proposes the same application "
-    "twice and PostgreSQL refuses (ON CONFLICT DO UPDATE command cannot affect row a second "
-    "time), so the blacklist import's re-check fails",
-)
 @pytest.mark.parametrize(
     "entries",
     [
@@ -504,12 +490,6 @@ def test_a_blacklist_naming_one_application_twice_rechecks_it_once(
     assert check(reader, "H1", "blacklist") == "fail"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="carloan/screening/services.py recheck_blacklist_days: it re-checks the holders of "
-    "the entries' values as they are now; an entry re-imported with a corrected value leaves "
-    "the holders of the old value failing the blacklist check",
-)
 def test_a_blacklist_entry_corrected_to_another_value_clears_the_old_holder(
     load: Loader, reader: APIClient
 ) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 PARAMETERS = (
     "risk.xcheck.window_days",
@@ -30,13 +30,21 @@ PARAMETERS = (
     "risk.max_ltv_pct",
 )
 
+# Speed (measured by bench/screening_bench.py, figures in bench/README.md): every join on an
+# identifier also says `<> ''` (implied anyway: a check is not_applicable, and a neighbour or a
+# holder is not looked for, when the identifier is empty; blacklist values are never empty), so
+# that PostgreSQL may use the partial indexes on (phone | device_id | vin, applied_at), which
+# hold only non-empty values; without it each shared count scanned the whole window of the book
+# by `applied_at`. `checked` is MATERIALIZED so that each check is computed once: inlined, its
+# subqueries ran again for `failed` and again for `flagged`.
+
 # The person an application belongs to: its applicant key, or itself when it has none.
 _PERSON = "coalesce(nullif({t}.applicant_key, ''), 'application:' || {t}.application_id)"
 
 _SHARED = """
     CASE WHEN a.{column} = '' THEN 'not_applicable'
          WHEN (SELECT count(DISTINCT {person_b}) FROM loanbook_application b
-               WHERE b.{column} = a.{column}
+               WHERE b.{column} = a.{column} AND b.{column} <> ''
                  AND b.applied_at BETWEEN a.applied_at - make_interval(days => %(window)s)
                                       AND a.applied_at + make_interval(days => %(window)s)
               ) > %({limit})s THEN 'fail'
@@ -45,7 +53,7 @@ _SHARED = """
 
 _SQL = """
 WITH target AS ({target}),
-checked AS (
+checked AS MATERIALIZED (
     SELECT a.application_id,
         CASE WHEN a.applicant_key = '' AND a.phone = '' AND a.vin = '' AND a.device_id = ''
                   AND a.dealer_id = '' THEN 'not_applicable'
@@ -62,7 +70,7 @@ checked AS (
         CASE WHEN a.vin = '' THEN 'not_applicable'
              WHEN EXISTS (
                 SELECT 1 FROM loanbook_application b
-                WHERE b.vin = a.vin AND {person_b} <> {person_a}
+                WHERE b.vin = a.vin AND b.vin <> '' AND {person_b} <> {person_a}
                   AND b.applied_at BETWEEN a.applied_at - make_interval(days => %(window)s)
                                        AND a.applied_at + make_interval(days => %(window)s)
              ) THEN 'fail' ELSE 'pass' END AS vin_reuse,
@@ -128,19 +136,28 @@ NEIGHBOURS = """
     SELECT unnest(%(ids)s::text[]) AS application_id
     UNION
     SELECT b.application_id FROM loanbook_application a JOIN loanbook_application b
-      ON (a.phone <> '' AND b.phone = a.phone) OR (a.device_id <> '' AND b.device_id = a.device_id)
-      OR (a.vin <> '' AND b.vin = a.vin)
+      ON (a.phone <> '' AND b.phone <> '' AND b.phone = a.phone)
+      OR (a.device_id <> '' AND b.device_id <> '' AND b.device_id = a.device_id)
+      OR (a.vin <> '' AND b.vin <> '' AND b.vin = a.vin)
     WHERE a.application_id = ANY(%(ids)s)
 """
-# The applications holding an identifier of the listed (type, value) pairs.
-HOLDERS = """
+# The applications holding an identifier of the listed (type, value) pairs: one join per type,
+# so that each can use its index (or one hash join), and a UNION, so that an application holding
+# two listed identifiers (a ring's phone and device) is checked once; selected twice, the upsert
+# stopped with "ON CONFLICT DO UPDATE command cannot affect row a second time".
+HOLDERS = "\n    UNION".join(
+    f"""
     SELECT a.application_id FROM loanbook_application a
     JOIN unnest(%(types)s::text[], %(values)s::text[]) AS l(type, value)
-      ON (l.type = 'applicant' AND a.applicant_key = l.value)
-      OR (l.type = 'phone' AND a.phone = l.value) OR (l.type = 'vin' AND a.vin = l.value)
-      OR (l.type = 'device' AND a.device_id = l.value)
-      OR (l.type = 'dealer' AND a.dealer_id = l.value)
-"""
+      ON l.type = '{kind}' AND a.{column} <> '' AND a.{column} = l.value"""
+    for kind, column in (
+        ("applicant", "applicant_key"),
+        ("phone", "phone"),
+        ("vin", "vin"),
+        ("device", "device_id"),
+        ("dealer", "dealer_id"),
+    )
+)
 
 
 def run(
@@ -156,7 +173,11 @@ def run(
         "max_ltv": float(parameters["risk.max_ltv_pct"]),
         **bind,
     }
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # JIT off (for this transaction): with a million applications the planner's costs pass
+        # jit_above_cost even for one application's re-check, and compiling took ~40 ms of a
+        # 2 ms statement; the whole book runs no slower without it (bench/screening_bench.py).
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(_statement(target), values)
         return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
 

@@ -44,8 +44,23 @@ def _send_cards(changed: Changed) -> None:
         )
 
 
+# An application that changed its phone, device or VIN leaves its old neighbours with one
+# applicant fewer: only those failing a shared check can turn (a count that falls can only
+# clear a fail), so they are re-checked too. The same for a blacklist entry whose value was
+# corrected or that was shortened: only applications failing the blacklist check can clear.
+FAILING_SHARED = (
+    "SELECT application_id FROM screening_application_check "
+    "WHERE shared_phone = 'fail' OR shared_device = 'fail' OR vin_reuse = 'fail'"
+)
+FAILING_BLACKLIST = (
+    "SELECT application_id FROM screening_application_check WHERE blacklist = 'fail'"
+)
+
+
 def recheck_applications(ids: Sequence[str]) -> Changed:
-    changed = checks.for_applications(ids, parameter_values())
+    parameters = parameter_values()
+    changed = checks.for_applications(ids, parameters)
+    changed += checks.run(FAILING_SHARED, parameters)
     _send_cards(changed)
     return changed
 
@@ -78,9 +93,9 @@ def recheck_blacklist_days(first_day: dt.date, last_day: dt.date) -> Changed:
             "type", "value"
         )
     )
-    if not pairs:
-        return []
-    changed = checks.for_identifiers(pairs, parameter_values())
+    parameters = parameter_values()
+    changed = checks.for_identifiers(pairs, parameters) if pairs else []
+    changed += checks.run(FAILING_BLACKLIST, parameters)
     _send_cards(changed)
     return changed
 
