@@ -62,6 +62,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/api/risk/flags/{application_id}/clear/"): (RISK, {}),
     ("GET", "/api/risk/blacklist/"): (SIGNED_IN, {}),
     ("POST", "/api/leads/prescreen/"): (SIGNED_IN, {}),
+    ("GET", "/api/leads/prescreen/false-invitations/"): (SIGNED_IN, {}),
     ("POST", "/api/imports/"): (EDITOR, {}),
     ("GET", "/api/kanban/boards/"): (SIGNED_IN, {}),
     ("GET", "/api/kanban/boards/{board_id}/"): (SIGNED_IN, {}),

@@ -317,3 +317,51 @@ class BlacklistView(APIView):
             offset=data["offset"],
         )
         return Response(rows, headers={"X-Total-Count": str(count)})
+
+
+class FalseInvitationsQuery(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    region = serializers.CharField(required=False, max_length=32)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        end = attrs.get("end") or timezone.localdate()
+        start = attrs.get("start") or end - timedelta(days=89)
+        if end < start:
+            raise serializers.ValidationError({"end": "end is before start."})
+        if (end - start).days > 731:
+            raise serializers.ValidationError({"end": "At most two years."})
+        return {"start": start, "end": end, "region": attrs.get("region") or None}
+
+
+class FalseInvitationSerializer(serializers.Serializer):
+    region = serializers.CharField()
+    channel = serializers.CharField()
+    decided = serializers.IntegerField(help_text="Invited leads whose application was decided.")
+    declined = serializers.IntegerField(help_text="Of which declined.")
+    rate = serializers.FloatField(allow_null=True, help_text="100 × declined / decided.")
+
+
+class FalseInvitationsView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="The false-invitation rate per region and channel",
+        description="Leads the pre-screen invited in [start, end] (default the last 90 days) "
+        "whose applicant applied within 30 days and was decided: how many were declined. Also "
+        "a KPI metric (`false_invitation_rate`).",
+        parameters=[FalseInvitationsQuery],
+        responses={
+            200: FalseInvitationSerializer(many=True),
+            400: OpenApiResponse(description="Bad query."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = FalseInvitationsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(selectors.false_invitations(**query.validated_data))

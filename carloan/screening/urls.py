@@ -23,4 +23,9 @@ urlpatterns = [
     ),
     path("api/risk/blacklist/", api.BlacklistView.as_view(), name="api-risk-blacklist"),
     path("api/leads/prescreen/", api.PrescreenView.as_view(), name="api-leads-prescreen"),
+    path(
+        "api/leads/prescreen/false-invitations/",
+        api.FalseInvitationsView.as_view(),
+        name="api-leads-false-invitations",
+    ),
 ]
