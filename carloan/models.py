@@ -96,6 +96,15 @@ class LoanApplication(models.Model):
             models.Index(
                 fields=["vin", "applied_at"], name="app_vin_idx", condition=~models.Q(vin="")
             ),
+            # A blacklist entry for an applicant or a dealer finds its holders by these.
+            models.Index(
+                fields=["applicant_key"],
+                name="app_applicant_idx",
+                condition=~models.Q(applicant_key=""),
+            ),
+            models.Index(
+                fields=["dealer_id"], name="app_dealer_idx", condition=~models.Q(dealer_id="")
+            ),
         ]
 
 

@@ -131,14 +131,22 @@ def _statement(target: str) -> str:
 ALL = "SELECT application_id FROM loanbook_application"
 LISTED = "SELECT unnest(%(ids)s::text[]) AS application_id"
 # The applications that share a phone, device or VIN with the listed ones (their counts move
-# when one of them arrives or changes), and the listed ones themselves.
+# when one of them arrives or changes), and the listed ones themselves. One lateral lookup per
+# identifier: as one join with ORs, PostgreSQL guessed ~3,400 neighbours per application (it
+# cannot tell that '' is not matched) and scanned the whole book for 200 of them.
 NEIGHBOURS = """
     SELECT unnest(%(ids)s::text[]) AS application_id
     UNION
-    SELECT b.application_id FROM loanbook_application a JOIN loanbook_application b
-      ON (a.phone <> '' AND b.phone <> '' AND b.phone = a.phone)
-      OR (a.device_id <> '' AND b.device_id <> '' AND b.device_id = a.device_id)
-      OR (a.vin <> '' AND b.vin <> '' AND b.vin = a.vin)
+    SELECT n.application_id FROM loanbook_application a, LATERAL (
+        SELECT b.application_id FROM loanbook_application b
+        WHERE a.phone <> '' AND b.phone <> '' AND b.phone = a.phone
+        UNION ALL
+        SELECT b.application_id FROM loanbook_application b
+        WHERE a.device_id <> '' AND b.device_id <> '' AND b.device_id = a.device_id
+        UNION ALL
+        SELECT b.application_id FROM loanbook_application b
+        WHERE a.vin <> '' AND b.vin <> '' AND b.vin = a.vin
+    ) n
     WHERE a.application_id = ANY(%(ids)s)
 """
 # The applications holding an identifier of the listed (type, value) pairs: one join per type,
