@@ -538,9 +538,9 @@ class _Book:
             device = f"dev-ring-{ring:05d}"
             if rng.random() < 0.3:
                 vin = _vin_for(10**7 + ring)
-        income = round(rng.lognormvariate(math.log(9000), 0.45), -2)
+        income = round(rng.lognormvariate(math.log(12_000), 0.45), -2)
         value = a.vehicle_value or round(rng.uniform(60_000, 250_000), -2)
-        requested = round(value * rng.uniform(0.45, 0.92), -2)
+        requested = round(value * rng.uniform(0.4, 0.82), -2)
         return [
             person,
             phone,
@@ -857,10 +857,11 @@ _VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 def _vin_for(n: int) -> str:
     """A well-formed VIN (17 characters, no I, O or Q), one per number."""
     chars = []
+    n = (n * 2_654_435_761 + 97) % len(_VIN_CHARS) ** 11  # spread, so VINs differ in every place
     for _ in range(11):
         n, digit = divmod(n, len(_VIN_CHARS))
         chars.append(_VIN_CHARS[digit])
-    return "LSV" + "A" * 3 + "".join(chars)
+    return "LSV" + "A" * 3 + "".join(reversed(chars))
 
 
 def _call_turns() -> tuple[dict[str, list[str]], list[str]]:
