@@ -12,6 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from carloan.errors import Conflict
 from carloan.middleware import UNAVAILABLE_MESSAGE, is_unavailable
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     1. Django's ValidationError → 400 with field errors; Http404 → 404; PermissionDenied → 403.
     2. Not signed in → 401 with `WWW-Authenticate: Token` (DRF would say 403 when the first
        authentication class is the session's, which sends no challenge).
-    3. Database, Redis or broker unreachable → 503 with a message (never a 500 trace).
+    3. A service's `Conflict` → 409 with `detail` and `current` (how the thing stands now).
+    4. Database, Redis or broker unreachable → 503 with a message (never a 500 trace).
     """
     if isinstance(exc, ValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
@@ -39,6 +41,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         exc.status_code = status.HTTP_401_UNAUTHORIZED
         exc.auth_header = getattr(exc, "auth_header", None) or AUTH_SCHEME
+    elif isinstance(exc, Conflict):
+        return Response(
+            {"detail": exc.message, "current": exc.current}, status=status.HTTP_409_CONFLICT
+        )
     elif is_unavailable(exc):
         logger.warning("dependency unavailable: %s", exc)
         return Response({"detail": UNAVAILABLE_MESSAGE}, status=status.HTTP_503_SERVICE_UNAVAILABLE)

@@ -154,6 +154,14 @@ def can_edit(user: Any) -> bool:
     )
 
 
+def is_risk_control(user: Any) -> bool:
+    """Risk control's department heads and managers: they confirm blacklist entries, import the
+    blacklist and clear flags."""
+    return is_manager(user) or bool(
+        user.is_authenticated and DEPARTMENT_HEAD in _groups(user) and department_of(user) == "risk"
+    )
+
+
 def department_of(user: Any) -> str:
     profile = getattr(user, "profile", None) if user.is_authenticated else None
     return profile.department if profile else ""

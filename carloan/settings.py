@@ -306,6 +306,8 @@ SPECTACULAR_SETTINGS = {
         "MetricStatusEnum": "metrics.models.Status.choices",
         "AlertStatusEnum": "metrics.models.AlertStatus.choices",
         "ComplianceCategoryEnum": "carloan.compliance.api.CATEGORY_KEYS",
+        "BlacklistTypeEnum": "carloan.screening.identifiers.BLACKLIST_TYPES",
+        "BlacklistChangeActionEnum": "carloan.screening.api.BLACKLIST_ACTIONS",
     },
 }
 

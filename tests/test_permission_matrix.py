@@ -61,6 +61,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("GET", "/api/risk/flags/"): (SIGNED_IN, {"status": "open"}),
     ("POST", "/api/risk/flags/{application_id}/clear/"): (RISK, {}),
     ("GET", "/api/risk/blacklist/"): (SIGNED_IN, {}),
+    ("GET", "/api/risk/blacklist/changes/"): (SIGNED_IN, {"status": "pending"}),
+    ("POST", "/api/risk/blacklist/changes/"): (EDITOR, {}),
+    ("POST", "/api/risk/blacklist/changes/{change_id}/confirm/"): (RISK, {}),
+    ("POST", "/api/risk/blacklist/changes/{change_id}/reject/"): (RISK, {}),
     ("POST", "/api/leads/prescreen/"): (SIGNED_IN, {}),
     ("GET", "/api/leads/prescreen/false-invitations/"): (SIGNED_IN, {}),
     ("POST", "/api/imports/"): (EDITOR, {}),
@@ -194,7 +198,18 @@ def _objects(manager: User) -> dict[str, str]:
         "call_id": "MATRIX-1",
         "category": "guaranteed_approval",
         "application_id": _checked_application(),
+        "change_id": _proposed_blacklist_change(manager),
     }
+
+
+def _proposed_blacklist_change(manager: User) -> str:
+    """A proposal by a manager: risk control's head confirms it (then it is decided)."""
+    from carloan.screening.services import blacklist_propose_add
+
+    change = blacklist_propose_add(
+        user=manager, type="phone", value="13800138077", reason="permission matrix"
+    )
+    return str(change.pk)
 
 
 def _checked_application() -> str:

@@ -477,7 +477,10 @@ def test_a_blacklist_import_rechecks_the_holders(load: Loader, reader: APIClient
     "entries",
     [
         (entry("B1", "phone", P), entry("B2", "vin", VIN_1)),  # two of its identifiers
-        (entry("B1", "phone", P), entry("B2", "phone", "+86 " + P)),  # one, listed twice
+        (  # one, listed twice (one listing after the other: a value is listed once at a time)
+            entry("B1", "phone", P, added_at=T0 - 100 * DAY, expires_at=T0 + 5 * DAY),
+            entry("B2", "phone", "+86 " + P, added_at=T0 + 5 * DAY),
+        ),
     ],
     ids=["two identifiers of one application", "one identifier listed twice"],
 )
@@ -971,6 +974,33 @@ def test_no_identifier_is_stored_logged_or_answered_whole(
         assert flags["LEAK1"]["identifiers"]["vin"] == "****3294"
         assert flags["LEAK1"]["identifiers"]["applicant_key"] == "****1234"
         answers += [a.content.decode() for a in got]
+
+        # Proposals and the blacklist's history: the value goes in whole, never out.
+        changes = "/api/risk/blacklist/changes/"
+        proposals = [
+            importer.post(
+                changes,
+                {"action": "add", "type": "phone", "value": SECRET_PHONE, "reason": "x"},
+                format="json",
+            ),
+            importer.post(
+                changes,
+                {"action": "add", "type": "vin", "value": SECRET_VIN + "X", "reason": "x"},
+                format="json",
+            ),
+            importer.post(
+                changes,
+                {"action": "add", "type": "device", "value": SECRET_DEVICE + "-2", "reason": "x"},
+                format="json",
+            ),
+            importer.post(
+                changes, {"action": "remove", "entry_id": "BL-VIN", "note": "x"}, format="json"
+            ),
+            client.get(changes),
+            client.get("/api/risk/blacklist/"),
+        ]
+        assert [a.status_code for a in proposals] == [400, 400, 201, 201, 200, 200]
+        answers += [a.content.decode() for a in proposals]
     finally:
         connection.force_debug_cursor = False
 

@@ -26,10 +26,8 @@ LEADS = [
 ]
 
 
-def test_invited_leads_declined_per_region_and_channel(
-    client_for: Any, marketing_head: Any
-) -> None:
-    client = client_for(marketing_head)
+def invite_and_decide(client: Any) -> dt.date:
+    """Five leads invited through the API; four of them apply, three within 30 days."""
     for applicant, region, channel, score in LEADS:
         answer = client.post(
             "/api/leads/prescreen/",
@@ -37,8 +35,6 @@ def test_invited_leads_declined_per_region_and_channel(
             format="json",
         )
         assert answer.json()["decision"] == "invite"
-    assert PrescreenDecision.objects.count() == 5
-    assert not PrescreenDecision.objects.filter(applicant_key__icontains="ID-").exists()
     today = dt.date.today()
     soon = (today + dt.timedelta(days=3)).isoformat()
     late = (today + dt.timedelta(days=45)).isoformat()
@@ -55,6 +51,15 @@ def test_invited_leads_declined_per_region_and_channel(
         ),
         refresh="none",
     )
+    return today
+
+
+def test_invited_leads_declined_per_region_and_channel(
+    client_for: Any, marketing_head: Any
+) -> None:
+    today = invite_and_decide(client_for(marketing_head))
+    assert PrescreenDecision.objects.count() == 5
+    assert not PrescreenDecision.objects.filter(applicant_key__icontains="ID-").exists()
     rows = {(r["region"], r["channel"]): r for r in false_invitations(today, today)}
     # EAST-01 wechat: A declined, B approved, C applied after 30 days (not an answer) → 1 of 2.
     assert rows[("EAST-01", "wechat")] == {
@@ -70,6 +75,46 @@ def test_invited_leads_declined_per_region_and_channel(
     assert (
         false_invitation_rate(today - dt.timedelta(days=10), today - dt.timedelta(days=1)) is None
     )
+
+
+def test_the_risk_page_shows_the_pre_screen_figures_worst_first(
+    client_for: Any, marketing_head: Any
+) -> None:
+    import re
+
+    from tests.test_pages import signed_in
+
+    invite_and_decide(client_for(marketing_head))
+    client_for(marketing_head).post(
+        "/api/leads/prescreen/",
+        {"region": "EAST-01", "channel": "web", "credit_score": 100},
+        format="json",
+    )
+    html = signed_in(marketing_head).get("/risk/").content.decode()
+
+    def text(fragment: str) -> str:
+        return re.sub(r"<[^>]+>", "", fragment).strip()
+
+    table = html.split('id="false-invitations"')[1].split("</table>")[0]
+    body = table.split("<tbody>")[1]
+    rows = [
+        [text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+    # WEST-01 dealer: 1 of 1 declined; EAST-01 wechat: 1 of 2
+    assert rows == [
+        ["WEST-01", "dealer", "1", "1", "100 %"],
+        ["EAST-01", "wechat", "2", "1", "50 %"],
+    ]
+    counts = dict(
+        re.findall(
+            r'<li data-decision="(\w+)"><strong>(\d+)</strong>', html.split("prescreen-counts")[1]
+        )
+    )
+    assert counts == {"invite": "5", "review": "0", "decline": "1"}
+    # 2 declined of 3 decided
+    figure = html.split('id="fig-false-invitations"')[1]
+    assert text(figure.split('<span class="scr-figure__value">')[1].split("</span>")[0]) == "66.7 %"
 
 
 def test_the_false_invitation_rate_is_a_kpi_metric() -> None:

@@ -193,7 +193,7 @@ def test_risk_head_sees_the_same_page(risk_head: User, viewer: User, ring_book: 
     assert page.find("a", href="/risk/", **{"aria-current": "page"})
     assert page.find("li", **{"data-application": "R-1", "data-failed": "4"})
     assert page.find("input", id="ps-phone", name="phone", autocomplete="off")
-    # Nothing here writes: the page differs between people only by who is signed in.
+    # The state is the same for everyone; only the controls differ by who is signed in.
     mine = data_blocks(html)
     theirs = data_blocks(signed_in(viewer).get("/risk/").content)
     assert mine["screening-state"] == theirs["screening-state"]

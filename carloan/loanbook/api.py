@@ -24,7 +24,7 @@ from carloan.events import import_run_data
 from carloan.loanbook.kinds import KINDS
 from carloan.loanbook.services import ImportRejected, loanbook_import
 from carloan.models import ImportRun
-from carloan.roles import TOKEN_FIRST, CanEditOrRead
+from carloan.roles import TOKEN_FIRST, CanEditOrRead, is_risk_control
 
 DETAIL = inline_serializer("ImportDetail", {"detail": serializers.CharField()})
 
@@ -198,7 +198,11 @@ class ImportView(APIView):
                 "`run_id`), or field errors such as an unknown kind or a missing file.",
             ),
             401: OpenApiResponse(DETAIL, description="Not signed in."),
-            403: OpenApiResponse(DETAIL, description="Viewers may not import."),
+            403: OpenApiResponse(
+                DETAIL,
+                description="Viewers may not import; the `blacklist` kind is imported by risk "
+                "control's head or a manager only (others propose entries).",
+            ),
             413: OpenApiResponse(DETAIL, description="The file exceeds IMPORT_MAX_BYTES."),
         },
     )
@@ -210,6 +214,15 @@ class ImportView(APIView):
         form = ImportRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
+        if form.validated_data["kind"] == "blacklist" and not is_risk_control(request.user):
+            # The list is confirmed by risk control (four-eyes): others propose entries.
+            return Response(
+                {
+                    "detail": "Only risk control's head or a manager may import the blacklist; "
+                    "propose entries on the Risk page or with POST /api/risk/blacklist/changes/."
+                },
+                status=status.HTTP_403_FORBIDDEN,
+            )
         if upload.size > settings.IMPORT_MAX_BYTES:
             return _too_large(upload.size)
         try:

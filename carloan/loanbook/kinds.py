@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from carloan.screening.identifiers import BLACKLIST_TYPES
+
 
 @dataclass(frozen=True)
 class Column:
@@ -51,7 +53,6 @@ class Kind:
 
 ZERO = Decimal(0)
 MAX_TRANSCRIPT = 20_000  # as a text POSTed to the check
-BLACKLIST_TYPES = ("applicant", "phone", "vin", "dealer", "device")
 SAMPLE_METRICS = (
     "api_response_time",
     "availability",

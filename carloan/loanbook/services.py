@@ -222,8 +222,16 @@ def _import_file(
                 write_row(row)
         # A counted kind has no duplicates: identical rows are each a measurement.
         duplicates, duplicate_total = ([], 0) if spec.counted else _duplicates(cursor, spec)
+        if spec.name == "blacklist":
+            from carloan.screening import services as screening
+
+            # A value is listed once; every listed row is kept in the blacklist's history.
+            listed, listed_total = screening.blacklist_staged_problems(cursor, STAGING, LINE)
+            duplicates, duplicate_total = duplicates + listed, duplicate_total + listed_total
         if parsed.total_errors or duplicate_total:
             raise parsed.rejection(duplicates, duplicate_total)
+        if spec.name == "blacklist":
+            screening.blacklist_staged_history(cursor, STAGING, user, file_name)
         cursor.execute(f"ANALYZE {STAGING}")
         created, updated, old_days = _upsert(cursor, spec)
         cursor.execute(f"DROP TABLE {STAGING}")

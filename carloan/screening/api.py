@@ -13,11 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carloan.roles import CanRead
+from carloan.roles import CanEditOrRead, CanRead
 from carloan.screening import page_data, selectors, services
-from carloan.screening.models import CHECK_KEYS, Check
+from carloan.screening.identifiers import BLACKLIST_TYPES
+from carloan.screening.models import CHECK_KEYS, BlacklistChange, Check
 
 TAG = ["screening"]
+BLACKLIST_ACTIONS = [action for action, _ in BlacklistChange.Action.choices]
 
 
 class ChecksSerializer(serializers.Serializer):
@@ -267,7 +269,7 @@ class RingView(APIView):
 
 class BlacklistEntrySerializer(serializers.Serializer):
     entry_id = serializers.CharField()
-    type = serializers.ChoiceField(choices=list(page_data.BLACKLIST_TYPES))
+    type = serializers.ChoiceField(choices=list(BLACKLIST_TYPES))
     masked_value = serializers.CharField(help_text="The listed value, masked (****1234).")
     reason = serializers.CharField()
     added_at = serializers.DateTimeField()
@@ -277,7 +279,7 @@ class BlacklistEntrySerializer(serializers.Serializer):
 
 
 class BlacklistQuery(serializers.Serializer):
-    type = serializers.ChoiceField(choices=list(page_data.BLACKLIST_TYPES), required=False)
+    type = serializers.ChoiceField(choices=list(BLACKLIST_TYPES), required=False)
     active = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="In force now, or not."
     )
@@ -365,3 +367,234 @@ class FalseInvitationsView(APIView):
         query = FalseInvitationsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(selectors.false_invitations(**query.validated_data))
+
+
+# --- the blacklist's changes: proposals, confirmations, history --------------------------------
+
+
+class BlacklistStateSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    masked_value = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()
+    added_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    department = serializers.CharField(allow_null=True)
+
+
+class BlacklistChangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=BLACKLIST_ACTIONS)
+    source = serializers.ChoiceField(
+        choices=BlacklistChange.Source.choices,
+        help_text="proposal (four-eyes), or import (risk control's file, confirmed at once).",
+    )
+    entry_id = serializers.CharField()
+    type = serializers.CharField()
+    masked_value = serializers.CharField(allow_null=True, help_text="Masked (****1234).")
+    reason = serializers.CharField(help_text="The entry's reason after the change.")
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="After the change.")
+    department = serializers.CharField(allow_null=True)
+    before = BlacklistStateSerializer(
+        allow_null=True, help_text="The entry as it stood (change, remove)."
+    )
+    note = serializers.CharField(help_text="Why the change was proposed.")
+    status = serializers.ChoiceField(choices=BlacklistChange.Status.choices)
+    proposed_by = serializers.CharField()
+    proposed_at = serializers.DateTimeField()
+    decided_by = serializers.CharField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_note = serializers.CharField()
+
+
+class BlacklistChangesQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=BlacklistChange.Status.choices, required=False)
+    entry_id = serializers.CharField(required=False, max_length=64)
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+    offset = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
+
+
+class BlacklistProposalSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=BLACKLIST_ACTIONS)
+    entry_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="add: optional (generated when empty); change and remove: required.",
+    )
+    type = serializers.ChoiceField(
+        choices=list(BLACKLIST_TYPES), required=False, help_text="add only."
+    )
+    value = serializers.CharField(
+        required=False,
+        max_length=128,
+        help_text="add only: the identifier, whole. Stored only as a keyed hash and its last "
+        "four characters; never answered.",
+    )
+    reason = serializers.CharField(
+        required=False, max_length=500, help_text="add: required; change: a new reason."
+    )
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="add: optional, after now; change: a new expiry (null: never expires), "
+        "after the entry was added.",
+    )
+    department = serializers.ChoiceField(
+        choices=list(services.DEPARTMENTS),
+        required=False,
+        allow_null=True,
+        help_text="Whose entry; by default the proposer's department.",
+    )
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Why: required for change and remove.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        action = attrs["action"]
+        if action == "add":
+            missing = [name for name in ("type", "value", "reason") if not attrs.get(name)]
+        else:
+            missing = [name for name in ("entry_id", "note") if not attrs.get(name)]
+        if missing:
+            raise serializers.ValidationError({name: ["Required."] for name in missing})
+        return attrs
+
+
+class DecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class BlacklistChangesView(APIView):
+    permission_classes = [CanEditOrRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="The blacklist's changes: proposals waiting for risk control, and the history",
+        description="Newest first. `status=pending`: the proposals to confirm; `entry_id`: one "
+        "entry's history (imports included). Values masked.",
+        parameters=[
+            BlacklistChangesQuery,
+            OpenApiParameter(
+                "X-Total-Count",
+                int,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description="How many changes match.",
+            ),
+        ],
+        responses={
+            200: BlacklistChangeSerializer(many=True),
+            400: OpenApiResponse(description="Bad query."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = BlacklistChangesQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        count, rows = selectors.blacklist_changes(
+            status=data.get("status"),
+            entry_id=data.get("entry_id"),
+            limit=data["limit"],
+            offset=data["offset"],
+        )
+        return Response(rows, headers={"X-Total-Count": str(count)})
+
+    @extend_schema(
+        tags=TAG,
+        summary="Propose adding, changing or removing a blacklist entry",
+        description="Any department head or manager proposes; risk control's head or a manager "
+        "other than the proposer confirms (four-eyes), and only then is the entry written and "
+        "the applications it touches re-checked. A value already listed (in force) or already "
+        "proposed is refused: change that entry instead.",
+        request=BlacklistProposalSerializer,
+        responses={
+            201: BlacklistChangeSerializer,
+            400: OpenApiResponse(
+                description="A malformed value (phone, VIN...), a value already listed or "
+                "proposed, an expiry not after the entry is added, a change that changes "
+                "nothing, or an entry with a pending change."
+            ),
+            403: OpenApiResponse(description="Viewers may not propose."),
+            404: OpenApiResponse(description="change or remove: no such entry."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        form = BlacklistProposalSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        action = data["action"]
+        if action == "add":
+            change = services.blacklist_propose_add(
+                user=request.user,
+                type=data["type"],
+                value=data["value"],
+                reason=data["reason"],
+                expires_at=data.get("expires_at"),
+                department=data.get("department"),
+                entry_id=data.get("entry_id", ""),
+                note=data.get("note", ""),
+            )
+        elif action == "change":
+            fields = {
+                name: data[name] for name in ("reason", "expires_at", "department") if name in data
+            }
+            change = services.blacklist_propose_change(
+                user=request.user, entry_id=data["entry_id"], note=data["note"], **fields
+            )
+        else:
+            change = services.blacklist_propose_remove(
+                user=request.user, entry_id=data["entry_id"], note=data["note"]
+            )
+        return Response(selectors.blacklist_change_data(change), status=201)
+
+
+_DECISION_RESPONSES = {
+    200: BlacklistChangeSerializer,
+    403: OpenApiResponse(description="Not allowed (see the message)."),
+    404: OpenApiResponse(description="No such change."),
+    409: OpenApiResponse(
+        description="Already decided, or stale (the entry changed, or the value got listed, "
+        "since it was proposed): `detail` and `current`, the change as it stands."
+    ),
+}
+
+
+class BlacklistConfirmView(APIView):
+    permission_classes = [CanEditOrRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Confirm a proposed blacklist change (risk control, four-eyes)",
+        description="Risk control's head or a manager, never the proposer. The entry is "
+        "written and the applications holding the value are re-checked at once.",
+        request=DecisionSerializer,
+        responses=_DECISION_RESPONSES,
+    )
+    def post(self, request: Request, change_id: int) -> Response:
+        form = DecisionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        change = services.blacklist_confirm(
+            change_id=change_id, user=request.user, note=form.validated_data.get("note", "")
+        )
+        return Response(selectors.blacklist_change_data(change))
+
+
+class BlacklistRejectView(APIView):
+    permission_classes = [CanEditOrRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Reject a proposed blacklist change (risk control), or withdraw one's own",
+        request=DecisionSerializer,
+        responses=_DECISION_RESPONSES,
+    )
+    def post(self, request: Request, change_id: int) -> Response:
+        form = DecisionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        change = services.blacklist_reject(
+            change_id=change_id, user=request.user, note=form.validated_data.get("note", "")
+        )
+        return Response(selectors.blacklist_change_data(change))

@@ -21,6 +21,8 @@ import re
 from django.conf import settings
 
 KINDS = ("applicant", "phone", "vin", "device", "dealer")
+# The types of blacklist entries, in the order pages and files list them.
+BLACKLIST_TYPES = ("applicant", "phone", "vin", "dealer", "device")
 STORED_MAX = 64 + 1 + 4
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")

@@ -27,6 +27,63 @@ class BlacklistEntry(models.Model):
         indexes = [models.Index(fields=["type", "value"], name="blacklist_type_value_idx")]
 
 
+class BlacklistChange(models.Model):
+    """One change to the blacklist, and its history: a department head proposes adding, changing
+    or removing an entry and risk control confirms it (four-eyes: the confirmer is not the
+    proposer); or risk control imports entries (recorded as confirmed at once, `source`
+    import). The entry is written only when the change is confirmed."""
+
+    class Action(models.TextChoices):
+        ADD = "add"
+        CHANGE = "change"
+        REMOVE = "remove"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        CONFIRMED = "confirmed"
+        REJECTED = "rejected"
+        WITHDRAWN = "withdrawn"
+
+    class Source(models.TextChoices):
+        PROPOSAL = "proposal"
+        IMPORT = "import"
+
+    action = models.CharField(max_length=8, choices=Action.choices)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.PROPOSAL)
+    entry_id = models.CharField(max_length=64, db_index=True)
+    type = models.CharField(max_length=16)
+    value = models.CharField(max_length=IDENTIFIER_MAX, help_text="Keyed hash and last four.")
+    # The entry as it would be after the change (for add and change) ...
+    reason = models.CharField(max_length=500, blank=True, default="")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    department = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
+    # ... and as it stood when the change was proposed (change and remove): a confirmation
+    # finding the entry otherwise is refused as stale (409).
+    before = models.JSONField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True, default="", help_text="Why, in words.")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        db_table = "screening_blacklist_change"
+        ordering = ["-proposed_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["proposed_at"],
+                name="blacklist_change_pending_idx",
+                condition=models.Q(status="pending"),
+            )
+        ]
+
+
 class Check(models.TextChoices):
     PASS = "pass"  # noqa: S105 (a check's outcome, not a password)
     FAIL = "fail"

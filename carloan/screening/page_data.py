@@ -37,7 +37,6 @@ from carloan.screening.models import CHECK_KEYS, ApplicationCheck, BlacklistEntr
 MAX_RING = 60
 LINK_TYPES = ("phone", "device", "vin")  # what a ring is made of, in drawing order
 LINK_COLUMNS = {"phone": "phone", "device": "device_id", "vin": "vin"}
-BLACKLIST_TYPES = ("applicant", "phone", "vin", "dealer", "device")
 
 THRESHOLDS = (
     "risk.xcheck.window_days",

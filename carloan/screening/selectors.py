@@ -1,4 +1,5 @@
-"""Reads of screening: an application's six checks, and the flagged applications."""
+"""Reads of screening: an application's six checks, the flagged applications, the blacklist's
+changes (proposals and history)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from carloan.screening.identifiers import masked
-from carloan.screening.models import CHECK_KEYS, ApplicationCheck
+from carloan.screening.models import CHECK_KEYS, ApplicationCheck, BlacklistChange
 
 
 def checks_data(row: ApplicationCheck) -> dict[str, Any]:
@@ -122,3 +123,81 @@ def false_invitation_rate(start: dt.date, end: dt.date) -> float | None:
     rows = false_invitations(start, end)
     decided = sum(r["decided"] for r in rows)
     return round(100 * sum(r["declined"] for r in rows) / decided, 2) if decided else None
+
+
+def prescreen_counts(start: dt.date, end: dt.date) -> dict[str, int]:
+    """How many leads the pre-screen invited, sent to review and declined on [start, end]."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from carloan.screening.models import PrescreenDecision
+
+    rows = (
+        PrescreenDecision.objects.filter(
+            at__gte=timezone.make_aware(dt.datetime.combine(start, dt.time())),
+            at__lt=timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time())),
+        )
+        .values("decision")
+        .annotate(n=Count("id"))
+    )
+    counts = {"invite": 0, "review": 0, "decline": 0}
+    counts.update({row["decision"]: row["n"] for row in rows})
+    return counts
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def _masked_state(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An entry's recorded state with its value masked (a change's `before`)."""
+    if not state:
+        return None
+    return {
+        "type": state.get("type"),
+        "masked_value": masked(state.get("value")),
+        "reason": state.get("reason") or "",
+        "added_at": _iso(state.get("added_at")),
+        "expires_at": _iso(state.get("expires_at")),
+        "department": state.get("department") or None,
+    }
+
+
+def blacklist_change_data(change: BlacklistChange) -> dict[str, Any]:
+    """A proposal or a recorded change, values masked."""
+    return {
+        "id": change.pk,
+        "action": change.action,
+        "source": change.source,
+        "entry_id": change.entry_id,
+        "type": change.type,
+        "masked_value": masked(change.value),
+        "reason": change.reason,
+        "expires_at": _iso(change.expires_at),
+        "department": change.department or None,
+        "before": _masked_state(change.before),
+        "note": change.note,
+        "status": change.status,
+        "proposed_by": change.proposed_by.get_username() if change.proposed_by else "",
+        "proposed_at": _iso(change.proposed_at),
+        "decided_by": change.decided_by.get_username() if change.decided_by else "",
+        "decided_at": _iso(change.decided_at),
+        "decision_note": change.decision_note,
+    }
+
+
+def blacklist_changes(
+    *, status: str | None = None, entry_id: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """(count, page) of the blacklist's changes, newest first: `status` pending for the
+    proposals waiting for risk control, `entry_id` for one entry's history."""
+    rows = BlacklistChange.objects.select_related("proposed_by", "decided_by")
+    if status:
+        rows = rows.filter(status=status)
+    if entry_id:
+        rows = rows.filter(entry_id=entry_id)
+    count = rows.count()
+    page = rows.order_by("-proposed_at", "-id")[offset : offset + limit]
+    return count, [blacklist_change_data(change) for change in page]

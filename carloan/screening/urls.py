@@ -22,6 +22,21 @@ urlpatterns = [
         name="api-risk-flag-clear",
     ),
     path("api/risk/blacklist/", api.BlacklistView.as_view(), name="api-risk-blacklist"),
+    path(
+        "api/risk/blacklist/changes/",
+        api.BlacklistChangesView.as_view(),
+        name="api-risk-blacklist-changes",
+    ),
+    path(
+        "api/risk/blacklist/changes/<int:change_id>/confirm/",
+        api.BlacklistConfirmView.as_view(),
+        name="api-risk-blacklist-confirm",
+    ),
+    path(
+        "api/risk/blacklist/changes/<int:change_id>/reject/",
+        api.BlacklistRejectView.as_view(),
+        name="api-risk-blacklist-reject",
+    ),
     path("api/leads/prescreen/", api.PrescreenView.as_view(), name="api-leads-prescreen"),
     path(
         "api/leads/prescreen/false-invitations/",

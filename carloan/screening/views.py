@@ -6,8 +6,11 @@ state to `static/js/screening/main.js`, which reads the queue again from `GET /a
 (on demand and every 30 s: there is no socket for screening), opens an application's checks and
 ring from `GET /api/risk/applications/{id}/ring/` (the Plotly figure built by `charts`), filters
 the blacklist through `GET /api/risk/blacklist/` and posts the pre-screen to
-`POST /api/leads/prescreen/`. Everything here is read only, so every signed-in person sees the
-same page. Identifiers are shown masked only.
+`POST /api/leads/prescreen/`. The blacklist's four-eyes (`static/js/screening/changes.js`):
+department heads propose through `POST /api/risk/blacklist/changes/`, risk control confirms or
+rejects what others proposed; the form and the buttons appear for those who may use them, the
+state is the same for everyone. The pre-screen's figures (its decisions and the false-invitation
+rate per region and channel, last 90 days) are rendered here. Identifiers are shown masked only.
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ from django.utils.translation import gettext_lazy as _
 from carloan.models import Lead
 from carloan.parameters.registry import REGISTRY
 from carloan.parameters.views import label_for, unit_suffix
-from carloan.screening import page_data
+from carloan.screening import page_data, selectors, services
+from carloan.screening.identifiers import BLACKLIST_TYPES
 from carloan.screening.models import CHECK_KEYS
 
 QUEUE_LIMIT = 200
 BLACKLIST_PAGE = 100
+CHANGES_PAGE = 100
+HISTORY_PAGE = 30
 REFRESH_SECONDS = 30
 SUGGESTIONS = 50
 
@@ -109,6 +115,7 @@ JS_TEXT: dict[str, Any] = {
     "sharedBy": _("({n} applications):"),
     # The blacklist
     "nEntries": _("{n} entries"),
+    "nEntry": _("{n} entry"),
     "noEntries": _("No entry matches."),
     "inForce": _("In force"),
     "expired": _("Expired"),
@@ -125,6 +132,42 @@ JS_TEXT: dict[str, Any] = {
     "fieldRequired": _("Required."),
     "range_lead_score": _("A whole number from 0 to 100."),
     "range_credit_score": _("A whole number from 0 to 1000."),
+    # The blacklist's changes
+    "history": _("History"),
+    "changeEntry": _("Change…"),
+    "removeEntry": _("Remove…"),
+    "action_add": _("List {kind} {value} as {entry}"),
+    "action_change": _("Change entry {entry} ({kind} {value})"),
+    "action_remove": _("Remove entry {entry} ({kind} {value})"),
+    "field_reason": _("Reason"),
+    "field_expires_at": _("Expires"),
+    "field_department": _("Department"),
+    "never": _("never"),
+    "none": _("–"),
+    "proposedBy": _("Proposed by {who} on {date}"),
+    "importedBy": _("Imported by {who} on {date}"),
+    "decidedBy_confirmed": _("Confirmed by {who} on {date}"),
+    "decidedBy_rejected": _("Rejected by {who} on {date}"),
+    "decidedBy_withdrawn": _("Withdrawn by {who} on {date}"),
+    "status_pending": _("Waiting"),
+    "status_confirmed": _("Confirmed"),
+    "status_rejected": _("Rejected"),
+    "status_withdrawn": _("Withdrawn"),
+    "decide_confirm": _("Confirm"),
+    "decide_reject": _("Reject"),
+    "decide_withdraw": _("Withdraw"),
+    "decisionNotePrompt": _("A note for the record (optional):"),
+    "noPending": _("No proposal is waiting."),
+    "noHistory": _("No change yet."),
+    "historyOf": _("History of entry {entry}"),
+    "recentChanges": _("Recent changes to the blacklist"),
+    "proposed": _("Proposed as change #{id}: risk control confirms it before it counts."),
+    "confirmedNow": _("Change #{id} confirmed: the blacklist and its holders' checks are updated."),
+    "decidedNow": _("Change #{id}: {status}."),
+    "nothingChanges": _("Give a new reason, expiry or department."),
+    "choose": _("Choose one."),
+    "stale": _("{detail} The lists were read again."),
+    "ownNote": _("yours"),
     # Shared
     "labelled": _("{label}:"),
     "loading": _("Loading…"),
@@ -219,11 +262,42 @@ def _with_labels(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+INVITATION_DAYS = 90
+
+
+def _invitations() -> dict[str, Any]:
+    """The pre-screen's figures over the last 90 days: its decisions, and the false-invitation
+    rate (invited leads whose application was declined) per region and channel, worst first."""
+    end = timezone.localdate()
+    start = end - dt.timedelta(days=INVITATION_DAYS - 1)
+    rows = selectors.false_invitations(start, end)
+    decided = sum(row["decided"] for row in rows)
+    declined = sum(row["declined"] for row in rows)
+    return {
+        "days": INVITATION_DAYS,
+        "start": start,
+        "end": end,
+        "counts": selectors.prescreen_counts(start, end),
+        "decided": decided,
+        "declined": declined,
+        "rate": page_data.pct(round(100 * declined / decided, 1)) if decided else None,
+        "rows": [
+            {**row, "rate_text": page_data.pct(row["rate"]) if row["rate"] is not None else "–"}
+            for row in sorted(rows, key=lambda r: (-(r["rate"] or 0), r["region"], r["channel"]))
+        ],
+    }
+
+
 def page_context(user: Any) -> dict[str, Any]:
     """Everything the template and the script need."""
     zh = _zh()
     count, queue = page_data.queue(status="open", limit=QUEUE_LIMIT)
     blacklist_count, blacklist = page_data.blacklist(limit=BLACKLIST_PAGE)
+    pending_count, pending = selectors.blacklist_changes(status="pending", limit=CHANGES_PAGE)
+    _history_count, history = selectors.blacklist_changes(limit=HISTORY_PAGE)
+    may_propose = services.may_propose_blacklist(user)
+    invitations = _invitations()
+    may_confirm = services.may_confirm_blacklist(user)
     values = page_data.thresholds()
     parameters = _parameters(values)
     figures = page_data.figures()
@@ -245,7 +319,14 @@ def page_context(user: Any) -> dict[str, Any]:
             for entry in blacklist
         ],
         "blacklist_count": blacklist_count,
-        "blacklist_types": [(key, page_data.KIND_LABELS[key]) for key in page_data.BLACKLIST_TYPES],
+        "invitations": invitations,
+        "pending": pending,
+        "pending_count": pending_count,
+        "history": history,
+        "may_propose": may_propose,
+        "may_confirm": may_confirm,
+        "departments": list(DEPARTMENT_LABELS.items()),
+        "blacklist_types": [(key, page_data.KIND_LABELS[key]) for key in BLACKLIST_TYPES],
         "statuses": list(STATUS_LABELS.items()),
         "parameters": parameters,
         "thresholds": {
@@ -267,6 +348,9 @@ def page_context(user: Any) -> dict[str, Any]:
             "queueCount": count,
             "blacklist": blacklist,
             "blacklistCount": blacklist_count,
+            "pending": pending,
+            "pendingCount": pending_count,
+            "history": history,
         },
         "js_config": {
             "username": user.get_username(),
@@ -274,6 +358,9 @@ def page_context(user: Any) -> dict[str, Any]:
             "locale": "zh-CN" if zh else "en-US",
             "timeZone": timezone.get_current_timezone_name(),
             "refreshSeconds": REFRESH_SECONDS,
+            "mayPropose": may_propose,
+            "mayConfirm": may_confirm,
+            "historyPage": HISTORY_PAGE,
             "queueLimit": QUEUE_LIMIT,
             "maxRing": page_data.MAX_RING,
             "thresholds": values,

@@ -11,8 +11,10 @@
 // Tabs follow the URL's hash: #queue, #application-{id}, #blacklist, #prescreen.
 
 import { apiFetch, el, readJson, translator } from "../common.js";
+import { startProposals } from "./changes.js";
 import {
   blacklistRow,
+  entriesText,
   markSelected,
   num,
   paintBlacklist,
@@ -42,6 +44,10 @@ const t = translator(readJson("screening-i18n", {}));
 const page = {
   config,
   t,
+  initial,
+  api: (method, url, body) => api(method, url, body),
+  problem: (status) => problem(status),
+  proposals: null,
   thresholds: { ...(config.thresholds || {}) },
   explanations: rememberExplanations(new Map(), initial.queue || []),
   selected: null,
@@ -151,7 +157,9 @@ function startTimer() {
   const seconds = Number(config.refreshSeconds) || 30;
   page.timer = setInterval(() => {
     if (document.visibilityState !== "visible") return;
-    if (page.refreshing || route(window.location.hash, TABS).tab !== "queue") return;
+    const tab = route(window.location.hash, TABS).tab;
+    if (tab === "blacklist") page.proposals?.refresh();
+    if (page.refreshing || tab !== "queue") return;
     refreshQueue({ quiet: true });
   }, seconds * 1000);
 }
@@ -231,9 +239,16 @@ async function loadBlacklist({ append = false } = {}) {
   }
 }
 
+/** The figure "Blacklist entries in force", read again (X-Total-Count of the active entries). */
+async function countInForce() {
+  const { status, total } = await getList(blacklistUrl({ active: "true" }, { limit: 1 }));
+  const figure = document.getElementById("fig-blacklist");
+  if (status === 200 && total !== null && figure) figure.textContent = num(page, total);
+}
+
 function paintBlacklistCount() {
   const count = document.getElementById("blacklist-count");
-  if (count) count.textContent = t("nEntries", { n: num(page, page.state.blacklistCount) });
+  if (count) count.textContent = entriesText(page);
   const more = document.getElementById("blacklist-more");
   if (more) more.hidden = page.state.blacklist.length >= page.state.blacklistCount;
 }
@@ -321,6 +336,14 @@ function start() {
   paintQueue(page);
   paintDetail(page, null);
   paintBlacklist(page);
+  page.proposals = startProposals(page, {
+    onListed: () => {
+      // A confirmed change lists, changes or removes an entry and re-checks its holders.
+      loadBlacklist();
+      refreshQueue({ quiet: true });
+      countInForce();
+    },
+  });
 
   for (const chip of document.querySelectorAll("[data-status-filter]")) {
     chip.addEventListener("click", () => {

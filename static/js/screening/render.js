@@ -3,7 +3,7 @@
 // and wiring live in main.js. The server renders the same markup for the first paint
 // (templates/screening.html and templates/partials/screening_*.html).
 
-import { el } from "../common.js";
+import { button, el } from "../common.js";
 import {
   checkResults,
   dateIn,
@@ -310,7 +310,24 @@ export function blacklistRow(page, entry) {
         txt: entry.active ? page.t("inForce") : page.t("expired"),
       }),
     ]),
+    el("td", { cls: "scr-bl__actions" }, [
+      button(page.t("history"), { attrs: { "data-history": entry.entry_id } }),
+      ...(page.config.mayPropose
+        ? [
+            " ",
+            button(page.t("changeEntry"), { attrs: { "data-propose": "change", "data-entry-id": entry.entry_id } }),
+            " ",
+            button(page.t("removeEntry"), { attrs: { "data-propose": "remove", "data-entry-id": entry.entry_id } }),
+          ]
+        : []),
+    ]),
   ]);
+}
+
+/** "1 entry", "12 entries" (the server's pluralised form on first paint). */
+export function entriesText(page) {
+  const n = page.state.blacklistCount;
+  return page.t(n === 1 ? "nEntry" : "nEntries", { n: num(page, n) });
 }
 
 export function paintBlacklist(page) {
@@ -320,10 +337,10 @@ export function paintBlacklist(page) {
   body.replaceChildren(
     ...(rows.length
       ? rows.map((entry) => blacklistRow(page, entry))
-      : [el("tr", { cls: "empty-row" }, [el("td", { attrs: { colspan: "8" }, txt: page.t("noEntries") })])]),
+      : [el("tr", { cls: "empty-row" }, [el("td", { attrs: { colspan: "9" }, txt: page.t("noEntries") })])]),
   );
   const count = document.getElementById("blacklist-count");
-  if (count) count.textContent = page.t("nEntries", { n: num(page, page.state.blacklistCount) });
+  if (count) count.textContent = entriesText(page);
   const more = document.getElementById("blacklist-more");
   if (more) more.hidden = rows.length >= page.state.blacklistCount;
 }
