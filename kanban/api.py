@@ -81,6 +81,11 @@ class CardSerializer(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField()
     type = serializers.CharField(help_text="task, request, incident or alert.")
+    pillar = serializers.CharField(
+        allow_null=True,
+        help_text="The strategy pillar its work builds: data_platform, risk_collaboration or "
+        "agile_platform (the `strategy.budget.*` split); null when none.",
+    )
     department = serializers.CharField(help_text="The owning one: marketing, risk or tech.")
     assignees = KanbanUserRefSerializer(many=True)
     due_date = serializers.DateField(allow_null=True)
@@ -250,6 +255,12 @@ class CardFieldsSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     type = serializers.CharField(
         required=False, help_text="task, request, incident or alert (default task)."
+    )
+    pillar = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="data_platform, risk_collaboration or agile_platform; empty or null for none.",
     )
     department = serializers.CharField(
         required=False, help_text="marketing, risk or tech; default: the lane's department."

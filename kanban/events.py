@@ -60,6 +60,7 @@ class CardData(TypedDict):
     title: str
     description: str
     type: str
+    pillar: str | None
     department: str
     assignees: list[UserRef]
     due_date: str | None

@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from carloan.models import REGION_MAX, Department
 
@@ -111,6 +112,15 @@ class CardType(models.TextChoices):
     ALERT = "alert"
 
 
+class Pillar(models.TextChoices):
+    """The strategy's three investment pillars (`strategy.budget.*`): what a card's work builds.
+    The quarterly review sets the share of finished work per pillar beside the budget split."""
+
+    DATA_PLATFORM = "data_platform", _("Data platform")
+    RISK_COLLABORATION = "risk_collaboration", _("Risk-control collaboration")
+    AGILE_PLATFORM = "agile_platform", _("Agile delivery platform")
+
+
 class Card(models.Model):
     """A piece of work on the board, owned by a department, in one lane and one column."""
 
@@ -121,6 +131,14 @@ class Card(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
     type = models.CharField(max_length=16, choices=CardType.choices, default=CardType.TASK)
+    pillar = models.CharField(
+        max_length=24,
+        choices=Pillar.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The strategy pillar its work builds; '' when none.",
+    )
     department = models.CharField(max_length=16, choices=Department.choices)
     assignees = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="kanban_cards"

@@ -45,6 +45,7 @@ from kanban.models import (
     Comment,
     Lane,
     LinkKind,
+    Pillar,
     Transition,
     WipPolicy,
     WipScope,
@@ -60,6 +61,7 @@ EDITABLE = (
     "title",
     "description",
     "type",
+    "pillar",
     "department",
     "assignees",
     "due_date",
@@ -277,6 +279,14 @@ def _clean(name: str, value: Any) -> Any:
     if name == "type":
         if value not in CardType.values:
             raise ValidationError({name: [f"One of: {', '.join(CardType.values)}."]})
+        return value
+    if name == "pillar":
+        if value in (None, ""):
+            return ""
+        if value not in Pillar.values:
+            raise ValidationError(
+                {name: [f"One of: {', '.join(Pillar.values)}, or empty for none."]}
+            )
         return value
     if name == "department":
         if value not in Department.values:
@@ -859,6 +869,7 @@ def card_open_for_script_review(script: Mapping[str, Any], reason: str) -> int |
                 lane_id=marketing.pk,
                 column_id=backlog.pk,
                 type=CardType.REQUEST,
+                pillar=Pillar.RISK_COLLABORATION,
                 department=Department.MARKETING,
                 labels=[SCRIPT_REVIEW_LABEL],
                 description=_script_description(script, reason),
@@ -957,6 +968,7 @@ def card_open_for_application(application: Mapping[str, Any]) -> int | None:
                 column_id=column.pk,
                 position=0,
                 type=CardType.REQUEST,
+                pillar=Pillar.RISK_COLLABORATION,
                 department=Department.RISK,
                 labels=["flagged-application"],
                 description=(

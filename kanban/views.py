@@ -24,12 +24,18 @@ from django.utils.translation import gettext_lazy as _
 
 from carloan.roles import can_edit, department_of
 from kanban import charts, flow, selectors
-from kanban.models import Board, CardType
+from kanban.models import Board, CardType, Pillar
 
 DEPARTMENT_NAMES: dict[str, Any] = {
     "marketing": _("Marketing"),
     "risk": _("Risk control"),
     "tech": _("Tech"),
+}
+# The pillar as a card shows it (the drawer names it in full).
+PILLAR_SHORT: dict[str, Any] = {
+    Pillar.DATA_PLATFORM: _("Data"),
+    Pillar.RISK_COLLABORATION: _("Risk collab."),
+    Pillar.AGILE_PLATFORM: _("Agile"),
 }
 TYPE_NAMES: dict[str, Any] = {
     "task": _("Task"),
@@ -192,6 +198,8 @@ JS_TEXT: dict[str, Any] = {
     "createdLabel": _("Created"),
     "titleLabel": _("Title"),
     "typeLabel": pgettext_lazy("card", "Type"),
+    "pillarLabel": _("Strategy pillar"),
+    "noPillar": _("No pillar"),
     "departmentLabel": _("Owning department"),
     "labelsLabel": _("Labels"),
     "assigneesLabel": _("Assignees"),
@@ -283,6 +291,8 @@ def kanban_page(request: HttpRequest) -> HttpResponse:
         "locale": "zh-CN" if (get_language() or "").lower().startswith("zh") else "en-GB",
         "departments": _names(DEPARTMENT_NAMES),
         "types": _names(TYPE_NAMES),
+        "pillars": {value: str(label) for value, label in Pillar.choices},
+        "pillarShort": _names(PILLAR_SHORT),
         "columns": _column_names(board),
         "metrics": _metric_names(),
         "users": users,

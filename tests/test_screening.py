@@ -714,10 +714,48 @@ def listed(load: Loader) -> None:
     )
 
 
-def prescreen(client: APIClient, **fields: Any) -> dict[str, Any]:
+def prescreen_full(client: APIClient, **fields: Any) -> dict[str, Any]:
     answer = client.post(PRESCREEN, {**LEAD, **fields}, format="json")
     assert answer.status_code == 200, answer.content
     return answer.json()
+
+
+def prescreen(client: APIClient, **fields: Any) -> dict[str, Any]:
+    """The contract's part of the answer: the decision and the reasons in words."""
+    answer = prescreen_full(client, **fields)
+    return {"decision": answer["decision"], "reasons": answer["reasons"]}
+
+
+def test_the_answer_gives_the_reasons_as_codes_and_the_thresholds_it_used(
+    listed: None, reader: APIClient
+) -> None:
+    both = prescreen_full(reader, phone="13912345678", credit_score=599, lead_score=10)
+    assert both == {
+        "decision": "decline",
+        "reasons": [
+            "blacklist: the phone is on the blacklist",
+            "credit_score: 599 is below risk.min_credit_score (600)",
+        ],
+        "details": [
+            {"code": "blacklist", "kind": "phone"},
+            {
+                "code": "credit_score",
+                "value": 599,
+                "threshold": 600,
+                "parameter": "risk.min_credit_score",
+            },
+        ],
+        "thresholds": {"risk.min_credit_score": 600, "marketing.lead_score_cutoff": 50},
+    }
+    review = prescreen_full(reader, lead_score=10)
+    assert review["details"] == [
+        {
+            "code": "lead_score",
+            "value": 10,
+            "threshold": 50,
+            "parameter": "marketing.lead_score_cutoff",
+        }
+    ]
 
 
 @pytest.mark.parametrize("field", list(LISTED_LEAD))

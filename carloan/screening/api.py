@@ -82,10 +82,32 @@ class PrescreenSerializer(serializers.Serializer):
         return attrs
 
 
+class PrescreenDetailSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["blacklist", "credit_score", "lead_score"], help_text="What stood against it."
+    )
+    kind = serializers.CharField(
+        required=False, help_text="blacklist: the identifier that is listed (applicant, phone...)."
+    )
+    value = serializers.IntegerField(required=False, help_text="The score given.")
+    threshold = serializers.IntegerField(required=False, help_text="The live threshold it missed.")
+    parameter = serializers.CharField(required=False, help_text="The threshold's parameter.")
+
+
 class PrescreenAnswerSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["invite", "review", "decline"])
     reasons = serializers.ListField(
-        child=serializers.CharField(), help_text="Why (empty for invite)."
+        child=serializers.CharField(),
+        help_text="Why, in words (empty for invite): 'blacklist: the phone is on the "
+        "blacklist', 'credit_score: 550 is below risk.min_credit_score (600)', 'lead_score: ...'.",
+    )
+    details = PrescreenDetailSerializer(
+        many=True, help_text="The same reasons as codes and figures, one per reason, in order."
+    )
+    thresholds = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="The live values this answer used: risk.min_credit_score and "
+        "marketing.lead_score_cutoff.",
     )
 
 

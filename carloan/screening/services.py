@@ -139,28 +139,55 @@ def prescreen(data: Mapping[str, Any], at: dt.datetime | None = None) -> dict[st
     below `marketing.lead_score_cutoff`; invite otherwise."""
     at = at or timezone.now()
     parameters = parameter_values()
-    reasons: list[str] = []
-    hits = _blacklist_hits(
-        (kind, data[name]) for name, kind in IDENTIFIER_FIELDS.items() if data.get(name)
-    )
-    for kind in hits:
-        reasons.append(f"blacklist: the {kind} is on the blacklist")
     minimum = int(parameters["risk.min_credit_score"])
+    cutoff = int(parameters["marketing.lead_score_cutoff"])
+    used = {"risk.min_credit_score": minimum, "marketing.lead_score_cutoff": cutoff}
+    details: list[dict[str, Any]] = [
+        {"code": "blacklist", "kind": kind}
+        for kind in _blacklist_hits(
+            (kind, data[name]) for name, kind in IDENTIFIER_FIELDS.items() if data.get(name)
+        )
+    ]
     credit = data.get("credit_score")
     if credit is not None and credit < minimum:
-        reasons.append(f"credit_score: {credit} is below risk.min_credit_score ({minimum})")
-    if reasons:
-        return _decided(data, at, "decline", reasons)
-    cutoff = int(parameters["marketing.lead_score_cutoff"])
+        details.append(
+            {
+                "code": "credit_score",
+                "value": credit,
+                "threshold": minimum,
+                "parameter": "risk.min_credit_score",
+            }
+        )
+    if details:
+        return _decided(data, at, "decline", details, used)
     score = data.get("lead_score")
     if score is not None and score < cutoff:
-        reason = f"lead_score: {score} is below marketing.lead_score_cutoff ({cutoff})"
-        return _decided(data, at, "review", [reason])
-    return _decided(data, at, "invite", [])
+        detail = {
+            "code": "lead_score",
+            "value": score,
+            "threshold": cutoff,
+            "parameter": "marketing.lead_score_cutoff",
+        }
+        return _decided(data, at, "review", [detail], used)
+    return _decided(data, at, "invite", [], used)
+
+
+def reason_text(detail: Mapping[str, Any]) -> str:
+    """A reason in words (English, stable: marketing systems may log it)."""
+    if detail["code"] == "blacklist":
+        return f"blacklist: the {detail['kind']} is on the blacklist"
+    return (
+        f"{detail['code']}: {detail['value']} is below {detail['parameter']} "
+        f"({detail['threshold']})"
+    )
 
 
 def _decided(
-    data: Mapping[str, Any], at: dt.datetime, decision: str, reasons: list[str]
+    data: Mapping[str, Any],
+    at: dt.datetime,
+    decision: str,
+    details: list[dict[str, Any]],
+    used: dict[str, int],
 ) -> dict[str, Any]:
     """Keep the decision (identifiers hashed) for the false-invitation rate, and answer it."""
     PrescreenDecision.objects.create(
@@ -175,7 +202,12 @@ def _decided(
         lead_score=data.get("lead_score"),
         credit_score=data.get("credit_score"),
     )
-    return {"decision": decision, "reasons": reasons}
+    return {
+        "decision": decision,
+        "reasons": [reason_text(detail) for detail in details],
+        "details": details,
+        "thresholds": used,
+    }
 
 
 def _blacklist_hits(identifiers: Iterable[tuple[str, str]]) -> list[str]:

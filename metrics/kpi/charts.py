@@ -171,3 +171,53 @@ def department_comparison(
     layout = _layout(title, barmode="group", bargap=0.25)
     layout["yaxis"] = {**layout["yaxis"], "range": [0, 100], "dtick": 20}
     return _figure(data, layout)
+
+
+PILLAR_COLOURS = {
+    "data_platform": "#1f6feb",
+    "risk_collaboration": "#b42318",
+    "agile_platform": "#137a4b",
+}
+
+
+def strategy_split(
+    trend: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    pillar_labels: Mapping[str, str],
+    target_label: str,
+    done_label: str,
+) -> dict[str, Any]:
+    """Per quarter and pillar, the share of finished work (solid bars) beside the budget share in
+    force (hollow bars of the same colour): a pillar whose solid bar falls short of its hollow one
+    got less of the work than the strategy planned."""
+    quarters = [row["quarter"] for row in trend]
+    data = []
+    for pillar, colour in PILLAR_COLOURS.items():
+        name = pillar_labels.get(pillar, pillar)
+        data.append(
+            go.Bar(
+                x=quarters,
+                y=[row["target"][pillar] for row in trend],
+                name=f"{name} · {target_label}",
+                offsetgroup=pillar,
+                legendgroup=pillar,
+                marker={"color": "rgba(0,0,0,0)", "line": {"color": colour, "width": 2}},
+                hovertemplate="%{y:.1f} %<extra>%{fullData.name}</extra>",
+            )
+        )
+        data.append(
+            go.Bar(
+                x=quarters,
+                y=[row["shares"][pillar] for row in trend],
+                name=f"{name} · {done_label}",
+                offsetgroup=pillar,
+                legendgroup=pillar,
+                width=0.16,
+                marker={"color": colour},
+                hovertemplate="%{y:.1f} %<extra>%{fullData.name}</extra>",
+            )
+        )
+    layout = _layout(title, barmode="group", bargap=0.3)
+    layout["yaxis"] = {**layout["yaxis"], "range": [0, 100], "dtick": 20, "ticksuffix": " %"}
+    return _figure(data, layout)

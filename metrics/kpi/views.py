@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carloan.roles import is_manager
-from metrics.kpi import charts, exports, selectors
+from metrics.kpi import charts, exports, selectors, strategy
 from metrics.kpi.quarters import Quarter
 from metrics.kpi.scoring import DEPARTMENTS, band
 
@@ -131,6 +131,50 @@ def _card(card: dict[str, Any], language: str) -> dict[str, Any]:
     }
 
 
+def _pillar_labels() -> dict[str, str]:
+    from kanban.models import Pillar
+
+    return {value: str(label) for value, label in Pillar.choices}
+
+
+def _strategy(quarter: Quarter) -> dict[str, Any]:
+    """The strategy split against the work done (section 7a), with its figure and labels."""
+    from carloan.parameters.presets import PRESETS
+
+    split = strategy.strategy_split(quarter)
+    pillar_labels = _pillar_labels()
+    preset = PRESETS.get(split["preset"] or "")
+    zh = _language() == "zh"
+    split["preset_label"] = (preset.label_zh if zh else preset.label_en) if preset else None
+    split["rows"] = [
+        {
+            "pillar": pillar,
+            "label": pillar_labels[pillar],
+            "target": split["target"][pillar],
+            "share": split["done"]["shares"][pillar],
+            "count": split["done"]["counts"][pillar],
+            "gap": split["gap"][pillar],
+            "departments": [
+                {
+                    "department": department,
+                    "share": split["done"]["departments"][department]["shares"][pillar],
+                    "count": split["done"]["departments"][department]["counts"][pillar],
+                }
+                for department in DEPARTMENTS
+            ],
+        }
+        for pillar in strategy.PILLARS
+    ]
+    split["figure"] = charts.strategy_split(
+        split["trend"],
+        title=_("Budget split against the work finished, by quarter"),
+        pillar_labels=pillar_labels,
+        target_label=_("budget"),
+        done_label=_("work done"),
+    )
+    return split
+
+
 def _labels() -> dict[str, str]:
     return {d: str(label) for d, label in DEPARTMENT_LABELS.items()}
 
@@ -208,12 +252,13 @@ def review_data(quarter: Quarter, language: str) -> dict[str, Any]:
         row["name"] = metric_name(row["metric"], language)
     for row in alerts["groups"]:
         row["name"] = metric_name(row["metric"], language)
+    split = _strategy(quarter)
     return {
         "quarter": quarter,
         "review": review,
         "cards": [_card(c, language) for c in review["scorecards"]],
         "trends": context["trends"],
-        "figures": figures(context["trends"], sets, language),
+        "figures": {**figures(context["trends"], sets, language), "strategy": split["figure"]},
         "alerts": alerts,
         "parameter_changes": context["parameter_changes"],
         "collaboration_actuals": {
@@ -221,6 +266,7 @@ def review_data(quarter: Quarter, language: str) -> dict[str, Any]:
             for key in ("handoff_wait_time", "cross_department_cycle_time")
         },
         "department_labels": _labels(),
+        "strategy": split,
     }
 
 

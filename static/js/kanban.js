@@ -28,7 +28,7 @@ const ME = config.username || "";
 const LOCALE = config.locale || "en-GB";
 const PAGE = 60; // cards a cell shows before "show more"
 const DONE_SHOWN = config.doneShown || 8;
-const EDITABLE = ["title", "description", "type", "department", "assignees", "due_date", "labels"];
+const EDITABLE = ["title", "description", "type", "pillar", "department", "assignees", "due_date", "labels"];
 const MAX_TOASTS = 4;
 const SNAPSHOT_GRACE_MS = 5000;
 
@@ -593,6 +593,13 @@ function renderCard(card) {
   const top = el("div", { cls: "kb-card__top" }, [
     el("span", { cls: `kb-type kb-type--${card.type}`, txt: typeName(card.type) }),
     el("span", { cls: "kb-card__id", txt: `#${card.id}` }),
+    card.pillar
+      ? el("span", {
+          cls: `kb-pillar kb-pillar--${card.pillar}`,
+          txt: (config.pillarShort || {})[card.pillar] || card.pillar,
+          attrs: { title: `${text.pillarLabel || "Strategy pillar"}: ${(config.pillars || {})[card.pillar] || card.pillar}` },
+        })
+      : null,
     el("span", {
       cls: `kb-dept kb-dept--${card.department}`,
       txt: departmentName(card.department),
@@ -1422,6 +1429,13 @@ function editorFor(name, card) {
     area.value = card.description;
     return area;
   }
+  if (name === "pillar") {
+    // The strategy pillar the work builds (the budget split of the parameters); none by default.
+    const options = [["", text.noPillar || "—"], ...Object.entries(config.pillars || {})];
+    const select = el("select", { attrs: { name } }, options.map(([key, label]) => el("option", { txt: label, attrs: { value: key } })));
+    select.value = card.pillar || "";
+    return select;
+  }
   if (name === "type" || name === "department") {
     const options = name === "type" ? config.types : config.departments;
     const select = el("select", { attrs: { name } }, Object.entries(options).map(([key, label]) => el("option", { txt: label, attrs: { value: key } })));
@@ -1497,6 +1511,7 @@ function renderDrawer(card) {
     const labels = {
       title: text.titleLabel || "Title",
       type: text.typeLabel || "Type",
+      pillar: text.pillarLabel || "Strategy pillar",
       department: text.departmentLabel || "Owning department",
       due_date: text.dueLabel || "Due date",
       labels: text.labelsLabel || "Labels",
@@ -1505,7 +1520,7 @@ function renderDrawer(card) {
     };
     const grid = el("div", { cls: "kb-form-grid" });
     form.append(fieldRow(labels.title, editorFor("title", card), "title"));
-    for (const name of ["type", "department", "due_date", "labels"]) grid.append(fieldRow(labels[name], editorFor(name, card), name));
+    for (const name of ["type", "pillar", "department", "due_date", "labels"]) grid.append(fieldRow(labels[name], editorFor(name, card), name));
     form.append(grid, fieldRow(labels.description, editorFor("description", card), "description"));
     form.append(fieldRow(labels.assignees, editorFor("assignees", card), "assignees"));
     const conflict = el("div", { attrs: { id: "kb-conflict" } });

@@ -139,6 +139,20 @@ def test_marketing_proposes_a_phone_and_risk_control_confirms_it(live_url: str) 
         assert "checked the recordings" in risk.inner_text("#bl-history-list")
         risk.screenshot(path=str(RESULTS / "risk-blacklist-four-eyes.png"), full_page=False)
 
+        # Marketing's pre-screen now declines a lead with that phone, in words, with the live
+        # thresholds it used.
+        marketing.click("#tablink-prescreen")
+        marketing.fill("#ps-region", "EAST-01")
+        marketing.fill("#ps-channel", "wechat")
+        marketing.fill("#ps-phone", "+86 139-1234-0077")
+        marketing.fill("#ps-lead", "90")
+        marketing.click("#prescreen-submit")
+        marketing.wait_for_selector('[data-decision="decline"]', timeout=TIMEOUT)
+        reason = marketing.locator('.scr-reasons [data-code="blacklist"]')
+        assert reason.inner_text() == "On the blacklist: Phone"
+        used = marketing.inner_text("#prescreen-result .scr-used")
+        assert "600" in used and "50" in used
+
         # The holder is flagged on the queue
         risk.click("#tablink-queue")
         risk.click("#queue-refresh")

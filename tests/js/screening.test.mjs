@@ -8,6 +8,7 @@ import {
   blacklistUrl,
   checkResults,
   dateIn,
+  detailText,
   explanationFor,
   explanationKey,
   failedChecks,
@@ -15,9 +16,7 @@ import {
   flagsUrl,
   maskedIdentifiers,
   mergeQueue,
-  parseReason,
   prescreenBody,
-  reasonText,
   rememberExplanations,
   ringSummary,
   route,
@@ -169,39 +168,31 @@ describe("the pre-screen", () => {
     assert.deepEqual(prescreenBody({ region: "R", channel: "c", credit_score: "0" }).body.credit_score, 0);
   });
 
-  test("reasons read and put in the reader's words", () => {
-    assert.deepEqual(parseReason("blacklist: the phone is on the blacklist"), { key: "reason_blacklist", kind: "phone" });
-    assert.deepEqual(parseReason("credit_score: 550 is below risk.min_credit_score (600)"), {
-      key: "reason_credit",
-      score: 550,
-      min: 600,
-    });
-    assert.deepEqual(parseReason("lead_score: 12 is below marketing.lead_score_cutoff (50)"), {
-      key: "reason_lead",
-      score: 12,
-      cutoff: 50,
-    });
-    assert.deepEqual(parseReason("something new"), { key: null, text: "something new" });
+  test("reasons in the reader's words, from their codes", () => {
     const t = translate({
       reason_blacklist: "在黑名单上：{kind}",
       reason_credit: "信用评分 {score} 低于最低信用评分（{min}）",
+      reason_lead: "线索评分 {score} 低于线索评分阈值（{cutoff}）",
     });
-    assert.equal(reasonText("blacklist: the vin is on the blacklist", t, (k) => ({ vin: "车架号" })[k]), "在黑名单上：车架号");
-    assert.equal(reasonText("credit_score: 550 is below risk.min_credit_score (600)", t), "信用评分 550 低于最低信用评分（600）");
-    assert.equal(reasonText("something new", t), "something new");
+    assert.equal(detailText({ code: "blacklist", kind: "vin" }, t, (k) => ({ vin: "车架号" })[k]), "在黑名单上：车架号");
+    assert.equal(
+      detailText({ code: "credit_score", value: 550, threshold: 600, parameter: "risk.min_credit_score" }, t),
+      "信用评分 550 低于最低信用评分（600）",
+    );
+    assert.equal(detailText({ code: "lead_score", value: 12, threshold: 50 }, t), "线索评分 12 低于线索评分阈值（50）");
+    // A code this page does not know yet: the server's words
+    assert.equal(detailText({ code: "income" }, t, undefined, "income: too low"), "income: too low");
+    assert.equal(detailText(undefined, t, undefined, "as written"), "as written");
   });
 
-  test("the thresholds it used: quoted by its reasons, else the live values", () => {
+  test("the thresholds it used: those the answer names, else the live values", () => {
     const live = { "marketing.lead_score_cutoff": 55, "risk.min_credit_score": 610 };
-    assert.deepEqual(usedThresholds([], live), live);
-    assert.deepEqual(usedThresholds(["credit_score: 550 is below risk.min_credit_score (600)"], live), {
-      "marketing.lead_score_cutoff": 55,
+    assert.deepEqual(usedThresholds({}, live), live);
+    assert.deepEqual(usedThresholds({ thresholds: { "risk.min_credit_score": 600, "marketing.lead_score_cutoff": 50 } }, live), {
+      "marketing.lead_score_cutoff": 50,
       "risk.min_credit_score": 600,
     });
-    assert.deepEqual(usedThresholds(["lead_score: 1 is below marketing.lead_score_cutoff (50)"]), {
-      "marketing.lead_score_cutoff": 50,
-      "risk.min_credit_score": null,
-    });
+    assert.deepEqual(usedThresholds(null), { "marketing.lead_score_cutoff": null, "risk.min_credit_score": null });
   });
 
   test("400 answers placed by field", () => {

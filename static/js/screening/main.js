@@ -7,7 +7,7 @@
 // every 30 seconds while the page is in view. An application's detail comes from
 // GET /api/risk/applications/{id}/ring/ (its checks explained, and the Plotly figure of its ring
 // the server built); the blacklist from GET /api/risk/blacklist/; the pre-screen posts to
-// POST /api/leads/prescreen/ and reads the two thresholds it uses alongside.
+// POST /api/leads/prescreen/ (its answer names the live thresholds it used).
 // Tabs follow the URL's hash: #queue, #application-{id}, #blacklist, #prescreen.
 
 import { apiFetch, el, readJson, translator } from "../common.js";
@@ -35,7 +35,6 @@ import {
 
 const TABS = ["queue", "blacklist", "prescreen"];
 const PLOT_CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false };
-const USED = ["marketing.lead_score_cutoff", "risk.min_credit_score"];
 
 const config = readJson("screening-config", {});
 const initial = readJson("screening-state", {});
@@ -278,10 +277,7 @@ async function prescreen(event) {
   if (submit) submit.disabled = true;
   result.classList.add("is-loading");
   try {
-    const [answer, ...live] = await Promise.all([
-      api("POST", "/api/leads/prescreen/", body),
-      ...USED.map((key) => api("GET", `/api/parameters/${encodeURIComponent(key)}/`)),
-    ]);
+    const answer = await api("POST", "/api/leads/prescreen/", body);
     if (answer.status === 400) {
       const { byField, general } = fieldErrors(answer.data);
       showFieldErrors(form, byField);
@@ -292,14 +288,9 @@ async function prescreen(event) {
       result.replaceChildren(el("p", { cls: "notice notice--error", txt: problem(answer.status) }));
       return;
     }
-    const values = {};
-    USED.forEach((key, i) => {
-      const reply = live[i];
-      values[key] = reply.status === 200 && reply.data ? reply.data.value : (page.thresholds[key] ?? null);
-      if (values[key] !== null) page.thresholds[key] = values[key];
-    });
-    paintPrescreen(page, answer.data, usedThresholds(answer.data.reasons, values));
-
+    // The answer names the live thresholds it used: the page's copy follows them.
+    Object.assign(page.thresholds, answer.data.thresholds || {});
+    paintPrescreen(page, answer.data, usedThresholds(answer.data, page.thresholds));
   } finally {
     if (submit) submit.disabled = false;
     result.classList.remove("is-loading");

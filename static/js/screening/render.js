@@ -10,7 +10,7 @@ import {
   explanationFor,
   failedChecks,
   maskedIdentifiers,
-  reasonText,
+  detailText,
   ringSummary,
 } from "./state.js";
 
@@ -365,6 +365,7 @@ export function paintPrescreen(page, answer, used) {
   if (now) now.hidden = true; // the answer says which values it used
   const decision = answer.decision;
   const reasons = answer.reasons || [];
+  const details = answer.details || [];
   box.replaceChildren(
     el("div", { cls: `scr-decision scr-decision--${decision}`, attrs: { "data-decision": decision } }, [
       el("span", { cls: "scr-decision__label", txt: page.t("decision") }),
@@ -375,8 +376,11 @@ export function paintPrescreen(page, answer, used) {
       ? el(
           "ul",
           { cls: "scr-reasons" },
-          reasons.map((reason) =>
-            el("li", { txt: reasonText(reason, page.t, (kind) => page.t(`kind_${kind}`)), attrs: { title: reason } }),
+          reasons.map((reason, i) =>
+            el("li", {
+              txt: detailText(details[i], page.t, (kind) => page.t(`kind_${kind}`), reason),
+              attrs: { title: reason, "data-code": details[i] ? details[i].code : null },
+            }),
           ),
         )
       : el("p", { cls: "scr-reasons scr-reasons--none", txt: page.t("noReasons") }),

@@ -158,51 +158,28 @@ export function prescreenBody(values) {
   return { body, errors };
 }
 
-const REASONS = [
-  [/^blacklist: the (\w+) is on the blacklist$/, (m) => ({ key: "reason_blacklist", kind: m[1] })],
-  [
-    /^credit_score: (-?\d+) is below risk\.min_credit_score \((-?\d+)\)$/,
-    (m) => ({ key: "reason_credit", score: Number(m[1]), min: Number(m[2]) }),
-  ],
-  [
-    /^lead_score: (-?\d+) is below marketing\.lead_score_cutoff \((-?\d+)\)$/,
-    (m) => ({ key: "reason_lead", score: Number(m[1]), cutoff: Number(m[2]) }),
-  ],
-];
-
-/** A reason of the pre-screen read: {key, ...values}, or {key: null, text} when not known. */
-export function parseReason(reason) {
-  const text = String(reason ?? "");
-  for (const [pattern, read] of REASONS) {
-    const match = pattern.exec(text);
-    if (match) return read(match);
-  }
-  return { key: null, text };
-}
-
-/** A reason of the pre-screen in the reader's language (an unknown one as it came). */
-export function reasonText(reason, t, kindLabel = (kind) => kind) {
-  const parsed = parseReason(reason);
-  if (!parsed.key) return parsed.text;
-  if (parsed.key === "reason_blacklist") return t(parsed.key, { kind: kindLabel(parsed.kind) });
-  return t(parsed.key, parsed);
-}
+const DETAIL_KEYS = { blacklist: "reason_blacklist", credit_score: "reason_credit", lead_score: "reason_lead" };
 
 /**
- * The thresholds a pre-screen used: those its reasons quote (exact), else the live values read
- * alongside it (`live`: {key: value}).
+ * A reason of the pre-screen in the reader's language, from its `details` entry
+ * ({code, kind} or {code, value, threshold, parameter}); `fallback` (the reason in English, as
+ * the server wrote it) when the code is not known.
  */
-export function usedThresholds(reasons, live = {}) {
-  const used = {
+export function detailText(detail, t, kindLabel = (kind) => kind, fallback = "") {
+  const key = detail && DETAIL_KEYS[detail.code];
+  if (!key) return fallback;
+  if (detail.code === "blacklist") return t(key, { kind: kindLabel(detail.kind) });
+  const values = { score: detail.value, min: detail.threshold, cutoff: detail.threshold };
+  return t(key, values);
+}
+
+/** The thresholds a pre-screen used: those the answer names, else the live values known. */
+export function usedThresholds(answer, live = {}) {
+  return {
     "marketing.lead_score_cutoff": live["marketing.lead_score_cutoff"] ?? null,
     "risk.min_credit_score": live["risk.min_credit_score"] ?? null,
+    ...((answer && answer.thresholds) || {}),
   };
-  for (const reason of reasons || []) {
-    const parsed = parseReason(reason);
-    if (parsed.key === "reason_credit") used["risk.min_credit_score"] = parsed.min;
-    if (parsed.key === "reason_lead") used["marketing.lead_score_cutoff"] = parsed.cutoff;
-  }
-  return used;
 }
 
 /**

@@ -1,0 +1,160 @@
+"""The strategy split against the work done (contract section 7a): the budget split managers set
+(`strategy.budget.*`, a preset or their own values) beside the share of finished kanban work per
+pillar, for a quarter and the quarters before it.
+
+- **Target in force**: each share averaged over the quarter, weighted by how long each value was
+  in force (from the parameters' history), up to now for the quarter under way. A split changed
+  mid-quarter counts for the days it held.
+- **Work done**: cards finished in the quarter (`done_at` in it, archived ones included) that
+  carry a pillar, counted per pillar, overall and per department. Cards without a pillar are
+  counted apart (`untagged`): they are not part of the split.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count
+from django.utils import timezone
+
+from carloan.parameters.models import Parameter, ParameterChange
+from carloan.parameters.presets import PRESETS
+from carloan.parameters.registry import BUDGET_KEYS, REGISTRY
+from metrics.kpi.quarters import Quarter
+
+PILLARS = ("data_platform", "risk_collaboration", "agile_platform")
+KEY_OF = dict(zip(PILLARS, BUDGET_KEYS, strict=True))
+DEPARTMENTS = ("marketing", "risk", "tech")
+TREND_QUARTERS = 4
+
+
+def _bounds(quarter: Quarter) -> tuple[datetime, datetime]:
+    zone = timezone.get_default_timezone()
+    return (
+        datetime.combine(quarter.start, time.min, tzinfo=zone),
+        datetime.combine(quarter.end + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def target_split(start: datetime, end: datetime, now: datetime | None = None) -> dict[str, float]:
+    """Each pillar's budget share (%) averaged over [start, end), weighted by time in force;
+    a period not begun yet (or of no length) gets the values in force now."""
+    now = now or timezone.now()
+    stop = min(end, now)
+    changes = list(
+        ParameterChange.objects.filter(key__in=BUDGET_KEYS)
+        .order_by("changed_at", "id")
+        .values_list("key", "changed_at", "old_value", "new_value")
+    )
+    current = {
+        key: float(value)
+        for key, value in Parameter.objects.filter(key__in=BUDGET_KEYS).values_list("key", "value")
+    }
+    values = {}
+    for key in BUDGET_KEYS:
+        before = [c for c in changes if c[0] == key and c[1] <= start]
+        after = [c for c in changes if c[0] == key and c[1] > start]
+        if before:
+            values[key] = float(before[-1][3])
+        elif after:
+            values[key] = float(after[0][2])
+        else:
+            values[key] = current.get(key, float(REGISTRY[key].default))
+    if stop <= start:
+        live = {key: current.get(key, float(REGISTRY[key].default)) for key in BUDGET_KEYS}
+        return {pillar: round(live[KEY_OF[pillar]], 2) for pillar in PILLARS}
+    weighted: dict[str, float] = defaultdict(float)
+    moment = start
+    for key, at, _old, new in changes:
+        if at <= start or at >= stop:
+            continue
+        span = (at - moment).total_seconds()
+        for name in BUDGET_KEYS:
+            weighted[name] += values[name] * span
+        moment = at
+        values[key] = float(new)
+    span = (stop - moment).total_seconds()
+    for name in BUDGET_KEYS:
+        weighted[name] += values[name] * span
+    total = (stop - start).total_seconds()
+    return {pillar: round(weighted[KEY_OF[pillar]] / total, 2) for pillar in PILLARS}
+
+
+def _shares(counts: dict[str, int]) -> dict[str, float | None]:
+    total = sum(counts.values())
+    return {p: round(100 * counts.get(p, 0) / total, 1) if total else None for p in PILLARS}
+
+
+def done_work(start: datetime, end: datetime) -> dict[str, Any]:
+    """Cards finished in [start, end): per pillar overall and per department, with shares (%)."""
+    from kanban.models import Card
+
+    rows = (
+        Card.objects.filter(done_at__gte=start, done_at__lt=end)
+        .values("pillar", "department")
+        .annotate(n=Count("id"))
+    )
+    overall: dict[str, int] = defaultdict(int)
+    by_department: dict[str, dict[str, int]] = {d: defaultdict(int) for d in DEPARTMENTS}
+    untagged = 0
+    for row in rows:
+        if not row["pillar"]:
+            untagged += row["n"]
+            continue
+        overall[row["pillar"]] += row["n"]
+        by_department.setdefault(row["department"], defaultdict(int))[row["pillar"]] += row["n"]
+    return {
+        "counts": {p: overall.get(p, 0) for p in PILLARS},
+        "total": sum(overall.values()),
+        "untagged": untagged,
+        "shares": _shares(overall),
+        "departments": {
+            department: {
+                "counts": {p: counts.get(p, 0) for p in PILLARS},
+                "total": sum(counts.values()),
+                "shares": _shares(counts),
+            }
+            for department, counts in by_department.items()
+        },
+    }
+
+
+def matching_preset(split: dict[str, float]) -> str | None:
+    """The preset whose split this is (to 0.5 points), or None for a manual split."""
+    for name, preset in PRESETS.items():
+        if all(abs(float(preset.values[KEY_OF[p]]) - split[p]) < 0.5 for p in PILLARS):
+            return name
+    return None
+
+
+def strategy_split(quarter: Quarter, now: datetime | None = None) -> dict[str, Any]:
+    """The quarter's target split and work done, its gap per pillar (done − target, points),
+    and the same for the quarters before it (oldest first)."""
+    now = now or timezone.now()
+    trend = []
+    for each in quarter.last(TREND_QUARTERS):
+        start, end = _bounds(each)
+        target = target_split(start, end, now)
+        done = done_work(start, end)
+        trend.append(
+            {
+                "quarter": each.label,
+                "target": target,
+                "shares": done["shares"],
+                "total": done["total"],
+            }
+        )
+    # the last of the trend is the quarter itself
+    return {
+        "quarter": quarter.label,
+        "target": target,
+        "preset": matching_preset(target),
+        "done": done,
+        "gap": {
+            p: round(done["shares"][p] - target[p], 1) if done["shares"][p] is not None else None
+            for p in PILLARS
+        },
+        "trend": trend,
+    }
