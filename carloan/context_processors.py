@@ -16,6 +16,7 @@ NAVIGATION = [
     ("valuation", "/valuation/", _("Valuation")),
     ("risk", "/risk/", _("Risk screening")),
     ("compliance", "/compliance/", _("Compliance")),
+    ("notifications", "/notifications/", _("Notifications")),
     ("imports", "/imports/", _("Imports")),
 ]
 

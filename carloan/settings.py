@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from typing import Any
 
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
@@ -258,6 +259,41 @@ METRICS_API_LATENCY = env_bool("METRICS_API_LATENCY", True)
 METRICS_LATENCY_FLUSH_SECONDS = float(os.environ.get("METRICS_LATENCY_FLUSH_SECONDS", "10"))
 METRICS_LATENCY_FLUSH_SIZE = int(os.environ.get("METRICS_LATENCY_FLUSH_SIZE", "500"))
 
+# --- notifications (contract section 11) --------------------------------------------------------
+# Where links in messages point (the dashboard as people reach it).
+SITE_URL = (os.environ.get("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+# Webhook hosts allowed although they are loopback or private (an office chat gateway).
+NOTIFY_ALLOWED_HOSTS = env_list("NOTIFY_ALLOWED_HOSTS", "")
+
+
+def email_from_url(url: str) -> dict[str, Any]:
+    """Django's SMTP settings from EMAIL_URL: smtp://host:port, smtp+tls://user:pass@host:port
+    (STARTTLS) or smtp+ssl://... (TLS from the start)."""
+    from urllib.parse import unquote, urlsplit
+
+    if not url:
+        return {}
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtp+tls", "smtp+ssl") or not parts.hostname:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must be smtp://host:port, smtp+tls://user:pass@host:port or smtp+ssl://..."
+        )
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtp+ssl" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": parts.scheme == "smtp+tls",
+        "EMAIL_USE_SSL": parts.scheme == "smtp+ssl",
+        "EMAIL_TIMEOUT": 10,
+    }
+
+
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+globals().update(email_from_url(EMAIL_URL))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "carloan-kpi@localhost"
+
 # Uploads: the import page and API take CSV files up to this size.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 # Any other request body (JSON, forms) larger than this is answered 413 (carloan.middleware).
@@ -308,6 +344,10 @@ SPECTACULAR_SETTINGS = {
         "ComplianceCategoryEnum": "carloan.compliance.api.CATEGORY_KEYS",
         "BlacklistTypeEnum": "carloan.screening.identifiers.BLACKLIST_TYPES",
         "BlacklistChangeActionEnum": "carloan.screening.api.BLACKLIST_ACTIONS",
+        "ChannelKindEnum": "metrics.notify.api.CHANNEL_KINDS",
+        "DeliveryKindEnum": "metrics.notify.api.DELIVERY_KINDS",
+        "ChannelDepartmentEnum": "metrics.notify.services.DEPARTMENTS",
+        "DepartmentEnum": "carloan.screening.services.DEPARTMENTS",
     },
 }
 
@@ -328,6 +368,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=6, minute=15),
     },
     # Today's metric values exist even on a day without imports (windows move, stock carries).
+    # A critical alert left unacknowledged reaches the managers' channels (contract section 11).
+    "notify-escalate": {
+        "task": "metrics.notify_escalate",
+        "schedule": crontab(minute="*"),
+    },
     "metrics-refresh-recent": {
         "task": "metrics.metrics_refresh_recent",
         "schedule": crontab(minute=5),

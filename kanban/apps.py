@@ -9,13 +9,15 @@ class KanbanConfig(AppConfig):
     def ready(self) -> None:
         """Listen to the metrics' alerts (critical ones become cards) and give KPI scoring the
         two collaboration metrics through the metrics registry (`register_period_metric`), so
-        scoring reads every actual from one place."""
+        scoring reads every actual from one place; and the review its finished work per strategy
+        pillar (`register_work_counter`)."""
         from carloan.signals import (
             applications_flagged,
             script_review_closed,
             script_review_opened,
         )
-        from kanban import flow, listeners
+        from kanban import flow, listeners, selectors
+        from metrics.kpi.strategy import register_work_counter
         from metrics.registry import register_period_metric
         from metrics.signals import alerts_raised
 
@@ -31,3 +33,4 @@ class KanbanConfig(AppConfig):
         )
         register_period_metric("handoff_wait_time", flow.handoff_wait_time)
         register_period_metric("cross_department_cycle_time", flow.cross_department_cycle_time)
+        register_work_counter(selectors.finished_work_by_pillar)

@@ -16,9 +16,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 from carloan.models import REGION_MAX, Department
+from metrics.kpi.pillars import PILLAR_LABELS
 
 RANK_MAX = 255
 
@@ -116,9 +116,9 @@ class Pillar(models.TextChoices):
     """The strategy's three investment pillars (`strategy.budget.*`): what a card's work builds.
     The quarterly review sets the share of finished work per pillar beside the budget split."""
 
-    DATA_PLATFORM = "data_platform", _("Data platform")
-    RISK_COLLABORATION = "risk_collaboration", _("Risk-control collaboration")
-    AGILE_PLATFORM = "agile_platform", _("Agile delivery platform")
+    DATA_PLATFORM = "data_platform", PILLAR_LABELS["data_platform"]
+    RISK_COLLABORATION = "risk_collaboration", PILLAR_LABELS["risk_collaboration"]
+    AGILE_PLATFORM = "agile_platform", PILLAR_LABELS["agile_platform"]
 
 
 class Card(models.Model):

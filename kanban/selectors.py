@@ -397,3 +397,15 @@ def card_history(card_id: int) -> list[dict[str, Any]]:
         )
     items.sort(key=lambda item: item["at"])
     return items
+
+
+def finished_work_by_pillar(start: datetime, end: datetime) -> list[tuple[str, str, int]]:
+    """(pillar, department, count) of the cards finished in [start, end), archived ones
+    included; pillar '' for cards without one (the review's strategy split)."""
+    rows = (
+        Card.objects.filter(done_at__gte=start, done_at__lt=end)
+        .order_by()
+        .values_list("pillar", "department")
+        .annotate(n=Count("id"))
+    )
+    return [(pillar, department, n) for pillar, department, n in rows]

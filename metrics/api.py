@@ -154,6 +154,15 @@ class DefinitionSerializer(serializers.Serializer):
     )
     warn_pct = serializers.FloatField(help_text="Live parameter alert.<key>.warn_pct.")
     critical_pct = serializers.FloatField(help_text="Live parameter alert.<key>.critical_pct.")
+    threshold_mode = serializers.ChoiceField(
+        choices=["relative", "absolute"],
+        help_text="Live parameter alert.<key>.mode: relative (deviation from the baseline, "
+        "warn_pct / critical_pct) or absolute (service levels warn_at / critical_at).",
+    )
+    warn_at = serializers.FloatField(help_text="Live alert.<key>.warn_at, in the metric's unit.")
+    critical_at = serializers.FloatField(
+        help_text="Live alert.<key>.critical_at, in the metric's unit."
+    )
 
 
 class PointSerializer(serializers.Serializer):
@@ -183,6 +192,9 @@ class PanelSerializer(serializers.Serializer):
     )
     warn_pct = serializers.FloatField()
     critical_pct = serializers.FloatField()
+    threshold_mode = serializers.ChoiceField(choices=["relative", "absolute"])
+    warn_at = serializers.FloatField()
+    critical_at = serializers.FloatField()
     computed_at = serializers.DateTimeField(
         allow_null=True, help_text="When this value was last recomputed."
     )
@@ -229,6 +241,11 @@ class AlertSerializer(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
     card = serializers.IntegerField(allow_null=True, help_text="The kanban card, once opened.")
     department = serializers.CharField(help_text="The metric's owning department.")
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    acknowledged_by = serializers.CharField(allow_null=True, help_text="Who took it.")
+    escalated_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it reached the managers' channels, unacknowledged."
+    )
 
 
 class SampleSerializer(serializers.Serializer):

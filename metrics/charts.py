@@ -134,6 +134,16 @@ def delta_arrow(delta_pct: float | None) -> str:
     return "▲" if delta_pct > 0 else "▼"
 
 
+def panel_levels(panel: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """(warn, critical) values of a panel in its threshold mode: the service levels in the
+    absolute mode, the baseline ± the deviation thresholds in the relative one."""
+    if panel.get("threshold_mode") == "absolute":
+        return panel["warn_at"], panel["critical_at"]
+    return threshold_values(
+        panel["baseline"], panel["warn_pct"], panel["critical_pct"], panel["direction"]
+    )
+
+
 def threshold_values(
     baseline: float | None, warn_pct: float, critical_pct: float, direction: str
 ) -> tuple[float | None, float | None]:
@@ -300,6 +310,7 @@ def history_figure(
     labels: Mapping[str, str],
     markers: Sequence[Mapping[str, Any]] = (),
     target: float | None = None,
+    levels: tuple[float, float] | None = None,
 ) -> Figure:
     """The metric over time with its baseline band, warn and critical lines, and parameter
     change markers, on one chart; `target` (a live strategy target, e.g. the acquisition cost
@@ -310,7 +321,9 @@ def history_figure(
     between the baseline and the warn line. Values are drawn as a line; warn and critical days get
     coloured markers. `markers`: [{date, text, hover}] of parameter changes, drawn as vertical
     dotted lines with a short label on top. `labels`: the legend's words (value, baseline, band,
-    warn, critical, change) in the reader's language.
+    warn, critical, change) in the reader's language. `levels` (warn_at, critical_at): the metric
+    is judged in the absolute mode, so the warn and critical lines are those service levels,
+    flat, whatever the baseline.
     """
     x = [r["date"] for r in rows]
     values = [r.get("value") for r in rows]
@@ -318,7 +331,9 @@ def history_figure(
     warn_line: list[float | None] = []
     critical_line: list[float | None] = []
     for b in baselines:
-        w, c = threshold_values(b, warn_pct, critical_pct, direction)
+        w, c = (
+            levels if levels is not None else threshold_values(b, warn_pct, critical_pct, direction)
+        )
         warn_line.append(w)
         critical_line.append(c)
     decimals = DECIMALS.get(unit, 2)

@@ -5,6 +5,8 @@
 - `panel.updated`: one panel of one (region, date) whose value, baseline, status or 30-day series
   changed, or whose thresholds changed. Sent to the group of that (region, date) only.
 - `alert.raised` / `alert.resolved`: to every metrics socket.
+- `alert.acknowledged` / `alert.escalated` (metrics/notify): the same alert, with who took it or
+  when it reached the managers.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class PanelData(TypedDict):
     denominator: float | None
     warn_pct: float
     critical_pct: float
+    threshold_mode: str
+    warn_at: float
+    critical_at: float
     computed_at: str | None
     series: list[SeriesPoint]
 
@@ -70,6 +75,9 @@ class AlertData(TypedDict):
     resolved_at: str | None
     card: int | None
     department: str
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    escalated_at: str | None
 
 
 class PanelsSnapshot(TypedDict):

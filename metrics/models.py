@@ -7,6 +7,7 @@ series, the socket snapshot, KPI scoring) comes from this table, never from a re
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 REGION_MAX = 32
@@ -86,6 +87,13 @@ class Alert(models.Model):
     raised_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     card_id = models.BigIntegerField(null=True, blank=True)
+    # Someone took it (contract section 11): it stops the escalation.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # When it was sent to the managers' channels, unacknowledged (once).
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -163,3 +171,7 @@ __all__ = [
     "ReviewExport",
     "Status",
 ]
+
+
+# Notification channels and deliveries live in metrics/notify (alerts live here).
+from metrics.notify.models import Channel, Delivery, DeliveryAttempt, Silence  # noqa: E402, F401

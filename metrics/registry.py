@@ -55,6 +55,18 @@ class MetricDefinition:
     def critical_key(self) -> str:
         return f"alert.{self.key}.critical_pct"
 
+    @property
+    def mode_key(self) -> str:
+        return f"alert.{self.key}.mode"
+
+    @property
+    def warn_at_key(self) -> str:
+        return f"alert.{self.key}.warn_at"
+
+    @property
+    def critical_at_key(self) -> str:
+        return f"alert.{self.key}.critical_at"
+
     def as_dict(self) -> dict[str, object]:
         """The definition as the API shows it (contract section 4, plus names and ownership)."""
         return {
@@ -273,13 +285,14 @@ def keys_of_families(families: tuple[Family, ...] | list[Family]) -> list[str]:
 
 
 def metric_of_alert_parameter(parameter: str) -> str | None:
-    """`overdue_rate` for `alert.overdue_rate.warn_pct` (or `.critical_pct`); None otherwise."""
+    """`overdue_rate` for `alert.overdue_rate.warn_pct` (or `.critical_pct`, `.mode`,
+    `.warn_at`, `.critical_at`): a parameter a metric's status depends on; None otherwise."""
     parts = parameter.split(".")
     if (
         len(parts) == 3
         and parts[0] == "alert"
         and parts[1] in METRICS
-        and parts[2] in ("warn_pct", "critical_pct")
+        and parts[2] in ("warn_pct", "critical_pct", "mode", "warn_at", "critical_at")
     ):
         return parts[1]
     return None

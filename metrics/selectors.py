@@ -36,6 +36,20 @@ def thresholds() -> dict[str, tuple[float, float]]:
     return {d.key: (float(values[d.warn_key]), float(values[d.critical_key])) for d in DEFINITIONS}
 
 
+def alert_modes() -> dict[str, tuple[str, float, float]]:
+    """(mode, warn_at, critical_at) of every metric: `relative` (deviation from the baseline,
+    warn_pct / critical_pct) or `absolute` (a service level in the metric's unit)."""
+    values = parameter_values()
+    return {
+        d.key: (
+            str(values[d.mode_key]),
+            float(values[d.warn_at_key]),
+            float(values[d.critical_at_key]),
+        )
+        for d in DEFINITIONS
+    }
+
+
 def min_denominator() -> float:
     """Below this denominator a business metric shows its status but raises no alert."""
     return float(parameter_values()[MIN_DENOMINATOR_KEY])
@@ -44,8 +58,16 @@ def min_denominator() -> float:
 def definitions() -> list[dict[str, Any]]:
     """The fourteen definitions, with their current thresholds."""
     limits = thresholds()
+    modes = alert_modes()
     return [
-        {**d.as_dict(), "warn_pct": limits[d.key][0], "critical_pct": limits[d.key][1]}
+        {
+            **d.as_dict(),
+            "warn_pct": limits[d.key][0],
+            "critical_pct": limits[d.key][1],
+            "threshold_mode": modes[d.key][0],
+            "warn_at": modes[d.key][1],
+            "critical_at": modes[d.key][2],
+        }
         for d in DEFINITIONS
     ]
 
@@ -111,6 +133,7 @@ def panels_for_keys(keys: Iterable[PanelKey]) -> dict[PanelKey, PanelData]:
         for metric, region, day, row_day, *rest in cursor.fetchall():
             rows[(metric, region, day)][row_day] = tuple(rest)
     limits = thresholds()
+    modes = alert_modes()
     panels: dict[PanelKey, PanelData] = {}
     for key in wanted:
         metric, _region, day = key
@@ -141,6 +164,9 @@ def panels_for_keys(keys: Iterable[PanelKey]) -> dict[PanelKey, PanelData]:
             "denominator": denominator,
             "warn_pct": limits[metric][0],
             "critical_pct": limits[metric][1],
+            "threshold_mode": modes[metric][0],
+            "warn_at": modes[metric][1],
+            "critical_at": modes[metric][2],
             "computed_at": _iso(computed_at),
             "series": series,
         }
@@ -224,6 +250,9 @@ def alert_data(alert: Alert) -> AlertData:
         "resolved_at": _iso(alert.resolved_at),
         "card": alert.card_id,
         "department": METRICS[alert.metric].department if alert.metric in METRICS else "",
+        "acknowledged_at": _iso(alert.acknowledged_at),
+        "acknowledged_by": alert.acknowledged_by.get_username() if alert.acknowledged_by else None,
+        "escalated_at": _iso(alert.escalated_at),
     }
 
 
@@ -238,7 +267,7 @@ def alerts(
 ) -> list[AlertData]:
     """Alerts, newest raised first (then newest day first), filtered by any of status,
     region, metric, level and day."""
-    rows = Alert.objects.all()
+    rows = Alert.objects.select_related("acknowledged_by")
     if status:
         rows = rows.filter(status=status)
     if region:
@@ -253,7 +282,8 @@ def alerts(
 
 
 def alerts_by_id(ids: Sequence[int]) -> list[AlertData]:
-    return [alert_data(a) for a in Alert.objects.filter(pk__in=list(ids)).order_by("day", "id")]
+    rows = Alert.objects.filter(pk__in=list(ids)).select_related("acknowledged_by")
+    return [alert_data(a) for a in rows.order_by("day", "id")]
 
 
 def panels_snapshot(day: date, region: str) -> PanelsSnapshot:

@@ -63,6 +63,7 @@ from metrics.models import Alert, MetricValue, RefreshFailure
 from metrics.registry import FAMILIES, METRICS, Family, keys_of_families
 from metrics.samples import SampleRow, business_days, samples_upsert
 from metrics.selectors import (
+    alert_modes,
     alerts_by_id,
     business_today,
     min_denominator,
@@ -397,10 +398,12 @@ class _Evaluation:
 
 def _threshold_table(metrics: Sequence[str]) -> tuple[str, list[Any]]:
     limits = thresholds()
+    modes = alert_modes()
     defs = [METRICS[k] for k in metrics]
     sql = (
-        "SELECT * FROM unnest(%s::text[], %s::int[], %s::float8[], %s::float8[], %s::bool[]) "
-        "AS t(metric, adverse, warn, critical, business)"
+        "SELECT * FROM unnest(%s::text[], %s::int[], %s::float8[], %s::float8[], %s::bool[], "
+        "%s::bool[], %s::float8[], %s::float8[]) "
+        "AS t(metric, adverse, warn, critical, business, absolute, warn_at, critical_at)"
     )
     params = [
         [d.key for d in defs],
@@ -408,6 +411,9 @@ def _threshold_table(metrics: Sequence[str]) -> tuple[str, list[Any]]:
         [limits[d.key][0] for d in defs],
         [limits[d.key][1] for d in defs],
         [d.category == "business" for d in defs],
+        [modes[d.key][0] == "absolute" for d in defs],
+        [modes[d.key][1] for d in defs],
+        [modes[d.key][2] for d in defs],
     ]
     return sql, params
 
@@ -420,9 +426,11 @@ def _evaluate(
     1. baseline of day d = mean of the metric's non-null daily values in d's previous calendar
        month (same metric and region); delta_pct = 100 × (value − baseline) / |baseline|, null
        when the baseline is null or 0;
-    2. status: no_data when the value is null; ok when delta_pct is null; else critical / warn
-       when the adverse deviation (delta_pct, negated for higher-is-better metrics) reaches the
-       critical / warn threshold; else ok. Rows whose status, baseline or delta changed are noted;
+    2. status: no_data when the value is null; in the absolute mode (`alert.<key>.mode`), critical
+       / warn when the value is at or beyond critical_at / warn_at on the worse side, else ok; in
+       the relative mode, ok when delta_pct is null, else critical / warn when the adverse
+       deviation (delta_pct, negated for higher-is-better metrics) reaches the critical / warn
+       threshold, else ok. Rows whose status, baseline or delta changed are noted;
     3. alerts: see `_raise_alerts` and `_resolve_alerts`.
     """
     evaluation = _Evaluation(list(metrics), lo, hi, thresholds_changed=thresholds_changed)
@@ -442,6 +450,13 @@ def _evaluate(
             SELECT v.id, b.mean AS baseline, d.delta_pct,
                    CASE
                        WHEN v.value IS NULL THEN 'no_data'
+                       -- absolute: a service level in the metric's unit (adverse -1 flips a
+                       -- higher-is-better metric, so "at or below" reads as "at or above")
+                       WHEN t.absolute AND t.adverse * v.value >= t.adverse * t.critical_at - %s
+                           THEN 'critical'
+                       WHEN t.absolute AND t.adverse * v.value >= t.adverse * t.warn_at - %s
+                           THEN 'warn'
+                       WHEN t.absolute THEN 'ok'
                        WHEN d.delta_pct IS NULL THEN 'ok'
                        WHEN t.adverse * d.delta_pct >= t.critical - %s THEN 'critical'
                        WHEN t.adverse * d.delta_pct >= t.warn - %s THEN 'warn'
@@ -469,7 +484,7 @@ def _evaluate(
         )
         INSERT INTO {CHANGED} SELECT metric, region, day, 'status' FROM updated
         """,
-        [*params, base_lo, _month_start(hi), EPSILON, EPSILON, lo, hi],
+        [*params, base_lo, _month_start(hi), EPSILON, EPSILON, EPSILON, EPSILON, lo, hi],
     )
     evaluation.statuses_changed = cursor.rowcount
     evaluation.raised = _raise_alerts(cursor, table, params)
@@ -611,6 +626,10 @@ def _announce(cursor: Any, evaluation: _Evaluation) -> int:
         ]
     broadcast_many(messages)
     if raised:
+        # One message per alert and channel (or a digest), queued for the worker on commit.
+        from metrics.notify.services import alerts_raised as notify_raised
+
+        notify_raised(raised)
         transaction.on_commit(
             lambda: signals.alerts_raised.send(sender=Alert, alerts=raised), robust=True
         )

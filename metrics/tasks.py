@@ -63,3 +63,23 @@ def kpi_review_pdf_render(export_id: str) -> str | None:
 
     export = review_export_render(export_id=export_id)
     return export.status if export is not None else None
+
+
+@service_task("metrics.notify_deliver", minutes=2)
+def notify_deliver(delivery_id: int) -> float | None:
+    """One attempt of a notification delivery (metrics.notify.services.deliver); the next one
+    is queued with its backoff when this one failed and retries are left."""
+    from metrics.notify import services as notify
+
+    retry = notify.deliver(delivery_id)
+    if retry is not None:
+        notify_deliver.apply_async((delivery_id,), countdown=retry)
+    return retry
+
+
+@service_task("metrics.notify_escalate", minutes=2)
+def notify_escalate() -> list[int]:
+    """Escalate the critical alerts left unacknowledged too long (beat, every minute)."""
+    from metrics.notify import services as notify
+
+    return notify.escalate_due()

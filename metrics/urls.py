@@ -10,6 +10,8 @@ from django.urls import path
 
 from metrics import api, views
 from metrics.kpi import urls as kpi_urls
+from metrics.notify import api as notify_api
+from metrics.notify import views as notify_views
 
 api_urlpatterns: list[Any] = [
     path("api/metrics/", api.MetricListView.as_view(), name="api-metrics"),
@@ -20,12 +22,49 @@ api_urlpatterns: list[Any] = [
     path("api/metrics/compare/", api.CompareView.as_view(), name="api-metrics-compare"),
     path("api/metrics/samples/", api.SamplesView.as_view(), name="api-metrics-samples"),
     path("api/alerts/", api.AlertListView.as_view(), name="api-alerts"),
+    path(
+        "api/alerts/<int:alert_id>/acknowledge/",
+        notify_api.AcknowledgeView.as_view(),
+        name="api-alert-acknowledge",
+    ),
+    path("api/alerts/silences/", notify_api.SilencesView.as_view(), name="api-alert-silences"),
+    path(
+        "api/alerts/silences/<int:silence_id>/end/",
+        notify_api.SilenceEndView.as_view(),
+        name="api-alert-silence-end",
+    ),
+    path(
+        "api/notifications/channels/",
+        notify_api.ChannelsView.as_view(),
+        name="api-notify-channels",
+    ),
+    path(
+        "api/notifications/channels/<int:channel_id>/",
+        notify_api.ChannelView.as_view(),
+        name="api-notify-channel",
+    ),
+    path(
+        "api/notifications/channels/<int:channel_id>/test/",
+        notify_api.ChannelTestView.as_view(),
+        name="api-notify-channel-test",
+    ),
+    path(
+        "api/notifications/deliveries/",
+        notify_api.DeliveriesView.as_view(),
+        name="api-notify-deliveries",
+    ),
 ]
 
 # The dashboard pages: the live panels and one metric in depth (an unknown key is a 404).
 page_urlpatterns: list[Any] = [
     path("", views.dashboard, name="dashboard"),
     path("metrics/<slug:key>/", views.metric_detail, name="metric-detail"),
+    path("notifications/", notify_views.notifications_page, name="notifications"),
+    path(
+        "alerts/<int:alert_id>/acknowledge/",
+        notify_views.acknowledge_page,
+        name="alert-acknowledge",
+    ),
 ]
 
 # KPI scoring: /api/kpi/..., /kpi/ and /kpi/review/ (metrics/kpi/urls.py).

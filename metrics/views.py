@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from carloan.parameters.models import ParameterChange
 from carloan.parameters.registry import REGISTRY
 from carloan.parameters.selectors import parameter_value
+from carloan.roles import can_edit
 from metrics import charts, selectors
 from metrics.events import AlertData, PanelData
 from metrics.formulas import ALL
@@ -116,6 +117,10 @@ DASHBOARD_JS_TEXT: dict[str, Any] = {
     "notComputed": _("Not computed yet"),
     "viewError": _("This view cannot be shown: {detail}"),
     "openMetric": _("Open {name}"),
+    "acknowledge": _("Acknowledge"),
+    "acknowledgedBy": _("Taken by {who}"),
+    "notAcknowledged": _("Not acknowledged"),
+    "acknowledgeFailed": _("It could not be acknowledged: try again."),
 }
 DETAIL_JS_TEXT: dict[str, Any] = {
     **DASHBOARD_JS_TEXT,
@@ -193,9 +198,7 @@ def panel_view(panel: PanelData, link_query: str) -> dict[str, Any]:
     units = _text(UNIT_LABELS)
     number, unit = charts.format_value(panel["value"], panel["unit"], units)
     base_number, base_unit = charts.format_value(panel["baseline"], panel["unit"], units)
-    warn, _critical = charts.threshold_values(
-        panel["baseline"], panel["warn_pct"], panel["critical_pct"], panel["direction"]
-    )
+    warn, _critical = charts.panel_levels(panel)
     return {
         "key": panel["key"],
         "name": metric_name(definition),
@@ -286,6 +289,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "statuses": _text(STATUS_LABELS),
         "levels": _text(LEVEL_LABELS),
         "allRegions": str(_("All regions")),
+        "canAcknowledge": can_edit(request.user),
         "text": _text(DASHBOARD_JS_TEXT),
         "colors": charts.STATUS_COLORS,
         "timeZone": timezone.get_current_timezone_name(),
@@ -406,9 +410,8 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
     panel = selectors.panels_for_day(day, region)
     current = next(p for p in panel if p["key"] == key)
     open_alerts = selectors.alerts(status=AlertStatus.OPEN, metric=key, limit=MAX_OPEN_ALERTS)
-    warn, critical = charts.threshold_values(
-        current["baseline"], limits[0], limits[1], definition.direction
-    )
+    warn, critical = charts.panel_levels(current)
+    absolute = current["threshold_mode"] == "absolute"
     units_text = units.get(definition.unit, definition.unit)
     csv_query = urlencode(
         {
@@ -444,6 +447,7 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
                 labels=labels,
                 markers=markers,
                 target=_target(key),
+                levels=(current["warn_at"], current["critical_at"]) if absolute else None,
             ),
             "comparison": charts.comparison_figure(
                 comparison,
@@ -472,6 +476,7 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
             "panel": panel_view(current, back_query),
             "warn_pct": limits[0],
             "critical_pct": limits[1],
+            "absolute": absolute,
             "warn_text": " ".join(charts.format_value(warn, definition.unit, units)).strip()
             if warn is not None
             else "",

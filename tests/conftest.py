@@ -51,6 +51,30 @@ def fresh_parameter_cache() -> Iterator[None]:
     parameter_cache_invalidate()
 
 
+TECHNICAL_METRICS = (
+    "api_response_time_p95",
+    "availability",
+    "credit_query_latency_p95",
+    "data_sync_lag_p95",
+    "data_consistency_rate",
+    "incident_response_time",
+)
+
+
+@pytest.fixture
+def relative_modes(db: Any) -> None:
+    """Every metric judged relative to its baseline, as before the technical metrics' service
+    levels (contract section 3): for tests of the relative rule on technical metrics' samples."""
+    from carloan.parameters.models import Parameter
+    from carloan.parameters.selectors import parameter_cache_invalidate
+
+    for metric in TECHNICAL_METRICS:
+        Parameter.objects.update_or_create(
+            key=f"alert.{metric}.mode", defaults={"value": "relative", "version": 2}
+        )
+    parameter_cache_invalidate()
+
+
 @pytest.fixture(autouse=True)
 def no_latency_samples(settings: Any) -> None:
     """The API's own latency samples are buffered per process: off unless a test is about them,

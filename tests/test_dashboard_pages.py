@@ -21,6 +21,9 @@ from tests.factories import PASSWORD
 from tests.test_metrics_support import day, sample
 from tests.test_pages import parse
 
+# The statuses drawn here come from the relative rule (also for the technical samples).
+pytestmark = pytest.mark.usefixtures("relative_modes")
+
 API = "api_response_time"
 P95 = "api_response_time_p95"
 D = "2026-03-11"

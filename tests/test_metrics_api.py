@@ -24,7 +24,7 @@ from metrics.selectors import business_today, panels_for_day
 from metrics.services import metrics_refresh
 from tests.test_metrics_support import day, lead, loan, sample
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("relative_modes")]
 
 Clients = Callable[[User | None], APIClient]
 D = "2026-03-31"

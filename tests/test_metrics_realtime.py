@@ -30,7 +30,7 @@ from metrics.models import MetricValue
 from metrics.services import metrics_refresh
 from tests.test_metrics_support import day, sample
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("relative_modes")]
 
 WAIT = 5.0
 QUIET = 0.7

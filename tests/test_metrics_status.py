@@ -18,7 +18,9 @@ from metrics.models import Alert
 from metrics.services import alert_card_attach, metrics_refresh
 from tests.test_metrics_support import application, day, row, sample
 
-pytestmark = pytest.mark.django_db
+# These tests check the relative rule on technical samples too: every metric is judged relative
+# here (the absolute service levels have their own tests, test_metrics_levels.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("relative_modes")]
 
 API = "api_response_time"
 P95 = "api_response_time_p95"

@@ -36,6 +36,16 @@ MARKETING, RISK, MARKETING_OR_RISK = "marketing", "risk", "marketing_or_risk"
 EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/api/auth/token/"): (PUBLIC, {}),
     ("GET", "/api/alerts/"): (SIGNED_IN, {}),
+    ("POST", "/api/alerts/{alert_id}/acknowledge/"): (EDITOR, {}),
+    ("GET", "/api/alerts/silences/"): (SIGNED_IN, {}),
+    ("POST", "/api/alerts/silences/"): (EDITOR, {}),
+    ("POST", "/api/alerts/silences/{silence_id}/end/"): (EDITOR, {}),
+    ("GET", "/api/notifications/channels/"): (MANAGER, {}),
+    ("POST", "/api/notifications/channels/"): (MANAGER, {}),
+    ("PATCH", "/api/notifications/channels/{channel_id}/"): (MANAGER, {}),
+    ("DELETE", "/api/notifications/channels/{channel_id}/"): (MANAGER, {}),
+    ("POST", "/api/notifications/channels/{channel_id}/test/"): (MANAGER, {}),
+    ("GET", "/api/notifications/deliveries/"): (MANAGER, {}),
     ("POST", "/api/compliance/check/"): (SIGNED_IN, {}),
     ("GET", "/api/compliance/scripts/"): (SIGNED_IN, {}),
     ("POST", "/api/compliance/scripts/"): (MARKETING, {}),
@@ -199,7 +209,38 @@ def _objects(manager: User) -> dict[str, str]:
         "category": "guaranteed_approval",
         "application_id": _checked_application(),
         "change_id": _proposed_blacklist_change(manager),
+        **_notification_objects(manager),
     }
+
+
+def _notification_objects(manager: User) -> dict[str, str]:
+    """An alert, a silence and a channel (to a public address: nothing is resolved)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from metrics.models import Alert
+    from metrics.notify.services import channel_create, silence_create
+
+    alert = Alert.objects.create(
+        metric="availability",
+        region="EAST-01",
+        day=timezone.localdate(),
+        level="critical",
+        value=99.0,
+        raised_at=timezone.now(),
+    )
+    silence = silence_create(
+        user=manager,
+        metric="availability",
+        region="all",
+        until=timezone.now() + dt.timedelta(hours=1),
+        reason="permission matrix",
+    )
+    channel = channel_create(
+        user=manager, kind="webhook", target="https://93.184.216.34/hook", department="tech"
+    )
+    return {"alert_id": str(alert.pk), "silence_id": str(silence.pk), "channel_id": str(channel.pk)}
 
 
 def _proposed_blacklist_change(manager: User) -> str:

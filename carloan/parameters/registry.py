@@ -42,6 +42,28 @@ METRICS: dict[str, tuple[str, str]] = {
     "incident_response_time": ("incident response time", "故障响应时间"),
 }
 
+# Service levels of the absolute threshold mode (contract section 3), in each metric's unit:
+# (unit, lower is better, warn_at, critical_at, mode by default). The technical ones are the
+# contract's; the business ones are the seed's reported results made into levels (issue 19):
+# overdue 1.2 %, NPL 3.5 %, valuation accuracy 92 %, a one-day valuation cycle.
+LEVELS: dict[str, tuple[str, bool, float, float, str]] = {
+    "lead_conversion_rate": ("%", False, 15, 10, "relative"),
+    "approval_rate": ("%", False, 55, 45, "relative"),
+    "customer_acquisition_cost": ("CNY", True, 1800, 2500, "relative"),
+    "overdue_rate": ("%", True, 1.5, 2.0, "relative"),
+    "npl_ratio": ("%", True, 3.5, 5.0, "relative"),
+    "valuation_accuracy": ("%", False, 90, 85, "relative"),
+    "valuation_cycle_time": ("days", True, 2, 5, "relative"),
+    "compliance_complaint_rate": ("per 10k loans", True, 5, 10, "relative"),
+    "api_response_time_p95": ("ms", True, 300, 800, "absolute"),
+    "availability": ("%", False, 99.9, 99.5, "absolute"),
+    "credit_query_latency_p95": ("s", True, 2, 5, "absolute"),
+    "data_sync_lag_p95": ("s", True, 60, 300, "absolute"),
+    "data_consistency_rate": ("%", False, 99.5, 99, "absolute"),
+    "incident_response_time": ("h", True, 3, 24, "absolute"),
+}
+THRESHOLD_MODES = ("relative", "absolute")
+
 BUDGET_KEYS = (
     "strategy.budget.data_platform_pct",
     "strategy.budget.risk_collaboration_pct",
@@ -333,7 +355,56 @@ def _build() -> dict[str, ParameterSpec]:
             max=100_000,
         ),
     ]
+    specs.append(
+        ParameterSpec(
+            "alert.escalate_after_minutes",
+            "alert",
+            "integer",
+            30,
+            "A critical alert nobody acknowledged this many minutes after it was raised is sent, "
+            "once, to the managers' notification channels.",
+            "严重告警在触发后这么多分钟内无人确认时，会（仅一次）发送到经理的通知渠道。",
+            unit="minutes",
+            min=1,
+            max=1440,
+        )
+    )
     for metric, (en, zh) in METRICS.items():
+        unit, lower, warn_at, critical_at, mode = LEVELS[metric]
+        worse, worse_zh = ("at or above", "达到或高于") if lower else ("at or below", "达到或低于")
+        specs.append(
+            ParameterSpec(
+                f"alert.{metric}.mode",
+                "alert",
+                "choice",
+                mode,
+                f"How the {en} is judged: relative (its deviation from last month's baseline, "
+                f"warn_pct and critical_pct) or absolute (a service level: warn_at and "
+                f"critical_at, in {unit}).",
+                f"{zh}的判定方式：relative（相对上月基线的偏离，使用 warn_pct 和 critical_pct）或 "
+                f"absolute（服务水平：warn_at 和 critical_at，单位 {unit}）。",
+                choices=THRESHOLD_MODES,
+            )
+        )
+        for level, default, level_zh in (
+            ("warn", warn_at, "预警"),
+            ("critical", critical_at, "严重"),
+        ):
+            specs.append(
+                ParameterSpec(
+                    f"alert.{metric}.{level}_at",
+                    "alert",
+                    "decimal",
+                    float(default),
+                    f"In the absolute mode, the {en} is at {level} when it is {worse} this "
+                    f"level ({unit}).",
+                    f"绝对模式下，{zh}{worse_zh}此水平（{unit}）时为{level_zh}状态。",
+                    unit=unit,
+                    min=0,
+                    max=1_000_000,
+                    decimal_places=3,
+                )
+            )
         for level, default, level_zh in (("warn", 5, "预警"), ("critical", 12, "严重")):
             specs.append(
                 _pct(
@@ -455,6 +526,24 @@ def _warn_below_critical(metric: str) -> Callable[[Mapping[str, Value]], str | N
     return check
 
 
+def _levels_in_order(metric: str) -> Callable[[Mapping[str, Value]], str | None]:
+    warn_key, critical_key = f"alert.{metric}.warn_at", f"alert.{metric}.critical_at"
+    unit, lower = LEVELS[metric][0], LEVELS[metric][1]
+
+    def check(values: Mapping[str, Value]) -> str | None:
+        warn, critical = float(values[warn_key]), float(values[critical_key])
+        if (warn < critical) if lower else (warn > critical):
+            return None
+        side = "below" if lower else "above"
+        return (
+            f"The {METRICS[metric][0]} gets worse as it {'rises' if lower else 'falls'}: its "
+            f"warn level ({_fmt(warn)} {unit}) must be {side} its critical level "
+            f"({_fmt(critical)} {unit}). Change {warn_key} and {critical_key} together if needed."
+        )
+
+    return check
+
+
 RULES: tuple[Rule, ...] = (
     Rule("budget_sums_to_100", BUDGET_KEYS, _budget_sums_to_100),
     *(
@@ -462,6 +551,14 @@ RULES: tuple[Rule, ...] = (
             f"{metric}_warn_below_critical",
             (f"alert.{metric}.warn_pct", f"alert.{metric}.critical_pct"),
             _warn_below_critical(metric),
+        )
+        for metric in METRICS
+    ),
+    *(
+        Rule(
+            f"{metric}_levels_in_order",
+            (f"alert.{metric}.warn_at", f"alert.{metric}.critical_at"),
+            _levels_in_order(metric),
         )
         for metric in METRICS
     ),

@@ -58,9 +58,16 @@ UNITS: dict[str, Any] = {
     "loans": _("loans"),
     "days": _("days"),
     "cases": _("cases"),
+    "minutes": _("minutes"),
+    "ms": _("ms"),
+    "s": _("s"),
+    "h": _("h"),
+    "per 10k loans": _("per 10k loans"),
 }
 CHOICE_LABELS: dict[str, Any] = {
     "propose": _("Propose daily"),
+    "relative": _("Relative to the baseline"),
+    "absolute": _("Absolute (service level)"),
     "off": _("Off"),
     "true": _("On"),
     "false": _("Off"),
@@ -234,6 +241,18 @@ def _zh() -> bool:
     return (get_language() or "").lower().startswith("zh")
 
 
+# The alert table's columns per metric: the threshold mode, the relative thresholds and the
+# absolute service levels (contract section 3).
+ALERT_COLUMNS = ("mode", "warn_pct", "critical_pct", "warn_at", "critical_at")
+ALERT_LABELS: dict[str, Any] = {
+    "mode": _("Threshold mode: {metric}"),
+    "warn_pct": _("Warn threshold: {metric}"),
+    "critical_pct": _("Critical threshold: {metric}"),
+    "warn_at": _("Warn level: {metric}"),
+    "critical_at": _("Critical level: {metric}"),
+}
+
+
 def label_for(key: str) -> str:
     """A parameter's name in the reader's language (alert thresholds: metric and level)."""
     if key in LABELS:
@@ -241,9 +260,8 @@ def label_for(key: str) -> str:
     parts = key.split(".")
     if len(parts) == 3 and parts[0] == "alert" and parts[1] in METRICS:
         metric = METRICS[parts[1]][1 if _zh() else 0]
-        if parts[2] == "warn_pct":
-            return str(_("Warn threshold: {metric}")).format(metric=metric)
-        return str(_("Critical threshold: {metric}")).format(metric=metric)
+        if parts[2] in ALERT_LABELS:
+            return str(ALERT_LABELS[parts[2]]).format(metric=metric)
     return key
 
 
@@ -342,18 +360,17 @@ def page_context(user: Any) -> dict[str, Any]:
 
     alert_rows: list[dict[str, Any]] = []
     for metric, (name_en, name_zh) in METRICS.items():
-        warn, critical = f"alert.{metric}.warn_pct", f"alert.{metric}.critical_pct"
-        if warn in rows and critical in rows:
+        keys = [f"alert.{metric}.{name}" for name in ALERT_COLUMNS]
+        if all(key in rows for key in keys):
             alert_rows.append(
                 {
                     "metric": metric,
                     "name": name_zh if _zh() else name_en[:1].upper() + name_en[1:],
-                    "warn": rows[warn],
-                    "critical": rows[critical],
-                    "cells": [rows[warn], rows[critical]],
+                    "keys": " ".join(keys),
+                    "cells": [rows[key] for key in keys],
                 }
             )
-    paired = {key for row in alert_rows for key in (row["warn"]["key"], row["critical"]["key"])}
+    paired = {cell["key"] for row in alert_rows for cell in row["cells"]}
     budget = [rows[key] for key in BUDGET_KEYS if key in rows]
     strategy_other = [r for r in by_category.get("strategy", []) if r["key"] not in BUDGET_KEYS]
     risk_rows = by_category.get("risk", [])

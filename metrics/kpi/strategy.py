@@ -7,24 +7,38 @@ pillar, for a quarter and the quarters before it.
   mid-quarter counts for the days it held.
 - **Work done**: cards finished in the quarter (`done_at` in it, archived ones included) that
   carry a pillar, counted per pillar, overall and per department. Cards without a pillar are
-  counted apart (`untagged`): they are not part of the split.
+  counted apart (`untagged`): they are not part of the split. The kanban counts them and
+  registers its counter here (`register_work_counter`, from its AppConfig): metrics never
+  imports the kanban.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count
 from django.utils import timezone
 
 from carloan.parameters.models import Parameter, ParameterChange
 from carloan.parameters.presets import PRESETS
 from carloan.parameters.registry import BUDGET_KEYS, REGISTRY
+from metrics.kpi.pillars import PILLARS
 from metrics.kpi.quarters import Quarter
 
-PILLARS = ("data_platform", "risk_collaboration", "agile_platform")
+# (pillar, department, count) of the cards finished in [start, end); '' for no pillar.
+WorkCounter = Callable[[datetime, datetime], Iterable[tuple[str, str, int]]]
+_work_counters: list[WorkCounter] = []
+
+
+def register_work_counter(counter: WorkCounter) -> None:
+    """Let the kanban tell how many cards were finished per pillar and department (once, at app
+    start)."""
+    if counter not in _work_counters:
+        _work_counters.append(counter)
+
+
 KEY_OF = dict(zip(PILLARS, BUDGET_KEYS, strict=True))
 DEPARTMENTS = ("marketing", "risk", "tech")
 TREND_QUARTERS = 4
@@ -89,22 +103,16 @@ def _shares(counts: dict[str, int]) -> dict[str, float | None]:
 
 def done_work(start: datetime, end: datetime) -> dict[str, Any]:
     """Cards finished in [start, end): per pillar overall and per department, with shares (%)."""
-    from kanban.models import Card
-
-    rows = (
-        Card.objects.filter(done_at__gte=start, done_at__lt=end)
-        .values("pillar", "department")
-        .annotate(n=Count("id"))
-    )
     overall: dict[str, int] = defaultdict(int)
     by_department: dict[str, dict[str, int]] = {d: defaultdict(int) for d in DEPARTMENTS}
     untagged = 0
-    for row in rows:
-        if not row["pillar"]:
-            untagged += row["n"]
-            continue
-        overall[row["pillar"]] += row["n"]
-        by_department.setdefault(row["department"], defaultdict(int))[row["pillar"]] += row["n"]
+    for counter in _work_counters:
+        for pillar, department, count in counter(start, end):
+            if not pillar:
+                untagged += count
+                continue
+            overall[pillar] += count
+            by_department.setdefault(department, defaultdict(int))[pillar] += count
     return {
         "counts": {p: overall.get(p, 0) for p in PILLARS},
         "total": sum(overall.values()),

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from carloan.roles import is_manager
 from metrics.kpi import charts, exports, selectors, strategy
+from metrics.kpi.pillars import PILLAR_LABELS
 from metrics.kpi.quarters import Quarter
 from metrics.kpi.scoring import DEPARTMENTS, band
 
@@ -132,9 +133,7 @@ def _card(card: dict[str, Any], language: str) -> dict[str, Any]:
 
 
 def _pillar_labels() -> dict[str, str]:
-    from kanban.models import Pillar
-
-    return {value: str(label) for value, label in Pillar.choices}
+    return {pillar: str(label) for pillar, label in PILLAR_LABELS.items()}
 
 
 def _strategy(quarter: Quarter) -> dict[str, Any]:

@@ -10,7 +10,7 @@
 // The region and date pickers change the view without reloading: the URL follows
 // (history.replaceState) and the socket is told with {"type": "view", region, date}.
 
-import { el, readJson, translate } from "./common.js";
+import { apiFetch, el, readJson, translate } from "./common.js";
 import { connectLive } from "./live.js";
 import {
   alertGroups,
@@ -123,6 +123,34 @@ function renderSummary() {
 
 // ---- Alerts -------------------------------------------------------------------------------------
 
+/** Who took the group's latest alert, or a button to take it (department heads, managers). */
+function acknowledgement(group) {
+  if (group.acknowledgedBy) {
+    return el("span", { cls: "alert-item__ack", txt: t("acknowledgedBy", { who: group.acknowledgedBy }) });
+  }
+  if (!data.canAcknowledge) return el("span", { cls: "alert-item__ack alert-item__ack--none", txt: t("notAcknowledged") });
+  const button = el("button", {
+    cls: "button button--secondary button--small alert-item__ack-button",
+    txt: t("acknowledge"),
+    attrs: { type: "button", "data-acknowledge": String(group.latestId) },
+  });
+  button.addEventListener("click", () => acknowledge(group.latestId, button));
+  return button;
+}
+
+async function acknowledge(alertId, button) {
+  button.disabled = true;
+  const { status, data: answer } = await apiFetch(`/api/alerts/${alertId}/acknowledge/`, { method: "POST", body: {} });
+  const alert = status === 200 ? answer : status === 409 && answer ? answer.current : null;
+  if (alert && alert.id) {
+    if (state.alerts.has(alert.id)) state.alerts.set(alert.id, alert);
+    renderAlerts(new Set([`${alert.metric}|${alert.region}`]));
+  } else {
+    button.disabled = false;
+    button.title = (answer && answer.detail) || t("acknowledgeFailed");
+  }
+}
+
 function renderAlerts(changedGroups = new Set()) {
   const all = alertGroups([...state.alerts.values()]);
   const shown = all.filter((g) => state.region === ALL || g.region === state.region);
@@ -132,6 +160,7 @@ function renderAlerts(changedGroups = new Set()) {
     if (!meta) continue;
     const li = alertItem(group, meta, data, t);
     li.dataset.group = `${group.metric}|${group.region}`;
+    li.append(acknowledgement(group));
     if (changedGroups.has(li.dataset.group)) li.classList.add("is-updated");
     alertList.append(li);
   }
@@ -230,6 +259,12 @@ function onEvent(msg) {
     if (msg.region !== state.region || msg.date !== state.date) return;
     renderPanel(msg.panel, true);
     renderSummary();
+  } else if (msg.type === "alert.acknowledged" || msg.type === "alert.escalated") {
+    const alert = msg.alert;
+    if (state.alerts.has(alert.id)) {
+      state.alerts.set(alert.id, alert);
+      renderAlerts(new Set([`${alert.metric}|${alert.region}`]));
+    }
   } else if (msg.type === "alert.raised" || msg.type === "alert.resolved") {
     const alert = msg.alert;
     if (msg.type === "alert.raised" && alert.status === "open") state.alerts.set(alert.id, alert);

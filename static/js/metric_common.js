@@ -53,6 +53,12 @@ export function thresholdValues(baseline, warnPct, criticalPct, direction) {
   return [baseline + sign * warnPct * scale, baseline + sign * criticalPct * scale];
 }
 
+/** [warn, critical] of a panel in its threshold mode (metrics.charts.panel_levels). */
+export function panelLevels(panel) {
+  if (panel.threshold_mode === "absolute") return [panel.warn_at, panel.critical_at];
+  return thresholdValues(panel.baseline, panel.warn_pct, panel.critical_pct, panel.direction);
+}
+
 /** "YYYY-MM-DD HH:MM:SS" in the business time zone. */
 export function formatTime(moment, timeZone) {
   return formatDateTime(moment, timeZone, { seconds: true }) ?? moment.toISOString();
@@ -75,6 +81,8 @@ export function alertGroups(alerts) {
         delta_pct: alert.delta_pct,
         value: alert.value,
         count: 0,
+        latestId: alert.id,
+        acknowledgedBy: alert.acknowledged_by || null,
       };
       groups.set(key, group);
     }
@@ -88,6 +96,8 @@ export function alertGroups(alerts) {
       group.level = alert.level;
       group.delta_pct = alert.delta_pct;
       group.value = alert.value;
+      group.latestId = alert.id;
+      group.acknowledgedBy = alert.acknowledged_by || null;
     }
   }
   return [...groups.values()].sort(
@@ -156,7 +166,7 @@ export function sparkFigure(template, panel, colors) {
   figure.data[1].x = last >= 0 ? [x[last]] : [];
   figure.data[1].y = last >= 0 ? [y[last]] : [];
   figure.data[1].marker.color = color;
-  const [warn] = thresholdValues(panel.baseline, panel.warn_pct, panel.critical_pct, panel.direction);
+  const [warn] = panelLevels(panel);
   const line = (value, lineColor, dash) => ({
     type: "line",
     xref: "paper",

@@ -56,7 +56,7 @@ def test_kpi_page_and_review_mode_with_arrow_keys(live_url: str) -> None:
         page.wait_for_selector(".slide.is-current[data-slide=overview] .main-svg", timeout=15_000)
         shoot(page, "kpi-review-overview", full_page=False)
         seen = ["overview"]
-        for _ in range(6):
+        for _ in range(7):
             page.keyboard.press("ArrowRight")
             seen.append(page.get_attribute("body", "data-slide") or "")
         assert seen == [
@@ -66,9 +66,10 @@ def test_kpi_page_and_review_mode_with_arrow_keys(live_url: str) -> None:
             "tech",
             "alerts",
             "parameters",
+            "strategy",
             "handoffs",
         ]
-        assert page.inner_text("#review-position").strip() == "7 / 7"
+        assert page.inner_text("#review-position").strip() == "8 / 8"
         assert page.is_disabled("#review-next")
         page.wait_for_selector("#handoff-stats[data-state]", timeout=15_000)
         shoot(page, "kpi-review-handoffs-e2e", full_page=False)

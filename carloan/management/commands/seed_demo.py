@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -90,6 +91,28 @@ DEMO_SCRIPTS: tuple[tuple[str, str, str, str], ...] = (
         "in_review",
     ),
 )
+
+
+def ensure_demo_blacklist_proposal() -> int:
+    """One blacklist proposal waiting for risk control: marketing's head asks to list a phone
+    seen on several suspicious leads (the /risk/ page's four-eyes has something to decide)."""
+    from carloan.screening.models import BlacklistChange
+    from carloan.screening.services import blacklist_propose_add
+
+    marketing = User.objects.filter(username="marketing").first()
+    if marketing is None or BlacklistChange.objects.filter(source="proposal").exists():
+        return 0
+    try:
+        blacklist_propose_add(
+            user=marketing,
+            type="phone",
+            value="17098765432",
+            reason="Same caller behind leads under three names",
+            note="Three leads this week from one call centre gave this number with different IDs.",
+        )
+    except ValidationError:  # the demo's own list holds it already
+        return 0
+    return 1
 
 
 def ensure_demo_scripts() -> int:
@@ -217,6 +240,7 @@ class Command(BaseCommand):
         began = time.monotonic()
         checked = calls_check_pending()
         scripts = ensure_demo_scripts()
+        ensure_demo_blacklist_proposal()
         flagged = sum(1 for _id, is_flagged, *_ in recheck_all() if is_flagged)
         self.stdout.write(
             f"Checked {checked:,} demo calls, wrote {scripts} demo scripts and cross-checked "

@@ -52,7 +52,17 @@ class Story:
     checklist: Sequence[tuple[str, bool]] = ()
     description: str = ""
     comments: Sequence[tuple[float, str, str]] = field(default_factory=tuple)
+    pillar: str = ""  # the strategy pillar its work builds (the review's split against work)
 
+
+# The pillar finished demo work builds, by its label (promotions build none of the three).
+PILLAR_OF_LABEL = {
+    "leads": "risk_collaboration",
+    "policy": "risk_collaboration",
+    "infra": "agile_platform",
+    "reporting": "data_platform",
+    "promo": "",
+}
 
 BACKLOG, DOING, WAITING, REVIEW, DONE = (
     "Backlog",
@@ -425,19 +435,22 @@ class Command(BaseCommand):
             steps: list[Step] = [(start, first, BACKLOG, first)]
             for fraction, (lane, column, mover) in zip([*fractions, 1.0], route, strict=True):
                 steps.append((start - span * fraction, lane, column, mover))
+            named = title.format(
+                n=rng.randrange(80, 600),
+                channel=rng.choice(CHANNELS),
+                topic=rng.choice(TOPICS),
+                region=rng.choice(REGIONS),
+            )
+            label = rng.choice(["leads", "policy", "infra", "reporting", "promo"])
             stories.append(
                 Story(
-                    title.format(
-                        n=rng.randrange(80, 600),
-                        channel=rng.choice(CHANNELS),
-                        topic=rng.choice(TOPICS),
-                        region=rng.choice(REGIONS),
-                    ),
+                    named,
                     steps,
                     type=type_,
                     department=first,
-                    labels=[rng.choice(["leads", "policy", "infra", "reporting", "promo"])],
+                    labels=[label],
                     assignees=[route[-1][2]],
+                    pillar=PILLAR_OF_LABEL[label],
                 )
             )
         stories.sort(key=lambda s: -s.steps[0][0])
@@ -454,6 +467,7 @@ class Command(BaseCommand):
         created_at = now - dt.timedelta(days=first_days)
         fields: dict[str, Any] = {
             "type": story.type,
+            "pillar": story.pillar,
             "department": story.department or first_lane,
             "labels": list(story.labels),
             "assignees": [users[name].pk for name in story.assignees if name in users],
