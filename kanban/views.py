@@ -33,9 +33,9 @@ DEPARTMENT_NAMES: dict[str, Any] = {
 }
 # The pillar as a card shows it (the drawer names it in full).
 PILLAR_SHORT: dict[str, Any] = {
-    Pillar.DATA_PLATFORM: _("Data"),
-    Pillar.RISK_COLLABORATION: _("Risk collab."),
-    Pillar.AGILE_PLATFORM: _("Agile"),
+    "data_platform": _("Data"),
+    "risk_collaboration": _("Risk collab."),
+    "agile_platform": _("Agile"),
 }
 TYPE_NAMES: dict[str, Any] = {
     "task": _("Task"),

@@ -155,6 +155,16 @@ def test_seed_demo_loads_the_book_once_with_an_overdue_spike(db: Any) -> None:
     )
     states = sorted(Script.objects.values_list("state", flat=True))
     assert states == ["approved", "approved", "approved", "draft", "in_review"]
+    # The board has the demo's own work although the checks opened flag cards before it, and
+    # finished work carries strategy pillars (the review's split against work); a blacklist
+    # proposal waits for risk control.
+    from carloan.screening.models import BlacklistChange
+    from kanban.models import Card
+
+    people_cards = Card.objects.filter(created_by__isnull=False)
+    assert people_cards.count() >= 40
+    assert people_cards.filter(done_at__isnull=False).exclude(pillar="").count() >= 10
+    assert BlacklistChange.objects.filter(status="pending", source="proposal").count() == 1
 
     # a second run leaves the book as it is, and says so
     again = io.StringIO()

@@ -33,7 +33,7 @@ from carloan.errors import Conflict
 from carloan.parameters.selectors import parameter_values
 from carloan.realtime import broadcast
 from carloan.roles import can_edit, is_manager
-from metrics.events import ALERTS_GROUP
+from metrics.events import ALERTS_GROUP, AlertData
 from metrics.models import Alert
 from metrics.notify import payloads
 from metrics.notify.models import Channel, Delivery, DeliveryAttempt, Silence
@@ -228,7 +228,7 @@ def alerts_raised(alerts: Sequence[Mapping[str, Any]], today: dt.date | None = N
     return ids
 
 
-def _message_alerts(delivery: Delivery) -> list[dict[str, Any]]:
+def _message_alerts(delivery: Delivery) -> list[AlertData]:
     from metrics.selectors import alerts_by_id
 
     if delivery.kind == Delivery.Kind.DIGEST:
@@ -352,7 +352,7 @@ def deliver(delivery_id: int) -> float | None:
 # --- acknowledge and escalate --------------------------------------------------------------------
 
 
-def alert_acknowledge(*, alert_id: int, user: Any) -> dict[str, Any]:
+def alert_acknowledge(*, alert_id: int, user: Any) -> AlertData:
     """Someone took the alert: kept with who and when, pushed live to every open dashboard.
     Department heads and managers; Conflict (409) when it was acknowledged already."""
     from metrics.selectors import alert_data
@@ -420,7 +420,7 @@ def escalate_due(now: dt.datetime | None = None) -> list[int]:
     return [a.pk for a in due]
 
 
-def _alert_data(alert_id: int) -> dict[str, Any]:
+def _alert_data(alert_id: int) -> AlertData:
     from metrics.selectors import alerts_by_id
 
     return alerts_by_id([alert_id])[0]

@@ -4,6 +4,7 @@ message: shows the alert, acknowledges it on a press)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carloan.errors import Conflict
@@ -47,6 +49,8 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
         deliveries = selectors.deliveries(limit=50)
         for delivery in deliveries:
             delivery["channel_name"] = names.get(delivery["channel"], "")
+            moment = timezone.localtime(datetime.fromisoformat(delivery["created_at"]))
+            delivery["when"] = f"{moment:%Y-%m-%d %H:%M:%S}"
         context.update({"channels": channels, "deliveries": deliveries})
     return render(request, "notifications.html", context)
 

@@ -11,7 +11,7 @@ transition log and the events are the real ones; the times are then moved into t
   waits to show;
 - comments, checklists, labels, assignees and due dates (some overdue).
 
-It runs once: a board that already has cards other than alert cards is left alone (`--force`
+It runs once: a board that already has cards people made is left alone (`--force`
 adds the demo cards anyway). `--bulk N` adds N plain filler cards (for trying the board with
 2,000 cards). The Review column becomes a hard limit of 3 per lane unless `--keep-limits`.
 
@@ -401,7 +401,13 @@ class Command(BaseCommand):
             Column.objects.filter(board=board, name=REVIEW).update(
                 wip_limit=3, wip_scope="per_lane", wip_policy="hard"
             )
-        has_work = Card.objects.filter(board=board, archived=False).exclude(type="alert").exists()
+        # Cards people made: the system's own (alerts, flagged applications, script reviews, made
+        # by the demo's earlier steps) do not mean the board was already seeded.
+        has_work = (
+            Card.objects.filter(board=board, archived=False, created_by__isnull=False)
+            .exclude(type="alert")
+            .exists()
+        )
         if has_work and not options["force"]:
             self.stdout.write("The board has cards already: no demo cards added (--force).")
         else:
