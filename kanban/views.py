@@ -165,6 +165,8 @@ JS_TEXT: dict[str, Any] = {
     "version": _("Version {n}"),
     "createdBy": _("Opened by {who} on {date}"),
     "alertOf": _("Opened for alert #{id} of {metric}"),
+    "acknowledgeAlert": _("Acknowledge the alert"),
+    "alertTakenBy": _("The alert is taken by {who}."),
     "region": _("Region {region}"),
     "allRegions": _("all regions"),
     "noData": _("No data"),

@@ -27,6 +27,11 @@ api_urlpatterns: list[Any] = [
         notify_api.AcknowledgeView.as_view(),
         name="api-alert-acknowledge",
     ),
+    path(
+        "api/alerts/<int:alert_id>/history/",
+        notify_api.AlertHistoryView.as_view(),
+        name="api-alert-history",
+    ),
     path("api/alerts/silences/", notify_api.SilencesView.as_view(), name="api-alert-silences"),
     path(
         "api/alerts/silences/<int:silence_id>/end/",

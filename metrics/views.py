@@ -9,7 +9,7 @@ Data and translated words reach the scripts through `json_script`, never inline 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -386,6 +386,16 @@ def _target(key: str) -> float | None:
     return float(parameter_value(parameter)) if parameter else None
 
 
+def _budget(key: str, region: str, day: date) -> dict[str, Any] | None:
+    """Availability's error budget of the month, as of the end of the day shown (or now)."""
+    if key != "availability":
+        return None
+    from metrics.budget import error_budget
+
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return error_budget(region, now=min(timezone.now(), end))
+
+
 @login_required
 def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
     """One metric in depth: its history with baseline band, thresholds and parameter changes,
@@ -434,6 +444,7 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
         "statuses": _text(STATUS_LABELS),
         "levels": _text(LEVEL_LABELS),
         "allRegions": str(_("All regions")),
+        "canAcknowledge": can_edit(request.user),
         "text": _text(DETAIL_JS_TEXT),
         "colors": charts.STATUS_COLORS,
         "timeZone": timezone.get_current_timezone_name(),
@@ -477,6 +488,7 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
             "warn_pct": limits[0],
             "critical_pct": limits[1],
             "absolute": absolute,
+            "budget": _budget(key, region, day),
             "warn_text": " ".join(charts.format_value(warn, definition.unit, units)).strip()
             if warn is not None
             else "",

@@ -191,3 +191,55 @@ def test_the_metric_page_draws_the_service_levels_flat(viewer: User) -> None:
     warn = next(t for name, t in traces.items() if name and "arn" in name)
     critical = next(t for name, t in traces.items() if name and "ritical" in name)
     assert set(warn["y"]) == {300} and set(critical["y"]) == {800}
+
+
+def test_the_error_budget_of_the_month_and_its_burn_rates(viewer: User) -> None:
+    """Objective 99.9 %: the month may lose 0.1 % of its checks. 10,000 checks this month with 5
+    failed: 0.05 % lost, half the budget (50 % left). The last hour: 100 checks, 2 failed (2 %):
+    burn rate 20× (act now); the last six hours: 400 checks, 4 failed (1 %): 10×."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from carloan.models import Sample
+    from metrics.budget import error_budget
+
+    now = timezone.now().replace(microsecond=0)
+    month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0)
+    if now - month_start < timedelta(hours=8):
+        now = month_start + timedelta(hours=8)  # room for six hours and older checks
+    rows = []
+
+    def checks(count: int, failed: int, at: Any) -> None:
+        rows.extend(
+            Sample(
+                metric=AVAILABILITY,
+                ts=at,
+                value=0 if n < failed else 1,
+                region="EAST",
+                source=f"probe-{len(rows) + n}",
+            )
+            for n in range(count)
+        )
+
+    checks(100, 2, now - timedelta(minutes=30))  # the last hour
+    checks(300, 2, now - timedelta(hours=3))  # the rest of the last six hours
+    checks(9600, 1, month_start + timedelta(minutes=5))  # earlier this month
+    checks(50, 50, month_start - timedelta(days=2))  # last month: not counted
+    Sample.objects.bulk_create(rows)
+
+    budget = error_budget("EAST", now=now)
+    assert budget["objective_pct"] == 99.9
+    assert budget["checks"] == 10_000
+    assert budget["consumed_pct"] == pytest.approx(50.0)
+    assert budget["left_pct"] == pytest.approx(50.0)
+    assert budget["burn_1h"] == pytest.approx(20.0)
+    assert budget["burn_6h"] == pytest.approx(10.0)
+    assert budget["page"] is True and budget["ticket"] is True
+    assert error_budget("WEST", now=now)["left_pct"] is None  # no checks, no figure
+
+    from tests.test_pages import signed_in
+
+    page = signed_in(viewer).get("/metrics/availability/?region=EAST").content.decode()
+    assert 'id="error-budget"' in page
+    assert 'id="error-budget"' not in signed_in(viewer).get(f"/metrics/{P95}/").content.decode()

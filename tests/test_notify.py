@@ -452,3 +452,20 @@ def test_the_page_shows_channels_to_managers_and_silences_to_all(
     assert 'id="channels-table"' not in head and "93.184.216.34" not in head
     assert 'id="silence-form"' in head and 'id="silence-form"' not in reader
     assert 'href="/notifications/"' in reader  # in the navigation
+
+
+def test_an_alerts_history_tells_what_happened_in_order(
+    receiver: Receiver, manager: User, committed: Callable[[], Any], client_for: Any, viewer: User
+) -> None:
+    channel(manager, receiver.url, name="Tech robot")
+    raise_api_latency(committed, 900)
+    alert = Alert.objects.get(metric=P95)
+    services.alert_acknowledge(alert_id=alert.pk, user=manager)
+    history = client_for(viewer).get(f"/api/alerts/{alert.pk}/history/")
+    assert history.status_code == 200
+    assert [(e["event"], e["who"]) for e in history.json()] == [
+        ("raised", ""),
+        ("alert_sent", "Tech robot"),
+        ("acknowledged", manager.username),
+    ]
+    assert client_for(viewer).get("/api/alerts/999999/history/").status_code == 404

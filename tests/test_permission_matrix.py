@@ -37,6 +37,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/api/auth/token/"): (PUBLIC, {}),
     ("GET", "/api/alerts/"): (SIGNED_IN, {}),
     ("POST", "/api/alerts/{alert_id}/acknowledge/"): (EDITOR, {}),
+    ("GET", "/api/alerts/{alert_id}/history/"): (SIGNED_IN, {}),
     ("GET", "/api/alerts/silences/"): (SIGNED_IN, {}),
     ("POST", "/api/alerts/silences/"): (EDITOR, {}),
     ("POST", "/api/alerts/silences/{silence_id}/end/"): (EDITOR, {}),

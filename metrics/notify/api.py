@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carloan.roles import CanEditOrRead, is_manager
+from carloan.roles import CanEditOrRead, CanRead, is_manager
 from metrics.api import AlertSerializer
 from metrics.notify import selectors, services
 from metrics.notify.models import Channel, Delivery
@@ -274,3 +274,31 @@ class SilenceEndView(APIView):
         return Response(
             selectors.silence_data(services.silence_end(user=request.user, silence_id=silence_id))
         )
+
+
+class AlertHistoryEventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    event = serializers.CharField(
+        help_text="raised, alert_sent, alert_failed, digest_sent, digest_failed, "
+        "escalation_sent, escalation_failed, acknowledged, escalated, resolved."
+    )
+    who = serializers.CharField(help_text="The channel, or who acknowledged.")
+    detail = serializers.CharField(help_text="The level raised, or a delivery's error.")
+
+
+class AlertHistoryView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=["metrics"],
+        summary="What happened to an alert: raised, messages, acknowledged, escalated, resolved",
+        responses={
+            200: AlertHistoryEventSerializer(many=True),
+            404: OpenApiResponse(description="No such alert."),
+        },
+    )
+    def get(self, request: Request, alert_id: int) -> Response:
+        history = selectors.alert_history(alert_id)
+        if history is None:
+            raise exceptions.NotFound(f"There is no alert {alert_id}.")
+        return Response(history)

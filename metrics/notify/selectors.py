@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from metrics.notify.models import Channel, Delivery, DeliveryAttempt, Silence
@@ -112,3 +113,40 @@ def silences(*, active_only: bool = True) -> list[dict[str, Any]]:
     if active_only:
         rows = rows.filter(until__gt=timezone.now())
     return [silence_data(s) for s in rows[:200]]
+
+
+def alert_history(alert_id: int) -> list[dict[str, Any]] | None:
+    """What happened to an alert, in order: raised, each message sent or failed (channel and
+    kind), acknowledged (who), escalated, resolved. None when there is no such alert."""
+    from metrics.models import Alert
+
+    alert = Alert.objects.select_related("acknowledged_by").filter(pk=alert_id).first()
+    if alert is None:
+        return None
+    events: list[dict[str, Any]] = [
+        {"at": alert.raised_at, "event": "raised", "who": "", "detail": alert.level}
+    ]
+    deliveries = Delivery.objects.select_related("channel").filter(
+        Q(alert_id=alert_id) | Q(alert_ids__contains=[alert_id])
+    )
+    for delivery in deliveries:
+        if delivery.status in (Delivery.Status.SENT, Delivery.Status.FAILED):
+            events.append(
+                {
+                    "at": delivery.sent_at or delivery.created_at,
+                    "event": f"{delivery.kind}_{delivery.status}",
+                    "who": delivery.channel.name,
+                    "detail": delivery.last_error,
+                }
+            )
+    if alert.acknowledged_at:
+        who = alert.acknowledged_by.get_username() if alert.acknowledged_by else ""
+        events.append(
+            {"at": alert.acknowledged_at, "event": "acknowledged", "who": who, "detail": ""}
+        )
+    if alert.escalated_at:
+        events.append({"at": alert.escalated_at, "event": "escalated", "who": "", "detail": ""})
+    if alert.resolved_at:
+        events.append({"at": alert.resolved_at, "event": "resolved", "who": "", "detail": ""})
+    events.sort(key=lambda e: e["at"])
+    return [{**e, "at": e["at"].isoformat()} for e in events]

@@ -50,9 +50,13 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
         for delivery in deliveries:
             delivery["channel_name"] = names.get(delivery["channel"], "")
             moment = timezone.localtime(datetime.fromisoformat(delivery["created_at"]))
-            delivery["when"] = f"{moment:%Y-%m-%d %H:%M:%S}"
+            delivery["when"] = f"{moment:%Y-%m-%d %H:%M:%S}"  # seconds: retries are close
         context.update({"channels": channels, "deliveries": deliveries})
     return render(request, "notifications.html", context)
+
+
+def _local(iso: str) -> str:
+    return f"{timezone.localtime(datetime.fromisoformat(iso)):%Y-%m-%d %H:%M}"
 
 
 @login_required
@@ -72,5 +76,15 @@ def acknowledge_page(request: HttpRequest, alert_id: int) -> HttpResponse:
     return render(
         request,
         "alert_acknowledge.html",
-        {"alert": alert_data(alert), "may_acknowledge": can_edit(request.user)},
+        {
+            "alert": alert_data(alert),
+            "may_acknowledge": can_edit(request.user),
+            "history": [
+                {
+                    **event,
+                    "when": _local(event["at"]),
+                }
+                for event in selectors.alert_history(alert_id) or []
+            ],
+        },
     )

@@ -10,9 +10,10 @@
 // The region and date pickers change the view without reloading: the URL follows
 // (history.replaceState) and the socket is told with {"type": "view", region, date}.
 
-import { apiFetch, el, readJson, translate } from "./common.js";
+import { el, readJson, translate } from "./common.js";
 import { connectLive } from "./live.js";
 import {
+  acknowledgeControl,
   alertGroups,
   alertItem,
   formatDelta,
@@ -123,32 +124,10 @@ function renderSummary() {
 
 // ---- Alerts -------------------------------------------------------------------------------------
 
-/** Who took the group's latest alert, or a button to take it (department heads, managers). */
-function acknowledgement(group) {
-  if (group.acknowledgedBy) {
-    return el("span", { cls: "alert-item__ack", txt: t("acknowledgedBy", { who: group.acknowledgedBy }) });
-  }
-  if (!data.canAcknowledge) return el("span", { cls: "alert-item__ack alert-item__ack--none", txt: t("notAcknowledged") });
-  const button = el("button", {
-    cls: "button button--secondary button--small alert-item__ack-button",
-    txt: t("acknowledge"),
-    attrs: { type: "button", "data-acknowledge": String(group.latestId) },
-  });
-  button.addEventListener("click", () => acknowledge(group.latestId, button));
-  return button;
-}
-
-async function acknowledge(alertId, button) {
-  button.disabled = true;
-  const { status, data: answer } = await apiFetch(`/api/alerts/${alertId}/acknowledge/`, { method: "POST", body: {} });
-  const alert = status === 200 ? answer : status === 409 && answer ? answer.current : null;
-  if (alert && alert.id) {
-    if (state.alerts.has(alert.id)) state.alerts.set(alert.id, alert);
-    renderAlerts(new Set([`${alert.metric}|${alert.region}`]));
-  } else {
-    button.disabled = false;
-    button.title = (answer && answer.detail) || t("acknowledgeFailed");
-  }
+/** An acknowledge answered (200, or 409 with the alert as it stands): show who took it. */
+function onAcknowledged(alert) {
+  if (state.alerts.has(alert.id)) state.alerts.set(alert.id, alert);
+  renderAlerts(new Set([`${alert.metric}|${alert.region}`]));
 }
 
 function renderAlerts(changedGroups = new Set()) {
@@ -160,7 +139,7 @@ function renderAlerts(changedGroups = new Set()) {
     if (!meta) continue;
     const li = alertItem(group, meta, data, t);
     li.dataset.group = `${group.metric}|${group.region}`;
-    li.append(acknowledgement(group));
+    li.append(acknowledgeControl(group, data, t, onAcknowledged));
     if (changedGroups.has(li.dataset.group)) li.classList.add("is-updated");
     alertList.append(li);
   }

@@ -112,6 +112,29 @@ function api(method, path, body) {
   return apiFetch(path, { method, body: method === "GET" ? undefined : body, csrfScope: root });
 }
 
+/** Acknowledge the card's alert (the same as on the dashboard): who took it shows in place. */
+function acknowledgeButton(alertId) {
+  const note = el("span", { cls: "kb-ack__note", attrs: { "aria-live": "polite" } });
+  const button = el("button", {
+    cls: "button button--secondary button--small",
+    txt: t("acknowledgeAlert"),
+    attrs: { type: "button", "data-acknowledge": String(alertId) },
+  });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    const { status, data } = await api("POST", `/api/alerts/${alertId}/acknowledge/`, {});
+    const alert = status === 200 ? data : status === 409 && data ? data.current : null;
+    if (alert && alert.acknowledged_by) {
+      button.hidden = true;
+      note.textContent = t("alertTakenBy", { who: alert.acknowledged_by });
+    } else {
+      button.disabled = false;
+      note.textContent = failure(status, data);
+    }
+  });
+  return el("p", { cls: "kb-ack" }, [button, " ", note]);
+}
+
 /** The first message of an error answer: field errors, detail, or the status. */
 function failure(status, data) {
   if (status === 0) return t("network");
@@ -1502,7 +1525,8 @@ function renderDrawer(card) {
   if (card.metric) {
     const spark = el("div", { cls: "kb-spark kb-spark--large", attrs: { "data-metric": card.metric, "data-region": card.region || "all", role: "img", "aria-label": t("sparkline", { metric: metricName(card.metric) }) } });
     const link = el("a", { txt: `${metricName(card.metric)} · ${card.region || t("allRegions")}`, attrs: { href: `/metrics/${encodeURIComponent(card.metric)}/` } });
-    drawerBody.append(section(card.alert ? t("alertOf", { id: card.alert, metric: metricName(card.metric) }) : metricName(card.metric), [link, spark], { cls: "kb-section--alert" }));
+    const take = card.alert && CAN_EDIT ? acknowledgeButton(card.alert) : null;
+    drawerBody.append(section(card.alert ? t("alertOf", { id: card.alert, metric: metricName(card.metric) }) : metricName(card.metric), [link, spark, take], { cls: "kb-section--alert" }));
     drawSpark(spark, { height: 140, axes: true });
   }
 

@@ -2,7 +2,7 @@
 // the metric's direction, alert grouping and their list items, and the live update of a sparkline
 // figure. The rules mirror metrics/charts.py (tested there).
 
-import { el, formatDateTime } from "./common.js";
+import { apiFetch, el, formatDateTime } from "./common.js";
 
 const DECIMALS = { "%": 2, CNY: 0, ms: 0, s: 2, h: 1, days: 1, "per 10k loans": 1 };
 const FLAT_PCT = 0.05;
@@ -145,6 +145,37 @@ function paddedRange(values) {
   const hi = Math.max(...nums);
   const pad = (hi - lo) * 0.12 || Math.abs(hi) * 0.05 || 1;
   return [lo - pad, hi + pad];
+}
+
+/**
+ * Who took a group's latest alert, or a button to take it (department heads and managers:
+ * `data.canAcknowledge`). `onAnswer(alert)` gets the alert as it stands after a press (also when
+ * someone was quicker: the 409 carries it).
+ */
+export function acknowledgeControl(group, data, t, onAnswer) {
+  if (group.acknowledgedBy) {
+    return el("span", { cls: "alert-item__ack", txt: t("acknowledgedBy", { who: group.acknowledgedBy }) });
+  }
+  if (!data.canAcknowledge) return el("span", { cls: "alert-item__ack alert-item__ack--none", txt: t("notAcknowledged") });
+  const button = el("button", {
+    cls: "button button--secondary button--small alert-item__ack-button",
+    txt: t("acknowledge"),
+    attrs: { type: "button", "data-acknowledge": String(group.latestId) },
+  });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    const { status, data: answer } = await apiFetch(`/api/alerts/${group.latestId}/acknowledge/`, {
+      method: "POST",
+      body: {},
+    });
+    const alert = status === 200 ? answer : status === 409 && answer ? answer.current : null;
+    if (alert && alert.id) onAnswer(alert);
+    else {
+      button.disabled = false;
+      button.title = (answer && answer.detail) || t("acknowledgeFailed");
+    }
+  });
+  return button;
 }
 
 /** The server's sparkline figure (metrics.charts.sparkline_figure) with a panel's new data. */

@@ -5,7 +5,15 @@
 
 import { el, readJson, translate } from "./common.js";
 import { connectLive } from "./live.js";
-import { alertGroups, alertItem, arrow, formatDelta, formatValue, tone } from "./metric_common.js";
+import {
+  acknowledgeControl,
+  alertGroups,
+  alertItem,
+  arrow,
+  formatDelta,
+  formatValue,
+  tone,
+} from "./metric_common.js";
 
 const data = readJson("metric-data", {});
 const t = (key, values) => translate(data.text || {}, key, values);
@@ -64,7 +72,16 @@ function renderAlerts() {
   const groups = alertGroups([...alerts.values()].filter((a) => a.metric === data.key));
   const meta = (data.names || {})[data.key] || { name: data.key };
   list.replaceChildren();
-  for (const group of groups) list.append(alertItem(group, meta, data, t));
+  for (const group of groups) {
+    const item = alertItem(group, meta, data, t);
+    item.append(
+      acknowledgeControl(group, data, t, (alert) => {
+        if (alerts.has(alert.id)) alerts.set(alert.id, alert);
+        renderAlerts();
+      }),
+    );
+    list.append(item);
+  }
   if (!groups.length) list.append(el("li", { cls: "alert-list__empty", txt: t("noAlertsMetric") }));
   if (count) count.textContent = String(groups.length);
 }
@@ -87,6 +104,11 @@ connectLive(socketPath(), {
     if (msg.type === "panel.updated") {
       if (msg.panel.key === data.key && msg.region === data.region && msg.date === data.date) {
         renderCurrent(msg.panel, true);
+      }
+    } else if (msg.type === "alert.acknowledged" || msg.type === "alert.escalated") {
+      if (alerts.has(msg.alert.id)) {
+        alerts.set(msg.alert.id, msg.alert);
+        renderAlerts();
       }
     } else if (msg.type === "alert.raised" || msg.type === "alert.resolved") {
       if (msg.alert.metric !== data.key) return;
