@@ -77,9 +77,19 @@ def notify_deliver(delivery_id: int) -> float | None:
     return retry
 
 
-@service_task("metrics.notify_escalate", minutes=2)
-def notify_escalate() -> list[int]:
-    """Escalate the critical alerts left unacknowledged too long (beat, every minute)."""
+@service_task("metrics.notify_flush", minutes=2)
+def notify_flush(channel_id: int) -> list[int]:
+    """Send the alerts held for a channel whose minute is over (one digest)."""
     from metrics.notify import services as notify
 
+    return notify.flush_held(channel_id)
+
+
+@service_task("metrics.notify_escalate", minutes=2)
+def notify_escalate() -> list[int]:
+    """Escalate the critical alerts left unacknowledged too long, and send any held alerts whose
+    flush was lost (beat, every minute)."""
+    from metrics.notify import services as notify
+
+    notify.flush_held()
     return notify.escalate_due()

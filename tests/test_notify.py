@@ -469,3 +469,74 @@ def test_an_alerts_history_tells_what_happened_in_order(
         ("acknowledged", manager.username),
     ]
     assert client_for(viewer).get("/api/alerts/999999/history/").status_code == 404
+
+
+def test_a_channel_hears_at_most_once_a_minute_the_rest_comes_as_one_digest(
+    receiver: Receiver, manager: User, committed: Callable[[], Any]
+) -> None:
+    from metrics.selectors import alerts_by_id
+
+    hook = channel(manager, receiver.url)
+    today = timezone.localdate()
+
+    def alert(region: str) -> dict[str, Any]:
+        made = Alert.objects.create(
+            metric=P95,
+            region=region,
+            day=today,
+            level="critical",
+            value=900,
+            raised_at=timezone.now(),
+        )
+        return alerts_by_id([made.pk])[0]
+
+    with committed():
+        services.alerts_raised([alert("R1")])
+    assert len(receiver.requests) == 1  # the first goes at once
+
+    with committed():
+        services.alerts_raised([alert("R2")])
+        services.alerts_raised([alert("R3")])
+    assert len(receiver.requests) == 1  # held: the channel heard from us this minute
+    held = Delivery.objects.filter(channel=hook, status="pending", hold_until__isnull=False)
+    assert held.count() == 2
+    with committed():
+        assert services.flush_held(hook.pk) == []  # the minute is not over
+    later = timezone.now() + dt.timedelta(seconds=services.GROUP_SECONDS + 1)
+    with committed():
+        [digest_id] = services.flush_held(hook.pk, now=later)
+    assert len(receiver.requests) == 2
+    body = json.loads(receiver.requests[1]["body"])
+    assert sorted(a["region"] for a in body["alerts"]) == ["R2", "R3"]
+    assert Delivery.objects.get(pk=digest_id).kind == "digest"
+    assert set(
+        Delivery.objects.filter(hold_until__isnull=False).values_list("status", flat=True)
+    ) == {"grouped"}
+
+
+def test_one_held_alert_goes_alone_when_its_minute_is_over(
+    receiver: Receiver, manager: User, committed: Callable[[], Any]
+) -> None:
+    from metrics.selectors import alerts_by_id
+
+    hook = channel(manager, receiver.url)
+    today = timezone.localdate()
+    first, second = (
+        Alert.objects.create(
+            metric=P95,
+            region=region,
+            day=today,
+            level="critical",
+            value=900,
+            raised_at=timezone.now(),
+        )
+        for region in ("R1", "R2")
+    )
+    with committed():
+        services.alerts_raised(alerts_by_id([first.pk]))
+        services.alerts_raised(alerts_by_id([second.pk]))
+    later = timezone.now() + dt.timedelta(seconds=services.GROUP_SECONDS + 1)
+    with committed():
+        services.flush_held(hook.pk, now=later)
+    assert len(receiver.requests) == 2
+    assert json.loads(receiver.requests[1]["body"])["alert"]["region"] == "R2"

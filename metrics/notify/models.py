@@ -55,7 +55,8 @@ class Delivery(models.Model):
         PENDING = "pending"
         SENT = "sent"
         FAILED = "failed"  # every retry failed
-        SKIPPED = "skipped"  # silenced, or the channel was disabled meanwhile
+        SKIPPED = "skipped"  # the channel was disabled meanwhile
+        GROUPED = "grouped"  # held, then sent within a digest (see `last_error`)
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -71,6 +72,9 @@ class Delivery(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Held: the channel got a message less than a minute ago; alerts held together until then go
+    # out as one digest (or alone, when only one was held).
+    hold_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "notify_delivery"

@@ -4,8 +4,11 @@
   optionally signed with a secret that is never answered again) or an e-mail address, for a
   department (its metrics' alerts at or above `min_status`) or for the managers (escalations).
 - **Deliveries**: when a refresh raises alerts, each enabled channel of their department gets
-  one message per alert, or one digest when more than `DIGEST_AT` of its alerts rose together
-  (no storms); alerts of old days (a backfill) and silenced metrics send nothing. A delivery is
+  one message per alert, or one digest when more than `DIGEST_AT` of its alerts rose together;
+  a channel that got an alert message less than `GROUP_SECONDS` ago has the next ones held and
+  sent together when the minute is over (`flush_held`: a digest, or the one alert alone), so a
+  channel hears at most once a minute (no storms). Alerts of old days (a backfill) and silenced
+  metrics send nothing. A delivery is
   sent from the worker (`metrics.notify_deliver`), retried with backoff (`RETRY_DELAYS`: the
   first retry within 30 s), every attempt logged; a target refused or a redirect is final.
 - **Acknowledge**: who and when are kept, pushed live (`alert.acknowledged`); it stops the
@@ -45,6 +48,7 @@ logger = logging.getLogger(__name__)
 DEPARTMENTS = ("marketing", "risk", "tech", "managers")
 MIN_STATUSES = ("warn", "critical")
 DIGEST_AT = 3  # more alerts than this for one channel at once: one digest instead
+GROUP_SECONDS = 60  # a channel gets at most one alert message (or digest) a minute
 RETRY_DELAYS = (10, 30, 120, 600, 1800)  # seconds before each retry
 TIMEOUT_SECONDS = 5.0
 MAX_ALERT_AGE_DAYS = 3  # alerts of older days (a backfill) are not sent
@@ -194,6 +198,7 @@ def alerts_raised(alerts: Sequence[Mapping[str, Any]], today: dt.date | None = N
         )
     )
     rows: list[Delivery] = []
+    flushes: dict[int, dt.datetime] = {}
     for channel in channels:
         mine = [
             a
@@ -201,7 +206,23 @@ def alerts_raised(alerts: Sequence[Mapping[str, Any]], today: dt.date | None = N
             if a["department"] == channel.department
             and (channel.min_status == "warn" or a["level"] == "critical")
         ]
-        if len(mine) > DIGEST_AT:
+        if not mine:
+            continue
+        hold_until = _hold_until(channel, now)
+        if hold_until is not None:
+            # The channel heard from us less than a minute ago: hold these for one digest.
+            rows += [
+                Delivery(
+                    channel=channel,
+                    kind=Delivery.Kind.ALERT,
+                    alert_id=a["id"],
+                    created_at=now,
+                    hold_until=hold_until,
+                )
+                for a in mine
+            ]
+            flushes[channel.pk] = hold_until
+        elif len(mine) > DIGEST_AT:
             rows.append(
                 Delivery(
                     channel=channel,
@@ -220,12 +241,83 @@ def alerts_raised(alerts: Sequence[Mapping[str, Any]], today: dt.date | None = N
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     # ignore_conflicts leaves the primary keys unset: read back the pending ones just made
     ids = list(
-        Delivery.objects.filter(created_at=now, status=Delivery.Status.PENDING).values_list(
-            "pk", flat=True
-        )
+        Delivery.objects.filter(
+            created_at=now, status=Delivery.Status.PENDING, hold_until__isnull=True
+        ).values_list("pk", flat=True)
     )
     _queue(ids)
+    for channel_id, at in flushes.items():
+        _queue_flush(channel_id, max(0.0, (at - now).total_seconds()))
     return ids
+
+
+def _hold_until(channel: Channel, now: dt.datetime) -> dt.datetime | None:
+    """When the alerts raised now for `channel` may go out: the end of the group already held,
+    or a minute after its last alert message; None when they may go at once."""
+    held = (
+        Delivery.objects.filter(
+            channel=channel, status=Delivery.Status.PENDING, hold_until__isnull=False
+        )
+        .order_by("hold_until")
+        .values_list("hold_until", flat=True)
+        .first()
+    )
+    if held is not None:
+        return held
+    last = (
+        Delivery.objects.filter(
+            channel=channel,
+            kind__in=[Delivery.Kind.ALERT, Delivery.Kind.DIGEST],
+            hold_until__isnull=True,
+            created_at__gt=now - dt.timedelta(seconds=GROUP_SECONDS),
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return last + dt.timedelta(seconds=GROUP_SECONDS) if last is not None else None
+
+
+def _queue_flush(channel_id: int, countdown: float) -> None:
+    from metrics.tasks import notify_flush
+
+    transaction.on_commit(
+        lambda: notify_flush.apply_async((channel_id,), countdown=countdown), robust=True
+    )
+
+
+def flush_held(channel_id: int | None = None, now: dt.datetime | None = None) -> list[int]:
+    """Send what was held for a channel (or every channel) whose minute is over: one digest when
+    several alerts were held, the alert alone when one was. The deliveries queued."""
+    now = now or timezone.now()
+    queued: list[int] = []
+    with transaction.atomic():
+        held = Delivery.objects.select_for_update(skip_locked=True).filter(
+            status=Delivery.Status.PENDING, hold_until__lte=now
+        )
+        if channel_id is not None:
+            held = held.filter(channel_id=channel_id)
+        by_channel: dict[int, list[Delivery]] = {}
+        for delivery in held.order_by("channel_id", "alert_id"):
+            by_channel.setdefault(delivery.channel_id, []).append(delivery)
+        for channel, rows in by_channel.items():
+            if len(rows) == 1:
+                rows[0].hold_until = None
+                rows[0].save(update_fields=["hold_until"])
+                queued.append(rows[0].pk)
+                continue
+            digest = Delivery.objects.create(
+                channel_id=channel,
+                kind=Delivery.Kind.DIGEST,
+                alert_ids=[d.alert_id for d in rows],
+                created_at=now,
+            )
+            Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(
+                status=Delivery.Status.GROUPED, last_error=f"Sent in digest #{digest.pk}."
+            )
+            queued.append(digest.pk)
+    _queue(queued)
+    return queued
 
 
 def _message_alerts(delivery: Delivery) -> list[AlertData]:
@@ -294,8 +386,8 @@ def deliver(delivery_id: int) -> float | None:
             .filter(pk=delivery_id, status=Delivery.Status.PENDING)
             .first()
         )
-        if delivery is None:
-            return None
+        if delivery is None or (delivery.hold_until and delivery.hold_until > timezone.now()):
+            return None  # done, or held for a digest (flush_held sends it)
         channel = delivery.channel
         if not channel.enabled:
             delivery.status = Delivery.Status.SKIPPED
