@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 from metrics.models import Alert
 from metrics.notify import services
 from metrics.notify.models import Channel, Delivery
+from metrics.notify.selectors import alert_history as services_history
 from metrics.notify.targets import RefusedTarget, check_webhook
 from metrics.services import metrics_refresh
 from tests.factories import make_user
@@ -340,6 +341,11 @@ def test_silenced_and_old_alerts_send_nothing(
     assert silenced.status_code == 201, silenced.content
     raise_api_latency(committed, 900)
     assert receiver.requests == [] and Alert.objects.filter(metric=P95).exists()
+    history = services_history(Alert.objects.get(metric=P95).pk)
+    # (in a test's one transaction the alert's raised_at is the transaction's start)
+    assert sorted(e["event"] for e in history) == ["raised", "silenced"]
+    silenced = next(e for e in history if e["event"] == "silenced")
+    assert "planned gateway upgrade" in silenced["detail"] and silenced["who"] == manager.username
     assert (
         services.alerts_raised(
             [

@@ -279,7 +279,7 @@ class SilenceEndView(APIView):
 class AlertHistoryEventSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     event = serializers.CharField(
-        help_text="raised, alert_sent, alert_failed, digest_sent, digest_failed, "
+        help_text="raised, silenced, alert_sent, alert_failed, digest_sent, digest_failed, "
         "escalation_sent, escalation_failed, acknowledged, escalated, resolved."
     )
     who = serializers.CharField(help_text="The channel, or who acknowledged.")

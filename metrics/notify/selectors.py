@@ -116,8 +116,9 @@ def silences(*, active_only: bool = True) -> list[dict[str, Any]]:
 
 
 def alert_history(alert_id: int) -> list[dict[str, Any]] | None:
-    """What happened to an alert, in order: raised, each message sent or failed (channel and
-    kind), acknowledged (who), escalated, resolved. None when there is no such alert."""
+    """What happened to an alert, in order: raised, silences over it, each message sent or failed
+    (channel and kind), acknowledged (who), escalated, resolved. None when there is no such
+    alert."""
     from metrics.models import Alert
 
     alert = Alert.objects.select_related("acknowledged_by").filter(pk=alert_id).first()
@@ -139,6 +140,22 @@ def alert_history(alert_id: int) -> list[dict[str, Any]] | None:
                     "detail": delivery.last_error,
                 }
             )
+    silences = Silence.objects.select_related("created_by").filter(
+        metric=alert.metric,
+        region__in=["all", alert.region],
+        until__gt=alert.raised_at,
+        created_at__lte=alert.resolved_at or timezone.now(),
+    )
+    for silence in silences:
+        events.append(
+            {
+                "at": silence.created_at,
+                "event": "silenced",
+                "who": silence.created_by.get_username() if silence.created_by else "",
+                "detail": f"until {timezone.localtime(silence.until):%Y-%m-%d %H:%M}: "
+                f"{silence.reason}",
+            }
+        )
     if alert.acknowledged_at:
         who = alert.acknowledged_by.get_username() if alert.acknowledged_by else ""
         events.append(
