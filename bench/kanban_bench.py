@@ -65,8 +65,8 @@ def seed(cards: int, rng: random.Random) -> tuple[int, str, str]:
 
     from django.db import transaction
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
+    from carloan.people.services import token_create
     from kanban import ranks
     from kanban.models import Board, Card, Transition
     from tests.factories import make_user
@@ -145,8 +145,8 @@ def seed(cards: int, rng: random.Random) -> tuple[int, str, str]:
         Card.objects.bulk_update(rows, ["column_entered_at"], batch_size=1000)
     return (
         board.pk,
-        Token.objects.create(user=head).key,
-        Token.objects.create(user=viewer).key,
+        token_create(user=head, name="bench")[1],
+        token_create(user=viewer, name="bench")[1],
     )
 
 

@@ -162,13 +162,12 @@ def people(env: dict[str, str]) -> tuple[str, str]:
     import django
 
     django.setup()
-    from rest_framework.authtoken.models import Token
-
+    from carloan.people.services import token_create
     from tests.factories import make_user
 
     manager = make_user("bench_manager", "manager")
     viewer = make_user("bench_viewer", "viewer")
-    return Token.objects.create(user=manager).key, Token.objects.create(user=viewer).key
+    return token_create(user=manager, name="bench")[1], token_create(user=viewer, name="bench")[1]
 
 
 # --- measuring -----------------------------------------------------------------------------------

@@ -612,14 +612,15 @@ def leads(book: Book, blacklist: Blacklist, count: int) -> list[dict[str, Any]]:
 def api_client():  # type: ignore[no-untyped-def]
     from django.conf import settings
     from django.contrib.auth.models import User
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
+
+    from carloan.people.services import token_create
 
     settings.ALLOWED_HOSTS = ["*"]
     user, _ = User.objects.get_or_create(username="screening-bench")
-    token, _ = Token.objects.get_or_create(user=user)
+    _token, key = token_create(user=user, name="bench")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

@@ -310,6 +310,7 @@ from carloan.compliance.models import (  # noqa: E402, F401
     TrainedModel,
 )
 from carloan.parameters.models import ChangeRequest, Parameter, ParameterChange  # noqa: E402, F401
+from carloan.people.models import ApiToken  # noqa: E402, F401
 from carloan.screening.models import (  # noqa: E402, F401
     ApplicationCheck,
     BlacklistEntry,

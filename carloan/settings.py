@@ -345,6 +345,8 @@ SPECTACULAR_SETTINGS = {
         "BlacklistTypeEnum": "carloan.screening.identifiers.BLACKLIST_TYPES",
         "BlacklistChangeActionEnum": "carloan.screening.api.BLACKLIST_ACTIONS",
         "ChannelKindEnum": "metrics.notify.api.CHANNEL_KINDS",
+        "TokenStateEnum": "carloan.people.api.TOKEN_STATES",
+        "ScriptStateEnum": "carloan.compliance.models.ScriptState.values",
         "DeliveryKindEnum": "metrics.notify.api.DELIVERY_KINDS",
         "ChannelDepartmentEnum": "metrics.notify.services.DEPARTMENTS",
         "DepartmentEnum": "carloan.screening.services.DEPARTMENTS",

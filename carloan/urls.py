@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from carloan import views
 from carloan.loanbook.api import ImportView, TokenView
+from carloan.people import api as people_api
 from carloan.security import ThrottledAdminLoginView, ThrottledLoginView
 
 urlpatterns = [
@@ -18,6 +19,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("imports/", views.imports_page, name="imports"),
     path("api/auth/token/", TokenView.as_view(), name="api-token"),
+    path("api/auth/tokens/", people_api.TokensView.as_view(), name="api-tokens"),
+    path(
+        "api/auth/tokens/<int:token_id>/revoke/",
+        people_api.TokenRevokeView.as_view(),
+        name="api-token-revoke",
+    ),
     path("api/imports/", ImportView.as_view(), name="api-imports"),
     path("api/compliance/", include("carloan.compliance.urls")),
     path("", include("carloan.screening.urls")),

@@ -129,13 +129,16 @@ def viewer(db: Any) -> User:
 def client_for() -> Callable[[User | None], APIClient]:
     """An API client signed in as `user` (or anonymous for None), through a real token."""
 
+    keys: dict[int, str] = {}  # one token per person for the test
+
     def build(user: User | None) -> APIClient:
-        from rest_framework.authtoken.models import Token
+        from tests.factories import token_for
 
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            if user.pk not in keys:
+                keys[user.pk] = token_for(user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {keys[user.pk]}")
         return client
 
     return build

@@ -34,3 +34,10 @@ def csv_file(text: str, name: str = "upload.csv", *, bom: bool = False, crlf: bo
     handle = io.BytesIO(data)
     handle.name = name
     return handle
+
+
+def token_for(user: User, name: str = "tests") -> str:
+    """A fresh API token of `user` (the token itself; only its hash is stored)."""
+    from carloan.people.services import token_create
+
+    return token_create(user=user, name=name)[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -9,12 +10,13 @@ import pytest
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.test import Client
 from django.urls import include, path
-from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
+from carloan.people.models import ApiToken
+from carloan.people.services import hash_key
 from carloan.roles import (
     DEPARTMENT_HEAD,
     MANAGER,
@@ -28,7 +30,7 @@ from carloan.roles import (
     role_of,
     user_with_roles,
 )
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user, token_for
 
 # --- a tiny API guarded by each permission class (urlconf override: this module) --------------
 
@@ -102,16 +104,28 @@ def test_token_for_good_credentials(viewer: User) -> None:
     )
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=viewer).key}
+    key = response.json()["token"]
+    assert key.startswith("cl_") and len(key) > 40
+    # Only its hash is kept; it expires in 90 days; it works.
+    stored = ApiToken.objects.get(user=viewer)
+    assert stored.key_hash == hashlib.sha256(key.encode()).hexdigest() and stored.prefix == key[:7]
+    assert 89 <= (stored.expires_at - stored.created_at).days <= 90
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/metrics/").status_code == 200
 
 
 @pytest.mark.django_db
-def test_token_is_the_same_on_every_call(viewer: User) -> None:
+def test_each_sign_in_makes_its_own_token_and_both_work(viewer: User) -> None:
     credentials = {"username": "vic_viewer", "password": PASSWORD}
     first = APIClient().post("/api/auth/token/", credentials, format="json").json()["token"]
     second = APIClient().post("/api/auth/token/", credentials).json()["token"]  # form-encoded
 
-    assert first == second
+    assert first != second
+    for key in (first, second):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        assert client.get("/api/metrics/").status_code == 200
 
 
 @pytest.mark.django_db
@@ -130,7 +144,7 @@ def test_token_refused_for_bad_credentials(viewer: User, credentials: dict[str, 
     body = response.json()
     assert "token" not in body
     assert body["non_field_errors"] == ["Unable to log in with provided credentials."]
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 @pytest.mark.django_db
@@ -301,16 +315,16 @@ def test_a_user_loads_with_role_and_department_in_one_query(
     department: str,
 ) -> None:
     user = person(who)
-    token = Token.objects.create(user=user)
+    key = token_for(user)
 
     with django_assert_num_queries(1):  # every API request and socket pays this, and only this
-        by_token, its_token = user_with_roles(token_key=token.key)
+        by_token, its_token = user_with_roles(token_key=key)
         assert (by_token.username, role_of(by_token), department_of(by_token)) == (
             user.username,
             role,
             department,
         )
-        assert (its_token.key, its_token.user) == (token.key, by_token)
+        assert (its_token.key_hash, its_token.user) == (hash_key(key), by_token)
     with django_assert_num_queries(1):
         by_id, no_token = user_with_roles(user_id=user.pk)
         assert (by_id.username, role_of(by_id), department_of(by_id), no_token) == (

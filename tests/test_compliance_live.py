@@ -14,12 +14,11 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from carloan.asgi import application
 from carloan.parameters.selectors import parameter_cache_invalidate
-from tests.factories import make_user
+from tests.factories import make_user, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,7 +44,7 @@ async def flush_layer(layer_prefix: str) -> AsyncIterator[None]:
 
 def _client(user: Any) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 
@@ -95,7 +94,7 @@ async def test_a_parameter_change_reaches_an_open_page_as_needs_review() -> None
         return answer.json()
 
     script = await database_sync_to_async(approved_script)()
-    token = await database_sync_to_async(lambda: Token.objects.create(user=viewer).key)()
+    token = await database_sync_to_async(lambda: token_for(viewer))()
     communicator = WebsocketCommunicator(
         application, "/ws/compliance/", headers=[(b"authorization", f"Token {token}".encode())]
     )

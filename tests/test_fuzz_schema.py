@@ -92,12 +92,11 @@ def keep_test_connection() -> Iterator[None]:
 
 @pytest.fixture
 def manager_headers(db: Any, keep_test_connection: None) -> dict[str, str]:
-    from rest_framework.authtoken.models import Token
 
-    from tests.factories import make_user
+    from tests.factories import make_user, token_for
 
     user = make_user("fuzz_manager", "manager")
-    return {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    return {"Authorization": f"Token {token_for(user)}"}
 
 
 @schema.parametrize()

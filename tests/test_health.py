@@ -13,11 +13,10 @@ import pytest
 from django.db import connection
 from django.test import Client, override_settings
 from django.urls import include, path
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tests.factories import make_user
+from tests.factories import make_user, token_for
 
 
 def closed_port() -> int:
@@ -132,7 +131,7 @@ urlpatterns = [
 
 @pytest.mark.django_db(transaction=True)
 def test_api_answers_503_json_when_the_database_is_down(request: Any) -> None:
-    key = Token.objects.create(user=make_user("dora_down", "viewer")).key
+    key = token_for(make_user("dora_down", "viewer"))
     request.getfixturevalue("database_down")
 
     response = Client(raise_request_exception=False).get(

@@ -20,7 +20,7 @@ from django.contrib.auth.models import User
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from tests.factories import make_user
+from tests.factories import make_user, token_for
 from tests.test_permission_matrix import _fill, _objects
 
 pytestmark = pytest.mark.django_db
@@ -63,11 +63,10 @@ def _string_fields(operation: dict[str, Any], schema: dict[str, Any]) -> list[st
 
 @pytest.fixture
 def manager_client() -> tuple[APIClient, User]:
-    from rest_framework.authtoken.models import Token
 
     manager = make_user("hostile_manager", "manager")
     client = APIClient(raise_request_exception=False)  # a 500 is an answer to count here
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=manager).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(manager)}")
     return client, manager
 
 

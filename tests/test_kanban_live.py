@@ -24,7 +24,6 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from carloan.asgi import application
@@ -32,7 +31,7 @@ from carloan.realtime import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from kanban.events import CardData
 from kanban.models import Board, Column
 from tests.dburl import this_test_database_url
-from tests.factories import make_user
+from tests.factories import make_user, token_for
 from tests.test_kanban_support import column, lane, new_card, shared_board
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,10 +60,6 @@ async def flush_layer(layer_prefix: str) -> AsyncIterator[None]:
 @pytest.fixture
 def board(db: Any) -> Board:
     return shared_board()
-
-
-def token_for(user: User) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
 
 
 def headers(key: str) -> list[tuple[bytes, bytes]]:

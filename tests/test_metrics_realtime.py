@@ -19,7 +19,6 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from carloan.asgi import application
@@ -28,6 +27,7 @@ from carloan.parameters.services import parameters_change
 from metrics.consumers import CLOSE_BAD_VIEW
 from metrics.models import MetricValue
 from metrics.services import metrics_refresh
+from tests.factories import token_for
 from tests.test_metrics_support import day, sample
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("relative_modes")]
@@ -67,7 +67,7 @@ def fresh_parameter_cache() -> Iterator[None]:
 
 @pytest.fixture
 def tech_token(tech_head: User) -> str:
-    return Token.objects.create(user=tech_head).key
+    return token_for(tech_head)
 
 
 @pytest.fixture

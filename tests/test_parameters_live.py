@@ -27,7 +27,6 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from carloan.asgi import application
@@ -39,7 +38,7 @@ from carloan.parameters.selectors import (
 from carloan.parameters.services import parameters_change
 from carloan.realtime import CLOSE_UNAUTHENTICATED
 from tests.dburl import this_test_database_url
-from tests.factories import make_user
+from tests.factories import make_user, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -208,10 +207,6 @@ def test_another_process_sees_a_change_immediately(manager: User) -> None:
 
 
 # --- the socket ---------------------------------------------------------------------------------
-
-
-def token_for(user: User) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
 
 
 @asynccontextmanager

@@ -27,7 +27,6 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import path
-from rest_framework.authtoken.models import Token
 
 from carloan.asgi import application
 from carloan.events import IMPORTS_GROUP, import_event
@@ -41,7 +40,7 @@ from carloan.realtime import (
     socket_application,
 )
 from tests.dburl import this_test_database_url
-from tests.factories import make_user
+from tests.factories import make_user, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,12 +77,12 @@ async def flush_layer(layer_prefix: str) -> AsyncIterator[None]:
 
 @pytest.fixture
 def viewer_token(viewer: User) -> str:
-    return Token.objects.create(user=viewer).key
+    return token_for(viewer)
 
 
 @pytest.fixture
 def deactivated_token(viewer: User) -> str:
-    key = Token.objects.create(user=viewer).key
+    key = token_for(viewer)
     viewer.is_active = False
     viewer.save()
     return key
@@ -204,7 +203,7 @@ async def test_signing_out_closes_the_sessions_sockets_and_no_others(
     await database_sync_to_async(browser.force_login)(viewer)
     name = settings.SESSION_COOKIE_NAME
     cookie = f"{name}={browser.cookies[name].value}".encode()
-    token = await database_sync_to_async(lambda: Token.objects.create(user=viewer).key)()
+    token = await database_sync_to_async(lambda: token_for(viewer))()
     session_socket = WebsocketCommunicator(
         application, url, headers=[(b"cookie", cookie), (b"origin", b"http://localhost")]
     )
@@ -369,7 +368,7 @@ async def test_broadcast_waits_for_the_outer_transaction(viewer_token: str) -> N
 
 
 async def test_every_socket_in_the_group_gets_the_event(viewer_token: str, manager: User) -> None:
-    manager_key = await database_sync_to_async(lambda: Token.objects.create(user=manager).key)()
+    manager_key = await database_sync_to_async(lambda: token_for(manager))()
     async with (
         socket(token_headers(viewer_token)) as first,
         socket(token_headers(manager_key)) as second,
@@ -481,7 +480,7 @@ members_app = socket_application(URLRouter([path("ws/members/", _MembersOnly.as_
 
 
 def _token_for(username: str) -> str:
-    return Token.objects.create(user=make_user(username, "viewer")).key
+    return token_for(make_user(username, "viewer"))
 
 
 async def test_a_consumer_may_refuse_a_signed_in_user_with_4403() -> None:

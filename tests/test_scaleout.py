@@ -20,10 +20,9 @@ from typing import Any
 import httpx
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
 
 from tests.dburl import this_test_database_url
-from tests.factories import make_user
+from tests.factories import make_user, token_for
 from tests.own_servers import Proc, product_env, start_uvicorn
 
 pytestmark = [pytest.mark.scaleout]
@@ -110,8 +109,8 @@ def test_two_web_processes_and_a_worker_behave_as_one(
     a, b = two_servers
     manager: User = make_user("so_manager", "manager")
     tech: User = make_user("so_tech", "department_head", "tech")
-    manager_token = Token.objects.create(user=manager).key
-    tech_token = Token.objects.create(user=tech).key
+    manager_token = token_for(manager)
+    tech_token = token_for(tech)
     board = shared_board()
     risk_lane, backlog = lane(board, "risk").pk, column(board, "Backlog").pk
     today = business_today().isoformat()

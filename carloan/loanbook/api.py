@@ -42,7 +42,16 @@ class TokenView(ObtainAuthToken):
             {"username": serializers.CharField(), "password": serializers.CharField()},
         ),
         responses={
-            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            200: inline_serializer(
+                "TokenResponse",
+                {
+                    "token": serializers.CharField(
+                        help_text="Shown this once: only its hash is kept. Expires in 90 days; "
+                        "list and revoke tokens at /api/auth/tokens/."
+                    ),
+                    "expires_at": serializers.DateTimeField(),
+                },
+            ),
             400: OpenApiResponse(description="Wrong username or password, or a field missing."),
             429: OpenApiResponse(
                 DETAIL,
@@ -64,10 +73,18 @@ class TokenView(ObtainAuthToken):
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
                 headers={"Retry-After": str(wait)},
             )
-        response = super().post(request, *args, **kwargs)
+        # ObtainAuthToken's checks (a 400 for wrong credentials), then a token of our own: kept
+        # only as a hash, named and expiring (carloan/people).
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        from carloan.people.services import token_create
+
+        token, key = token_create(
+            user=serializer.validated_data["user"], name=f"API sign-in ({ip or 'unknown'})"
+        )
         security.clear_failures(username, ip)
         security.log_success(username, ip, "token")
-        return response
+        return Response({"token": key, "expires_at": token.expires_at.isoformat()})
 
 
 class ImportRequestSerializer(serializers.Serializer):

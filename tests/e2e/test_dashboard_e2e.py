@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
 
 from carloan.models import Sample
 from metrics.services import metrics_refresh
 from tests.e2e.conftest import RESULTS, chromium
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user, token_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -60,8 +59,7 @@ def today_book() -> dict[str, Any]:
     metrics_refresh(start=first, end=today)
     head = make_user("tara_tech", "department_head", "tech")
     make_user("vera_viewer", "viewer")
-    token, _ = Token.objects.get_or_create(user=head)
-    return {"today": today.isoformat(), "token": token.key}
+    return {"today": today.isoformat(), "token": token_for(head)}
 
 
 def open_alert_id(base: str, token: str, region: str) -> int:
