@@ -71,6 +71,17 @@ def session_sockets_close(session_key: str) -> None:
     transaction.on_commit(lambda: _send([(session_group(session_key), message)]), robust=True)
 
 
+def user_group(user_id: Any) -> str:
+    """The group of every socket a person has open (session or token)."""
+    return f"user.{user_id}"
+
+
+def user_sockets_close(user_id: Any) -> None:
+    """Close every socket of a person (deactivated), on every server process, after commit."""
+    message = {"type": "session.ended"}
+    transaction.on_commit(lambda: _send([(user_group(user_id), message)]), robust=True)
+
+
 def broadcast_now_outside_transaction(group: str, event: Mapping[str, Any]) -> None:
     """Send at once. Only for code that changed nothing in the database (e.g. a task's progress)."""
     _send([(group, _layer_message(event))])
@@ -157,6 +168,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.scope.get("auth_via") != "token" and session_key:
             await self.channel_layer.group_add(session_group(session_key), self.channel_name)
             self.joined.append(session_group(session_key))
+        # Every socket of a person ends when the person is deactivated.
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        self.joined.append(user_group(user.pk))
         # Join before taking the snapshot, so no event committed in between is lost; a client
         # may see an event it already has in the snapshot, and events carry versions for that.
         for group in await self.groups_for(user):

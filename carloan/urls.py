@@ -21,6 +21,11 @@ urlpatterns = [
     path("api/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/auth/tokens/", people_api.TokensView.as_view(), name="api-tokens"),
     path(
+        "api/people/<int:user_id>/deactivate/",
+        people_api.PersonDeactivateView.as_view(),
+        name="api-person-deactivate",
+    ),
+    path(
         "api/auth/tokens/<int:token_id>/revoke/",
         people_api.TokenRevokeView.as_view(),
         name="api-token-revoke",

@@ -37,6 +37,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/api/auth/token/"): (PUBLIC, {}),
     ("GET", "/api/alerts/"): (SIGNED_IN, {}),
     ("GET", "/api/auth/tokens/"): (SIGNED_IN, {}),
+    ("POST", "/api/people/{user_id}/deactivate/"): (MANAGER, {}),
     ("POST", "/api/auth/tokens/"): (SIGNED_IN, {}),
     # the object is a manager's token: only its owner or a manager may revoke it
     ("POST", "/api/auth/tokens/{token_id}/revoke/"): (MANAGER, {}),
@@ -217,6 +218,7 @@ def _objects(manager: User) -> dict[str, str]:
         **_notification_objects(manager),
         # A manager's own token (revoked by each signed-in role in turn: others' is 403 or 404)
         "token_id": str(token_create(user=manager, name="matrix")[0].pk),
+        "user_id": str(make_user("pm_leaving", "viewer").pk),
     }
 
 

@@ -107,3 +107,52 @@ def test_no_token_is_stored_anywhere(viewer: User) -> None:
                 found[table] = True
     assert "people_api_token" in tables
     assert found == {}
+
+
+def test_the_account_page_makes_shows_once_and_revokes_a_token(viewer: User) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(viewer)
+    made = client.post("/account/", {"action": "token", "name": "Grafana", "expires_in_days": "30"})
+    assert made.status_code == 200
+    html = made.content.decode()
+    key = html.split('id="new-token-value">')[1].split("<")[0]
+    assert key.startswith("cl_")
+    assert with_key(key).get("/api/metrics/").status_code == 200
+    again = client.get("/account/").content.decode()
+    assert key not in again and "Grafana" in again  # listed, never shown again
+    token_id = ApiToken.objects.get(name="Grafana").pk
+    assert client.post("/account/", {"action": "revoke", "token": token_id}).status_code == 302
+    assert with_key(key).get("/api/metrics/").status_code == 401
+
+
+def test_a_person_changes_their_password_with_djangos_rules(viewer: User) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(viewer)
+    weak = client.post(
+        "/account/",
+        {
+            "action": "password",
+            "old_password": PASSWORD,
+            "new_password1": "123",
+            "new_password2": "123",
+        },
+    )
+    assert weak.status_code == 200 and b"field__error" in weak.content
+    good = "a-much-longer-pass-2026"
+    done = client.post(
+        "/account/",
+        {
+            "action": "password",
+            "old_password": PASSWORD,
+            "new_password1": good,
+            "new_password2": good,
+        },
+    )
+    assert done.status_code == 302
+    viewer.refresh_from_db()
+    assert viewer.check_password(good)
+    assert client.get("/account/").status_code == 200  # still signed in here

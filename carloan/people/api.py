@@ -82,3 +82,25 @@ class TokenRevokeView(APIView):
     def post(self, request: Request, token_id: int) -> Response:
         token = services.token_revoke(user=request.user, token_id=token_id)
         return Response(selectors.token_data(token))
+
+
+class PersonDeactivateView(APIView):
+    permission_classes = [CanRead]
+    allow_any_signed_in_write = True  # the service refuses anyone but a manager (403)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Deactivate a person: signed out everywhere at once (managers)",
+        description="Sessions are deleted, every API token is revoked and every open socket is "
+        "closed (4401); the account and its history stay.",
+        request=None,
+        responses={
+            200: OpenApiResponse(description='`{"id", "username", "is_active": false}`'),
+            400: OpenApiResponse(description="Oneself."),
+            403: OpenApiResponse(description="Not a manager."),
+            404: OpenApiResponse(description="No such person."),
+        },
+    )
+    def post(self, request: Request, user_id: int) -> Response:
+        user = services.person_deactivate(by=request.user, user_id=user_id)
+        return Response({"id": user.pk, "username": user.get_username(), "is_active": False})

@@ -82,3 +82,36 @@ def token_used(token: ApiToken) -> None:
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+# --- people --------------------------------------------------------------------------------------
+
+
+def person_deactivate(*, by: Any, user_id: int) -> Any:
+    """A manager deactivates a person: signed out everywhere at once (sessions deleted, tokens
+    revoked, open sockets closed); the account and its history stay."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.models import Session
+    from django.db import transaction
+
+    from carloan.realtime import user_sockets_close
+
+    if by is None or not is_manager(by):
+        raise PermissionDenied("Only managers may deactivate people.")
+    if by.pk == user_id:
+        raise ValidationError({"detail": ["You cannot deactivate yourself."]})
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise Http404(f"There is no person {user_id}.")
+    with transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        tokens_revoke_all(user)
+        mine = [
+            session.session_key
+            for session in Session.objects.filter(expire_date__gt=timezone.now())
+            if str(session.get_decoded().get("_auth_user_id")) == str(user.pk)
+        ]
+        Session.objects.filter(session_key__in=mine).delete()
+        user_sockets_close(user.pk)
+    return user

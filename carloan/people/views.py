@@ -1,0 +1,58 @@
+"""`/account/`: one's own password and API tokens (contract section 12)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from carloan.people import selectors, services
+
+
+@login_required
+def account_page(request: HttpRequest) -> HttpResponse:
+    """Change one's password (Django's validators); make, list and revoke one's API tokens (the
+    new token is shown once, on the page that made it)."""
+    password_form = PasswordChangeForm(request.user)
+    new_token = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "password":
+            password_form = PasswordChangeForm(request.user, request.POST)
+            if password_form.is_valid():
+                user = password_form.save()
+                update_session_auth_hash(request, user)  # stay signed in here
+                messages.success(request, _("Your password is changed."))
+                return redirect("account")
+        elif action == "token":
+            try:
+                days = int(request.POST.get("expires_in_days") or services.DEFAULT_DAYS)
+                _token, new_token = services.token_create(
+                    user=request.user, name=request.POST.get("name", ""), expires_in_days=days
+                )
+            except (ValueError, ValidationError) as exc:
+                messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        elif action == "revoke":
+            try:
+                services.token_revoke(user=request.user, token_id=int(request.POST["token"]))
+                messages.success(request, _("The token is revoked: it opens nothing any more."))
+            except (KeyError, ValueError, Http404, PermissionDenied):
+                messages.error(request, _("There is no such token of yours."))
+            return redirect("account")
+    return render(
+        request,
+        "account.html",
+        {
+            "active": "account",
+            "password_form": password_form,
+            "tokens": selectors.tokens_of(request.user),
+            "new_token": new_token,
+            "max_days": services.MAX_DAYS,
+            "default_days": services.DEFAULT_DAYS,
+        },
+    )

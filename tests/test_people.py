@@ -1,0 +1,115 @@
+"""People and access (contract section 12): the createuser command, the admin registered with
+audit tables read only, and deactivation signing a person out everywhere at once (sessions,
+tokens, open sockets)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from carloan.asgi import application
+from carloan.realtime import CLOSE_UNAUTHENTICATED
+from tests.factories import make_user, token_for
+
+WAIT = 5
+
+
+@pytest.mark.django_db
+def test_createuser_makes_a_department_head_with_a_checked_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEW_PASSWORD", "a-long-enough-pass-2026")
+    out = io.StringIO()
+    call_command(
+        "createuser",
+        "ruth",
+        "--role",
+        "department_head",
+        "--department",
+        "risk",
+        "--password-env",
+        "NEW_PASSWORD",
+        stdout=out,
+    )
+    user = User.objects.get(username="ruth")
+    assert user.check_password("a-long-enough-pass-2026")
+    assert list(user.groups.values_list("name", flat=True)) == ["department_head"]
+    assert user.profile.department == "risk"
+    assert "Created ruth: department_head (risk)." in out.getvalue()
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("createuser", "ruth", "--role", "viewer", "--password-env", "NEW_PASSWORD")
+    monkeypatch.setenv("WEAK", "123")
+    with pytest.raises(CommandError, match="password is refused"):
+        call_command("createuser", "pat", "--role", "viewer", "--password-env", "WEAK")
+    with pytest.raises(CommandError, match="needs --department"):
+        call_command(
+            "createuser", "dan", "--role", "department_head", "--password-env", "NEW_PASSWORD"
+        )
+    call_command(
+        "createuser", "ruth", "--role", "manager", "--password-env", "NEW_PASSWORD", "--update"
+    )
+    assert list(User.objects.get(username="ruth").groups.values_list("name", flat=True)) == [
+        "manager"
+    ]
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_people_with_departments_and_audit_tables_read_only() -> None:
+    User.objects.create_superuser("root_admin", "a@example.com", "x-long-pass-2026")
+    client = Client()
+    client.force_login(User.objects.get(username="root_admin"))
+    person = make_user("pia", "department_head", "tech")
+    page = client.get(f"/admin/auth/user/{person.pk}/change/")
+    assert page.status_code == 200 and b"department" in page.content
+    assert client.get("/admin/carloan/parameterchange/").status_code == 200
+    assert client.get("/admin/carloan/apitoken/").status_code == 200
+    assert client.get("/admin/carloan/parameterchange/add/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_deactivation_signs_a_person_out_everywhere_at_once() -> None:
+    manager = await database_sync_to_async(make_user)("mona_manager", "manager")
+    person = await database_sync_to_async(make_user)("leo_leaving", "department_head", "tech")
+    key = await database_sync_to_async(token_for)(person)
+    browser = Client()
+    await database_sync_to_async(browser.force_login)(person)
+    socket = WebsocketCommunicator(
+        application,
+        "/ws/imports/",
+        headers=[(b"authorization", f"Token {key}".encode()), (b"origin", b"http://localhost")],
+    )
+    assert (await socket.connect(timeout=WAIT))[0]
+    await socket.receive_json_from(timeout=WAIT)  # the snapshot
+
+    boss = Client()
+    await database_sync_to_async(boss.force_login)(manager)
+    answer = await sync_to_async(boss.post)(f"/api/people/{person.pk}/deactivate/")
+    assert answer.status_code == 200
+
+    closed = await socket.receive_output(timeout=WAIT)
+    assert (closed["type"], closed["code"]) == ("websocket.close", CLOSE_UNAUTHENTICATED)
+    # the session and the token open nothing any more
+    page = await sync_to_async(browser.get)("/")
+    assert page.status_code == 302 and "/login/" in page["Location"]
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert (await sync_to_async(api.get)("/api/metrics/")).status_code == 401
+
+
+@pytest.mark.django_db
+def test_only_managers_deactivate_and_not_themselves(client_for: Any, manager: User) -> None:
+    head = make_user("hal_head", "department_head", "risk")
+    viewer = make_user("val_viewer", "viewer")
+    assert client_for(head).post(f"/api/people/{viewer.pk}/deactivate/").status_code == 403
+    assert client_for(manager).post(f"/api/people/{manager.pk}/deactivate/").status_code == 400
+    assert client_for(manager).post("/api/people/999999/deactivate/").status_code == 404
