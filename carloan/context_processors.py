@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from carloan.roles import department_of, role_of
+from carloan.roles import department_of, is_manager, role_of
 
 # The pages of contract section 4a, in navigation order.
 NAVIGATION = [
@@ -21,10 +21,15 @@ NAVIGATION = [
 ]
 
 
+# Pages for managers only, after the others.
+MANAGER_NAVIGATION = [("people", "/people/", _("People"))]
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
+    manager = user is not None and user.is_authenticated and is_manager(user)
     return {
-        "navigation": NAVIGATION,
+        "navigation": NAVIGATION + (MANAGER_NAVIGATION if manager else []),
         "user_role": role_of(user) if user is not None else "",
         "user_department": department_of(user) if user is not None else "",
     }

@@ -113,3 +113,54 @@ def test_only_managers_deactivate_and_not_themselves(client_for: Any, manager: U
     assert client_for(head).post(f"/api/people/{viewer.pk}/deactivate/").status_code == 403
     assert client_for(manager).post(f"/api/people/{manager.pk}/deactivate/").status_code == 400
     assert client_for(manager).post("/api/people/999999/deactivate/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_manager_adds_a_person_sets_their_role_and_resets_a_password(manager: User) -> None:
+    from django.contrib.messages import get_messages
+
+    boss = Client()
+    boss.force_login(manager)
+    assert b'href="/people/"' in boss.get("/").content  # in a manager's navigation
+    added = boss.post(
+        "/people/",
+        {
+            "action": "create",
+            "username": "nina",
+            "email": "nina@example.com",
+            "role": "department_head",
+            "department": "marketing",
+        },
+    )
+    assert added.status_code == 302
+    [note] = [str(m) for m in get_messages(added.wsgi_request)]
+    password = note.rsplit(": ", 1)[1]
+    nina = User.objects.get(username="nina")
+    assert nina.check_password(password) and nina.profile.department == "marketing"
+    assert Client().login(username="nina", password=password)
+
+    bad = boss.post("/people/", {"action": "create", "username": "nina", "role": "department_head"})
+    assert bad.status_code == 400
+    assert "exists already" in bad.content.decode()
+    assert (
+        boss.post(
+            "/people/", {"action": "role", "user": nina.pk, "role": "department_head"}
+        ).status_code
+        == 400
+    )  # a department head needs a department
+    moved = boss.post(
+        "/people/", {"action": "role", "user": nina.pk, "role": "manager", "department": ""}
+    )
+    assert moved.status_code == 302
+    assert list(User.objects.get(pk=nina.pk).groups.values_list("name", flat=True)) == ["manager"]
+    reset = boss.post("/people/", {"action": "password", "user": nina.pk})
+    new = [str(m) for m in get_messages(reset.wsgi_request)][-1].rsplit(": ", 1)[1]
+    assert User.objects.get(pk=nina.pk).check_password(new)
+
+
+@pytest.mark.django_db
+def test_people_is_for_managers_only(risk_head: User) -> None:
+    client = Client()
+    client.force_login(risk_head)
+    assert client.get("/people/").status_code == 403
+    assert b'href="/people/"' not in client.get("/").content

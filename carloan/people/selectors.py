@@ -30,3 +30,24 @@ def token_data(token: ApiToken) -> dict[str, Any]:
 
 def tokens_of(user: Any) -> list[dict[str, Any]]:
     return [token_data(t) for t in ApiToken.objects.filter(user=user)]
+
+
+def people() -> list[dict[str, Any]]:
+    """Everyone, with role, department, state and last sign-in."""
+    from django.contrib.auth import get_user_model
+
+    from carloan.roles import department_of, role_of
+
+    rows = get_user_model().objects.select_related("profile").prefetch_related("groups")
+    return [
+        {
+            "id": user.pk,
+            "username": user.get_username(),
+            "email": user.email,
+            "role": role_of(user),
+            "department": department_of(user),
+            "is_active": user.is_active,
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+        }
+        for user in rows.order_by("username")
+    ]

@@ -115,3 +115,112 @@ def person_deactivate(*, by: Any, user_id: int) -> Any:
         Session.objects.filter(session_key__in=mine).delete()
         user_sockets_close(user.pk)
     return user
+
+
+ROLE_NAMES = ("viewer", "department_head", "manager")
+DEPARTMENT_NAMES = ("marketing", "risk", "tech")
+
+
+def _require_manager(by: Any, what: str) -> None:
+    if by is None or not is_manager(by):
+        raise PermissionDenied(f"Only managers may {what}.")
+
+
+def _check_role(role: str, department: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if role not in ROLE_NAMES:
+        errors["role"] = [f"One of {', '.join(ROLE_NAMES)}."]
+    if department and department not in DEPARTMENT_NAMES:
+        errors["department"] = [f"One of {', '.join(DEPARTMENT_NAMES)}, or none."]
+    if role == "department_head" and not department:
+        errors["department"] = ["A department head needs a department."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _set_role(user: Any, role: str, department: str) -> None:
+    from django.contrib.auth.models import Group
+
+    from carloan.models import Profile
+
+    user.groups.set([Group.objects.get_or_create(name=role)[0]])
+    Profile.objects.update_or_create(user=user, defaults={"department": department})
+
+
+def _temporary_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def person_create(
+    *, by: Any, username: str, email: str = "", role: str, department: str = ""
+) -> tuple[Any, str]:
+    """A manager adds a person with a role and department: (the person, a temporary password
+    to hand over; they change it on /account/)."""
+    from django.contrib.auth import get_user_model
+    from django.core.validators import validate_email
+    from django.db import transaction
+
+    _require_manager(by, "add people")
+    model = get_user_model()
+    username = (username or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not username or len(username) > 150:
+        errors["username"] = ["A user name of 1 to 150 characters."]
+    elif model.objects.filter(username=username).exists():
+        errors["username"] = [f"{username} exists already."]
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["An e-mail address, or nothing."]
+    if errors:
+        raise ValidationError(errors)
+    _check_role(role, department)
+    password = _temporary_password()
+    with transaction.atomic():
+        user = model.objects.create_user(username=username, email=email, password=password)
+        _set_role(user, role, department)
+    return user, password
+
+
+def person_update(*, by: Any, user_id: int, role: str, department: str = "") -> Any:
+    """A manager changes a person's role and department (not their own role: another manager
+    does that, so the last manager cannot lock everyone out)."""
+    from django.contrib.auth import get_user_model
+
+    _require_manager(by, "change roles")
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise Http404(f"There is no person {user_id}.")
+    _check_role(role, department)
+    if user.pk == by.pk and role != "manager":
+        raise ValidationError({"role": ["You cannot take your own manager role away."]})
+    _set_role(user, role, department)
+    return user
+
+
+def person_reactivate(*, by: Any, user_id: int) -> Any:
+    from django.contrib.auth import get_user_model
+
+    _require_manager(by, "reactivate people")
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise Http404(f"There is no person {user_id}.")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user
+
+
+def person_password_reset(*, by: Any, user_id: int) -> tuple[Any, str]:
+    """A manager sets a temporary password (shown once) for a person who lost theirs; their
+    sessions end (Django ties a session to the password)."""
+    from django.contrib.auth import get_user_model
+
+    _require_manager(by, "reset passwords")
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise Http404(f"There is no person {user_id}.")
+    password = _temporary_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user, password

@@ -56,3 +56,70 @@ def account_page(request: HttpRequest) -> HttpResponse:
             "default_days": services.DEFAULT_DAYS,
         },
     )
+
+
+@login_required
+def people_page(request: HttpRequest) -> HttpResponse:
+    """Managers add people, set their role and department, deactivate or reactivate them and
+    reset a lost password (a temporary one, shown once)."""
+    from carloan.roles import is_manager
+
+    if not is_manager(request.user):
+        raise PermissionDenied("Only managers manage people.")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        target = int(request.POST.get("user") or 0)
+        try:
+            if action == "create":
+                user, password = services.person_create(
+                    by=request.user,
+                    username=request.POST.get("username", ""),
+                    email=request.POST.get("email", ""),
+                    role=request.POST.get("role", ""),
+                    department=request.POST.get("department", ""),
+                )
+                messages.success(
+                    request,
+                    _("%(who)s is added. Their temporary password (shown once): %(password)s")
+                    % {"who": user.get_username(), "password": password},
+                )
+            elif action == "role":
+                services.person_update(
+                    by=request.user,
+                    user_id=target,
+                    role=request.POST.get("role", ""),
+                    department=request.POST.get("department", ""),
+                )
+                messages.success(request, _("The role is changed."))
+            elif action == "deactivate":
+                services.person_deactivate(by=request.user, user_id=target)
+                messages.success(request, _("Deactivated: signed out everywhere."))
+            elif action == "reactivate":
+                services.person_reactivate(by=request.user, user_id=target)
+                messages.success(request, _("Reactivated."))
+            elif action == "password":
+                user, password = services.person_password_reset(by=request.user, user_id=target)
+                messages.success(
+                    request,
+                    _("New temporary password of %(who)s (shown once): %(password)s")
+                    % {"who": user.get_username(), "password": password},
+                )
+            return redirect("people")
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        except Http404 as exc:
+            errors = {"detail": [str(exc)]}
+    return render(
+        request,
+        "people.html",
+        {
+            "active": "people",
+            "people": selectors.people(),
+            "roles": services.ROLE_NAMES,
+            "departments": services.DEPARTMENT_NAMES,
+            "errors": errors,
+            "me": request.user.pk,
+        },
+        status=400 if errors else 200,
+    )
