@@ -21,6 +21,23 @@ logger = logging.getLogger(__name__)
 AUTH_SCHEME = "Token"
 
 
+def _audit_refusal(exc: Exception, context: dict[str, Any]) -> None:
+    """Permission refusals go into the audit trail (who, what, and why)."""
+    from carloan.people.audit import record
+    from carloan.security import client_ip
+
+    request = context.get("request")
+    if request is None:
+        return
+    record(
+        "permission_refused",
+        actor=getattr(request, "user", None),
+        target=f"{request.method} {request.path}",
+        detail=str(getattr(exc, "detail", "")),
+        ip=client_ip(request),
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus:
 
@@ -38,6 +55,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, PermissionDenied):
         # Services raise PermissionDenied("Only managers may ...") : keep their message.
         exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, exceptions.PermissionDenied):
+        _audit_refusal(exc, context)
     elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         exc.status_code = status.HTTP_401_UNAUTHORIZED
         exc.auth_header = getattr(exc, "auth_header", None) or AUTH_SCHEME

@@ -22,7 +22,7 @@ NAVIGATION = [
 
 
 # Pages for managers only, after the others.
-MANAGER_NAVIGATION = [("people", "/people/", _("People"))]
+MANAGER_NAVIGATION = [("people", "/people/", _("People")), ("audit", "/audit/", _("Audit trail"))]
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

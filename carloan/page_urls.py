@@ -4,7 +4,7 @@ from django.urls import path
 
 from carloan.compliance.views import compliance_page
 from carloan.parameters.views import parameters_page
-from carloan.people.views import account_page, people_page
+from carloan.people.views import account_page, audit_page, people_page
 from carloan.screening.views import risk_page
 
 urlpatterns = [
@@ -15,5 +15,6 @@ urlpatterns = [
     path("compliance/", compliance_page, name="compliance"),
     path("account/", account_page, name="account"),
     path("people/", people_page, name="people"),
+    path("audit/", audit_page, name="audit"),
     # /valuation/ is routed by valuation/urls.py (carloan imports no app).
 ]

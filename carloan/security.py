@@ -156,10 +156,18 @@ def clear_failures(username: str, ip: str) -> None:
 
 def log_throttled(username: str, ip: str, via: str) -> None:
     logger.warning("sign-in throttled: user=%r ip=%s via=%s outcome=429", username, ip, via)
+    _audit("sign_in_throttled", username, ip, via)
 
 
 def log_success(username: str, ip: str, via: str) -> None:
     logger.info("sign-in ok: user=%r ip=%s via=%s", username, ip, via)
+    _audit("sign_in", username, ip, via)
+
+
+def _audit(action: str, username: str, ip: str, via: str) -> None:
+    from carloan.people.audit import record
+
+    record(action, actor_name=username, ip=ip, detail=f"via {via}")
 
 
 def _via(request: HttpRequest | None) -> str:
@@ -181,6 +189,7 @@ def _on_login_failed(
         _via(request),
         count,
     )
+    _audit("sign_in_failed", username, ip, _via(request))
 
 
 @receiver(user_logged_out, dispatch_uid="carloan.security.logout")

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from carloan.exports import attachment_header, escape_row
 from carloan.inputs import SafeJSONParser
+from carloan.people.audit import record
 from carloan.roles import TOKEN_FIRST, CanEditOrRead, CanRead
 from metrics import selectors
 from metrics.formulas import ALL
@@ -367,6 +368,7 @@ SERIES_PARAMETERS = [
 def _attachment(response: Response, request: Request, name: str) -> Response:
     if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv":
         response["Content-Disposition"] = attachment_header(f"{name}.csv")
+        record("export", actor=request.user, target=f"{name}.csv")
     return response
 
 

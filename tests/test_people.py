@@ -164,3 +164,55 @@ def test_people_is_for_managers_only(risk_head: User) -> None:
     client.force_login(risk_head)
     assert client.get("/people/").status_code == 403
     assert b'href="/people/"' not in client.get("/").content
+
+
+@pytest.mark.django_db
+def test_the_audit_trail_records_and_filters_and_exports_safely(
+    manager: User, risk_head: User, client_for: Any
+) -> None:
+    from carloan.parameters.services import parameters_change
+
+    # a failed and a good sign-in, a refusal, a role change, a token, a parameter change
+    assert not Client().login(username=risk_head.username, password="wrong")
+    browser = Client()
+    browser.post("/login/", {"username": risk_head.username, "password": "s3cret-pass-for-tests"})
+    assert client_for(risk_head).put("/api/kpi/departments/risk/kpis/", {}).status_code == 403
+    boss = Client()
+    boss.force_login(manager)
+    boss.post(
+        "/people/",
+        {"action": "role", "user": risk_head.pk, "role": "manager", "department": "risk"},
+    )
+    client_for(manager).post("/api/auth/tokens/", {"name": '=HYPERLINK("x")'}, format="json")
+    parameters_change(
+        changes={"marketing.lead_score_cutoff": (55, 1)}, user=manager, reason="tighter"
+    )
+
+    page = boss.get("/audit/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for action in (
+        "sign_in_failed",
+        "sign_in",
+        "permission_refused",
+        "role_changed",
+        "token_created",
+        "parameter_changed",
+    ):
+        assert f'data-action="{action}"' in html, action
+    assert "department_head risk → manager risk" in html
+    only = boss.get("/audit/", {"action": "permission_refused"}).content.decode()
+    assert (
+        "PUT /api/kpi/departments/risk/kpis/" in only and 'data-action="role_changed"' not in only
+    )
+    mine = boss.get("/audit/", {"actor": risk_head.username}).content.decode()
+    assert "HYPERLINK" not in mine and "lead_score_cutoff" not in mine  # the manager's
+
+    export = boss.get("/audit/", {"format": "csv", "action": "token_created"})
+    assert export["Content-Type"].startswith("text/csv")
+    text = export.content.decode()
+    assert "'=HYPERLINK" in text  # a formula is escaped
+    assert Client().get("/audit/").status_code == 302
+    heads = Client()
+    heads.force_login(make_user("hugo_head", "department_head", "tech"))
+    assert heads.get("/audit/").status_code == 403

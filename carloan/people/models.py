@@ -24,3 +24,23 @@ class ApiToken(models.Model):
     class Meta:
         db_table = "people_api_token"
         ordering = ["-created_at", "-id"]
+
+
+class AuditEvent(models.Model):
+    """Something a person did or was refused that an auditor asks about: sign-ins and their
+    failures, permission refusals, role changes, deactivations, tokens made and revoked, exports.
+    (Parameter changes and imports keep their own records; the audit trail reads those too.)"""
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True, default="")
+    action = models.CharField(max_length=40, db_index=True)
+    target = models.CharField(max_length=200, blank=True, default="")
+    detail = models.CharField(max_length=500, blank=True, default="")
+    ip = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        db_table = "people_audit_event"
+        ordering = ["-at", "-id"]

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from carloan.people.audit import record
 from carloan.people.models import ApiToken
 from carloan.roles import is_manager
 
@@ -45,6 +46,7 @@ def token_create(
             {"detail": [f"At most {MAX_ACTIVE} tokens in use: revoke one you no longer need."]}
         )
     key = PREFIX + secrets.token_urlsafe(30)
+    record("token_created", actor=user, target=name or "", detail=f"{days} days")
     token = ApiToken.objects.create(
         user=user,
         name=(name or "").strip()[:100] or f"Token of {now:%Y-%m-%d}",
@@ -66,6 +68,7 @@ def token_revoke(*, user: Any, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        record("token_revoked", actor=user, target=f"{token.name} ({token.prefix}…)")
     return token
 
 
@@ -114,6 +117,7 @@ def person_deactivate(*, by: Any, user_id: int) -> Any:
         ]
         Session.objects.filter(session_key__in=mine).delete()
         user_sockets_close(user.pk)
+        record("person_deactivated", actor=by, target=user.get_username())
     return user
 
 
@@ -180,6 +184,7 @@ def person_create(
     with transaction.atomic():
         user = model.objects.create_user(username=username, email=email, password=password)
         _set_role(user, role, department)
+        record("person_added", actor=by, target=username, detail=f"{role} {department}".strip())
     return user, password
 
 
@@ -195,7 +200,12 @@ def person_update(*, by: Any, user_id: int, role: str, department: str = "") -> 
     _check_role(role, department)
     if user.pk == by.pk and role != "manager":
         raise ValidationError({"role": ["You cannot take your own manager role away."]})
+    from carloan.roles import department_of, role_of
+
+    before = f"{role_of(user)} {department_of(user)}".strip()
     _set_role(user, role, department)
+    after = f"{role} {department}".strip()
+    record("role_changed", actor=by, target=user.get_username(), detail=f"{before} → {after}")
     return user
 
 
@@ -208,6 +218,7 @@ def person_reactivate(*, by: Any, user_id: int) -> Any:
         raise Http404(f"There is no person {user_id}.")
     user.is_active = True
     user.save(update_fields=["is_active"])
+    record("person_reactivated", actor=by, target=user.get_username())
     return user
 
 
@@ -223,4 +234,5 @@ def person_password_reset(*, by: Any, user_id: int) -> tuple[Any, str]:
     password = _temporary_password()
     user.set_password(password)
     user.save(update_fields=["password"])
+    record("password_reset", actor=by, target=user.get_username())
     return user, password

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -9,6 +11,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carloan.people import selectors, services
@@ -122,4 +125,63 @@ def people_page(request: HttpRequest) -> HttpResponse:
             "me": request.user.pk,
         },
         status=400 if errors else 200,
+    )
+
+
+@login_required
+def audit_page(request: HttpRequest) -> HttpResponse:
+    """The audit trail (managers): filter by action, person and days; `?format=csv` downloads
+    what the filter shows (spreadsheet-safe)."""
+    import csv
+    import datetime as dt
+
+    from carloan.exports import attachment_header, escape_row
+    from carloan.people import audit
+    from carloan.roles import is_manager
+
+    if not is_manager(request.user):
+        raise PermissionDenied("Only managers read the audit trail.")
+
+    def day(name: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(request.GET.get(name, ""))
+        except ValueError:
+            return None
+
+    filters: dict[str, Any] = {
+        "action": request.GET.get("action") or None,
+        "actor": (request.GET.get("actor") or "").strip() or None,
+        "start": day("start"),
+        "end": day("end"),
+    }
+    if filters["action"] not in (None, *audit.ACTIONS):
+        filters["action"] = None
+    rows = audit.trail(**filters, limit=5000 if request.GET.get("format") == "csv" else 500)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = attachment_header("audit-trail.csv")
+        writer = csv.writer(response)
+        writer.writerow(["at", "actor", "action", "target", "detail", "ip"])
+        for row in rows:
+            writer.writerow(
+                escape_row([row[k] for k in ("at", "actor", "action", "target", "detail", "ip")])
+            )
+        audit.record("export", actor=request.user, target="audit-trail.csv")
+        return response
+    for row in rows:
+        row["when"] = (
+            f"{timezone.localtime(dt.datetime.fromisoformat(row['at'])):%Y-%m-%d %H:%M:%S}"
+        )
+    query = request.GET.copy()
+    query["format"] = "csv"
+    return render(
+        request,
+        "audit.html",
+        {
+            "active": "audit",
+            "rows": rows,
+            "actions": audit.ACTIONS,
+            "filters": filters,
+            "csv_query": query.urlencode(),
+        },
     )

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carloan.exports import attachment_header
+from carloan.people.audit import record
 from carloan.roles import TOKEN_FIRST, CanRead, ManagerOrRead
 from metrics.kpi import exports, selectors, services
 from metrics.kpi.quarters import Quarter
@@ -372,6 +373,7 @@ class ScorecardsView(KPIAPIView):
         fmt = getattr(request.accepted_renderer, "format", "json")
         if fmt in ("csv", "xlsx"):
             response["Content-Disposition"] = attachment_header(f"kpi-scorecards-{quarter}.{fmt}")
+            record("export", actor=request.user, target=f"kpi-scorecards-{quarter}.{fmt}")
         return response
 
 
@@ -640,4 +642,5 @@ class ReviewPDFDownloadView(KPIAPIView):
         document = ReviewExport.objects.values_list("document", flat=True).get(id=export.id)
         response = Response(bytes(document))
         response["Content-Disposition"] = attachment_header(f"kpi-review-{export.quarter}.pdf")
+        record("export", actor=request.user, target=f"kpi-review-{export.quarter}.pdf")
         return response
