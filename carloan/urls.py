@@ -7,12 +7,36 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from carloan import views
 from carloan.loanbook.api import ImportView, TokenView
 from carloan.people import api as people_api
+from carloan.people.views import PasswordResetView
 from carloan.security import ThrottledAdminLoginView, ThrottledLoginView
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # A forgotten password: a link by e-mail (EMAIL_URL), Django's signed one-time tokens.
+    path("password-reset/", PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="registration/password_reset_sent.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="registration/password_reset_new.html"
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     # Admin's sign-in is throttled like the login form (before admin's own URLs, which it hides).
     path("admin/login/", ThrottledAdminLoginView.as_view(), name="admin-login"),

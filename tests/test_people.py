@@ -216,3 +216,40 @@ def test_the_audit_trail_records_and_filters_and_exports_safely(
     heads = Client()
     heads.force_login(make_user("hugo_head", "department_head", "tech"))
     assert heads.get("/audit/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_forgotten_password_is_reset_through_an_emailed_link(settings: Any) -> None:
+    import re
+
+    from django.core import mail
+
+    person = make_user("fay_forgot", "viewer")
+    person.email = "fay@example.com"
+    person.save()
+    client = Client()
+    assert b'href="/password-reset/"' in client.get("/login/").content
+    settings.EMAIL_URL = ""
+    refused = client.post("/password-reset/", {"email": "fay@example.com"})
+    assert refused.status_code == 200 and b"ask a manager" in refused.content
+    assert mail.outbox == []
+
+    settings.EMAIL_URL = "smtp://127.0.0.1:2525"  # the test runner keeps mail in memory
+    sent = client.post("/password-reset/", {"email": "fay@example.com"})
+    assert sent.status_code == 302 and sent["Location"] == "/password-reset/sent/"
+    unknown = client.post("/password-reset/", {"email": "nobody@example.com"})
+    assert unknown.status_code == 302  # the same answer: who has an account is not told
+    [message] = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/password-reset/[^\s]+/)", message.body).group(1)
+    form = client.get(link, follow=True)
+    assert b'id="new-password-form"' in form.content
+    new = "brand-new-pass-2026"
+    done = client.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else link,
+        {"new_password1": new, "new_password2": new},
+    )
+    assert done.status_code == 302 and done["Location"] == "/password-reset/done/"
+    person.refresh_from_db()
+    assert person.check_password(new)
+    again = client.get(link, follow=True)
+    assert b"used or too old" in again.content

@@ -48,6 +48,7 @@ ACTIONS = (
     "person_deactivated",
     "person_reactivated",
     "password_reset",
+    "password_reset_asked",
     "token_created",
     "token_revoked",
     "export",

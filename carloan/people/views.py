@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -185,3 +186,27 @@ def audit_page(request: HttpRequest) -> HttpResponse:
             "csv_query": query.urlencode(),
         },
     )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """The forgotten-password form: a link by e-mail through EMAIL_URL. Without an SMTP server
+    it says so (ask a manager, who resets it on /people/) instead of failing to send. Whether the
+    address is known is never told."""
+
+    template_name = "registration/password_reset.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        from django.conf import settings
+
+        if not settings.EMAIL_URL:
+            form.add_error(
+                None,
+                _("E-mail is not set up here: ask a manager to reset your password on People."),
+            )
+            return self.form_invalid(form)
+        from carloan.people import audit
+
+        audit.record("password_reset_asked", detail=form.cleaned_data.get("email", ""))
+        return super().form_valid(form)
