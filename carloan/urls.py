@@ -71,3 +71,6 @@ urlpatterns = [
     path("", include("valuation.urls")),
     path("", include("carloan.page_urls")),
 ]
+
+# A refused page is kept in the audit trail (the API's refusals are, in carloan.api).
+handler403 = "carloan.views.permission_denied"

@@ -211,3 +211,20 @@ def imports_page(request: HttpRequest) -> HttpResponse:
             "time_zone": timezone.get_current_timezone_name(),
         },
     )
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A page refused (403): said in words, and kept in the audit trail."""
+    from django.views.defaults import permission_denied as django_permission_denied
+
+    from carloan.people.audit import record
+    from carloan.security import client_ip
+
+    record(
+        "permission_refused",
+        actor=getattr(request, "user", None),
+        target=f"{request.method} {request.path}",
+        detail=str(exception or ""),
+        ip=client_ip(request),
+    )
+    return django_permission_denied(request, exception or Exception())

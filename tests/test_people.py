@@ -253,3 +253,15 @@ def test_a_forgotten_password_is_reset_through_an_emailed_link(settings: Any) ->
     assert person.check_password(new)
     again = client.get(link, follow=True)
     assert b"used or too old" in again.content
+
+
+@pytest.mark.django_db
+def test_a_refused_page_is_in_the_audit_trail(risk_head: User) -> None:
+    from carloan.people.models import AuditEvent
+
+    client = Client()
+    client.force_login(risk_head)
+    assert client.get("/people/").status_code == 403
+    event = AuditEvent.objects.get(action="permission_refused")
+    assert (event.actor_name, event.target) == (risk_head.username, "GET /people/")
+    assert "Only managers" in event.detail
