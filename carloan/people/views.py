@@ -23,6 +23,7 @@ def account_page(request: HttpRequest) -> HttpResponse:
     """Change one's password (Django's validators); make, list and revoke one's API tokens (the
     new token is shown once, on the page that made it)."""
     password_form = PasswordChangeForm(request.user)
+    password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     new_token = None
     if request.method == "POST":
         action = request.POST.get("action")
@@ -60,6 +61,14 @@ def account_page(request: HttpRequest) -> HttpResponse:
             "default_days": services.DEFAULT_DAYS,
         },
     )
+
+
+def _local_minutes(iso: str | None) -> str:
+    import datetime as dt
+
+    if not iso:
+        return ""
+    return f"{timezone.localtime(dt.datetime.fromisoformat(iso)):%Y-%m-%d %H:%M}"
 
 
 @login_required
@@ -119,7 +128,10 @@ def people_page(request: HttpRequest) -> HttpResponse:
         "people.html",
         {
             "active": "people",
-            "people": selectors.people(),
+            "people": [
+                {**person, "last_login_text": _local_minutes(person["last_login"])}
+                for person in selectors.people()
+            ],
             "roles": services.ROLE_NAMES,
             "departments": services.DEPARTMENT_NAMES,
             "errors": errors,
