@@ -64,6 +64,15 @@ def _user_query(by_token: bool) -> tuple[str, list[Any]]:
     )
     if by_token:
         token = Token._meta
+        # The token's last use, noted in the same statement (at most once a minute): a request
+        # still costs this one query, and the audit of tokens sees when each was last used.
+        used = token.get_field("last_used_at").column
+        sql = (
+            f'WITH touched AS (UPDATE "{token.db_table}" SET "{used}" = now() '
+            f'WHERE "{token.get_field("key_hash").column}" = %s '
+            f'AND ("{used}" IS NULL OR "{used}" < now() - interval \'1 minute\') '
+            "RETURNING 1) " + sql
+        )
         # A token is looked up by its hash, and only while it is neither revoked nor expired.
         sql += (
             f'JOIN "{token.db_table}" t ON t."{token.get_field("user").column}" = u."{user_pk}" '
@@ -85,7 +94,10 @@ def user_with_roles(*, user_id: Any = None, token_key: str | None = None) -> tup
 
     sql, models = _user_query(by_token=token_key is not None)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [hash_key(token_key) if token_key is not None else user_id])
+        if token_key is not None:
+            cursor.execute(sql, [hash_key(token_key)] * 2)
+        else:
+            cursor.execute(sql, [user_id])
         row = cursor.fetchone()
     if row is None:
         return None, None
@@ -127,9 +139,6 @@ class RoleLoadingTokenAuthentication(TokenAuthentication):
             raise AuthenticationFailed(_("Invalid token."))
         if not user.is_active:
             raise AuthenticationFailed(_("User inactive or deleted."))
-        from carloan.people.services import token_used
-
-        token_used(token)
         return user, token
 
 

@@ -39,6 +39,8 @@ def test_a_person_makes_named_tokens_lists_them_and_revokes_one(
     assert with_key(key).get("/api/metrics/").status_code == 200
 
     listed = me.get(TOKENS)
+    used = next(t for t in listed.json() if t["name"] == "Grafana reader")
+    assert used["last_used_at"] is not None  # noted by the same query that authenticated it
     names = [t["name"] for t in listed.json()]
     assert "Grafana reader" in names and "Nightly export" in names
     assert key not in listed.content.decode()  # never answered again

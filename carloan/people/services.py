@@ -79,14 +79,6 @@ def tokens_revoke_all(user: Any) -> int:
     )
 
 
-def token_used(token: ApiToken) -> None:
-    """Note the use, at most once a minute (a write per request would cost more than it tells)."""
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
-
-
 # --- people --------------------------------------------------------------------------------------
 
 
