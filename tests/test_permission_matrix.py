@@ -107,6 +107,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/api/kpi/quarters/{quarter}/close/"): (MANAGER, {}),
     ("POST", "/api/kpi/quarters/{quarter}/reopen/"): (MANAGER, {}),
     ("GET", "/api/kpi/review/"): (SIGNED_IN, {}),
+    ("GET", "/api/kpi/allocation/"): (SIGNED_IN, {"quarter": "2026Q3"}),
     ("POST", "/api/kpi/review/pdf/"): (SIGNED_IN, {}),
     ("GET", "/api/kpi/review/pdf/{export_id}/"): (SIGNED_IN, {}),
     ("GET", "/api/kpi/review/pdf/{export_id}/download/"): (SIGNED_IN, {}),

@@ -38,9 +38,10 @@ def finished(user: User, title: str, department: str, pillar: str, day: str) -> 
     return card["id"]
 
 
-def test_the_split_in_force_is_averaged_by_the_days_each_held(manager: User) -> None:
-    """40/30/30 (the defaults) from 1 July, the emerging-market preset (60/20/20) from 16 August
-    00:00: 46 days each, so the quarter's split is the plain mean, 50/25/25."""
+def test_the_target_is_the_split_in_force_at_the_quarters_end(manager: User) -> None:
+    """40/30/30 (the defaults) from 1 July, the emerging-market preset (60/20/20) from 16 August:
+    at the quarter's end the preset is in force (contract section 7a), and the review says the
+    split changed during the quarter; the quarter before held the defaults."""
     preset_apply(
         name="emerging_market",
         user=manager,
@@ -53,21 +54,19 @@ def test_the_split_in_force_is_averaged_by_the_days_each_held(manager: User) -> 
     ParameterChange.objects.update(changed_at=at("2026-08-16", 0))
     split = strategy_split(Q3, now=NOW)
     assert split["target"] == {
-        "data_platform": 50.0,
-        "risk_collaboration": 25.0,
-        "agile_platform": 25.0,
+        "data_platform": 60.0,
+        "risk_collaboration": 20.0,
+        "agile_platform": 20.0,
     }
-    assert split["preset"] is None  # a mix of two splits is no preset
-    # The quarter before held the defaults throughout; the one under way the preset
+    assert split["preset"] == "emerging_market" and split["changed"] is True
     trend = {row["quarter"]: row["target"] for row in split["trend"]}
     assert trend["2026Q2"] == {
         "data_platform": 40.0,
         "risk_collaboration": 30.0,
         "agile_platform": 30.0,
     }
-    now = strategy_split(Quarter.parse("2026Q4"), now=NOW)
-    assert now["target"]["data_platform"] == 60.0
-    assert now["preset"] == "emerging_market"
+    q2 = strategy_split(Quarter.parse("2026Q2"), now=NOW)
+    assert q2["changed"] is False and q2["preset"] is None
 
 
 def test_a_split_changed_after_the_quarter_leaves_it_as_it_was(manager: User) -> None:
@@ -83,7 +82,7 @@ def test_a_split_changed_after_the_quarter_leaves_it_as_it_was(manager: User) ->
     ParameterChange.objects.update(changed_at=at("2026-10-03"))
     q3 = strategy_split(Q3, now=NOW)
     assert q3["target"]["data_platform"] == 40.0 and q3["preset"] is None
-    assert strategy_split(Quarter.parse("2026Q4"), now=NOW)["target"]["risk_collaboration"] > 49
+    assert strategy_split(Quarter.parse("2026Q4"), now=NOW)["target"]["risk_collaboration"] == 50
 
 
 def test_the_share_of_finished_work_per_pillar_and_department(manager: User) -> None:
@@ -194,3 +193,27 @@ def test_changing_the_budget_split_changes_what_the_review_shows(manager: User) 
     after = strategy_split(quarter)["target"]
     assert before == 40.0
     assert after == {"data_platform": 10.0, "risk_collaboration": 45.0, "agile_platform": 45.0}
+
+
+def test_the_allocation_api_answers_as_the_contract_says(
+    manager: User, client_for: Any, viewer: User
+) -> None:
+    finished(manager, "Data lake ingestion", "tech", "data_platform", "2026-07-03")
+    finished(manager, "Sync monitor", "tech", "data_platform", "2026-08-03")
+    finished(manager, "Blacklist review", "risk", "risk_collaboration", "2026-08-20")
+    finished(manager, "Chore", "tech", "", "2026-08-21")
+    answer = client_for(viewer).get("/api/kpi/allocation/", {"quarter": "2026Q3"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["target"] == {
+        "data_platform": 40.0,
+        "risk_collaboration": 30.0,
+        "agile_platform": 30.0,
+    }
+    assert body["actual"] == {
+        "data_platform": pytest.approx(66.7),
+        "risk_collaboration": pytest.approx(33.3),
+        "agile_platform": 0.0,
+    }
+    assert (body["cards"], body["untagged"]) == (3, 1)
+    assert client_for(viewer).get("/api/kpi/allocation/", {"quarter": "2026Q9"}).status_code == 400

@@ -644,3 +644,46 @@ class ReviewPDFDownloadView(KPIAPIView):
         response["Content-Disposition"] = attachment_header(f"kpi-review-{export.quarter}.pdf")
         record("export", actor=request.user, target=f"kpi-review-{export.quarter}.pdf")
         return response
+
+
+class AllocationSerializer(serializers.Serializer):
+    quarter = serializers.CharField()
+    target = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="Each pillar's budget share (strategy.budget.*_pct) in force at the quarter's "
+        "end (now for the quarter under way).",
+    )
+    actual = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        help_text="Each pillar's share of the cards finished in the quarter that carry a pillar; "
+        "null when none does.",
+    )
+    cards = serializers.IntegerField(help_text="Finished cards that carry a pillar.")
+    untagged = serializers.IntegerField(help_text="Finished cards without a pillar (left out).")
+    preset = serializers.CharField(allow_null=True, help_text="The preset the target is, if any.")
+
+
+class AllocationView(KPIAPIView):
+    """The strategy split against the work done (contract section 7a)."""
+
+    @extend_schema(
+        tags=TAG,
+        summary="The budget split in force against the share of finished work per pillar",
+        parameters=[QUARTER_PARAM],
+        responses={200: AllocationSerializer, 400: DETAIL, 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        from metrics.kpi.strategy import strategy_split
+
+        quarter = parse_quarter(request.query_params.get("quarter"))
+        split = strategy_split(quarter)
+        return Response(
+            {
+                "quarter": quarter.label,
+                "target": split["target"],
+                "actual": split["done"]["shares"],
+                "cards": split["done"]["total"],
+                "untagged": split["done"]["untagged"],
+                "preset": split["preset"],
+            }
+        )

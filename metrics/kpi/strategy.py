@@ -2,9 +2,8 @@
 (`strategy.budget.*`, a preset or their own values) beside the share of finished kanban work per
 pillar, for a quarter and the quarters before it.
 
-- **Target in force**: each share averaged over the quarter, weighted by how long each value was
-  in force (from the parameters' history), up to now for the quarter under way. A split changed
-  mid-quarter counts for the days it held.
+- **Target**: the split in force at the quarter's end (contract section 7a), now for the quarter
+  under way, from the parameters' history; the review says when it changed during the quarter.
 - **Work done**: cards finished in the quarter (`done_at` in it, archived ones included) that
   carry a pillar, counted per pillar, overall and per department. Cards without a pillar are
   counted apart (`untagged`): they are not part of the split. The kanban counts them and
@@ -52,11 +51,10 @@ def _bounds(quarter: Quarter) -> tuple[datetime, datetime]:
     )
 
 
-def target_split(start: datetime, end: datetime, now: datetime | None = None) -> dict[str, float]:
-    """Each pillar's budget share (%) averaged over [start, end), weighted by time in force;
-    a period not begun yet (or of no length) gets the values in force now."""
-    now = now or timezone.now()
-    stop = min(end, now)
+def target_split(end: datetime, now: datetime | None = None) -> dict[str, float]:
+    """Each pillar's budget share (%) in force at the quarter's end (contract section 7a), or
+    now for a quarter under way: from the parameters' history."""
+    moment = min(end, now or timezone.now())
     changes = list(
         ParameterChange.objects.filter(key__in=BUDGET_KEYS)
         .order_by("changed_at", "id")
@@ -68,32 +66,22 @@ def target_split(start: datetime, end: datetime, now: datetime | None = None) ->
     }
     values = {}
     for key in BUDGET_KEYS:
-        before = [c for c in changes if c[0] == key and c[1] <= start]
-        after = [c for c in changes if c[0] == key and c[1] > start]
+        before = [c for c in changes if c[0] == key and c[1] < moment]
+        after = [c for c in changes if c[0] == key and c[1] >= moment]
         if before:
             values[key] = float(before[-1][3])
         elif after:
             values[key] = float(after[0][2])
         else:
             values[key] = current.get(key, float(REGISTRY[key].default))
-    if stop <= start:
-        live = {key: current.get(key, float(REGISTRY[key].default)) for key in BUDGET_KEYS}
-        return {pillar: round(live[KEY_OF[pillar]], 2) for pillar in PILLARS}
-    weighted: dict[str, float] = defaultdict(float)
-    moment = start
-    for key, at, _old, new in changes:
-        if at <= start or at >= stop:
-            continue
-        span = (at - moment).total_seconds()
-        for name in BUDGET_KEYS:
-            weighted[name] += values[name] * span
-        moment = at
-        values[key] = float(new)
-    span = (stop - moment).total_seconds()
-    for name in BUDGET_KEYS:
-        weighted[name] += values[name] * span
-    total = (stop - start).total_seconds()
-    return {pillar: round(weighted[KEY_OF[pillar]] / total, 2) for pillar in PILLARS}
+    return {pillar: round(values[KEY_OF[pillar]], 2) for pillar in PILLARS}
+
+
+def changed_within(start: datetime, end: datetime) -> bool:
+    """Whether the split changed during [start, end) (the review says so beside the target)."""
+    return ParameterChange.objects.filter(
+        key__in=BUDGET_KEYS, changed_at__gte=start, changed_at__lt=end
+    ).exists()
 
 
 def _shares(counts: dict[str, int]) -> dict[str, float | None]:
@@ -144,7 +132,7 @@ def strategy_split(quarter: Quarter, now: datetime | None = None) -> dict[str, A
     trend = []
     for each in quarter.last(TREND_QUARTERS):
         start, end = _bounds(each)
-        target = target_split(start, end, now)
+        target = target_split(end, now)
         done = done_work(start, end)
         trend.append(
             {
@@ -155,9 +143,11 @@ def strategy_split(quarter: Quarter, now: datetime | None = None) -> dict[str, A
             }
         )
     # the last of the trend is the quarter itself
+    start, end = _bounds(quarter)
     return {
         "quarter": quarter.label,
         "target": target,
+        "changed": changed_within(start, min(end, now)),
         "preset": matching_preset(target),
         "done": done,
         "gap": {
