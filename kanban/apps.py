@@ -17,9 +17,10 @@ class KanbanConfig(AppConfig):
             script_review_opened,
         )
         from kanban import flow, listeners, selectors
+        from metrics.kpi.actions import register_card_reader
         from metrics.kpi.strategy import register_work_counter
         from metrics.registry import register_period_metric
-        from metrics.signals import alerts_raised
+        from metrics.signals import alerts_raised, review_action_decided
 
         alerts_raised.connect(listeners.on_alerts_raised, dispatch_uid="kanban.alert_cards")
         applications_flagged.connect(
@@ -34,3 +35,7 @@ class KanbanConfig(AppConfig):
         register_period_metric("handoff_wait_time", flow.handoff_wait_time)
         register_period_metric("cross_department_cycle_time", flow.cross_department_cycle_time)
         register_work_counter(selectors.finished_work_by_pillar)
+        register_card_reader(selectors.cards_done)
+        review_action_decided.connect(
+            listeners.on_review_action_decided, dispatch_uid="kanban.review_actions"
+        )

@@ -60,3 +60,10 @@ def on_applications_flagged(
             card_open_for_application(application)
         except Exception:  # one application's card must not keep the others from theirs
             logger.exception("could not open the card of %s", application.get("application_id"))
+
+
+def on_review_action_decided(sender: Any, *, action: dict[str, Any], **kwargs: Any) -> int | None:
+    """Open the card of a review's action; its id is the answer the review keeps."""
+    from kanban.services import card_open_for_review_action
+
+    return card_open_for_review_action(action)

@@ -409,3 +409,9 @@ def finished_work_by_pillar(start: datetime, end: datetime) -> list[tuple[str, s
         .annotate(n=Count("id"))
     )
     return [(pillar, department, n) for pillar, department, n in rows]
+
+
+def cards_done(ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Whether each card is finished (review actions read their status from it)."""
+    rows = Card.objects.filter(pk__in=ids).values_list("pk", "done_at")
+    return {pk: {"done": done_at is not None, "done_at": _iso(done_at)} for pk, done_at in rows}

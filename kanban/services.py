@@ -981,3 +981,43 @@ def card_open_for_application(application: Mapping[str, Any]) -> int | None:
     except IntegrityError:
         return None
     return data["id"]
+
+
+def card_open_for_review_action(action: Mapping[str, Any]) -> int | None:
+    """The card of a review's action: in the department's lane, first in Backlog, due when the
+    action is, assigned to its owner, labelled `review-action`. None without a board."""
+    board = default_board()
+    if board is None:
+        return None
+    lane = Lane.objects.filter(board=board, department=action["department"]).first()
+    column = Column.objects.filter(board=board).order_by("position", "id").first()
+    if lane is None or column is None:
+        return None
+    owner = (
+        get_user_model()
+        .objects.filter(username=action["owner"])
+        .values_list("pk", flat=True)
+        .first()
+        if action.get("owner")
+        else None
+    )
+    data = card_create(
+        user=None,
+        board_id=board.pk,
+        title=f"Review {action['quarter']}: {action['title']}"[:200],
+        lane_id=lane.pk,
+        column_id=column.pk,
+        position=0,
+        type=CardType.TASK,
+        department=action["department"],
+        labels=["review-action"],
+        due_date=dt.date.fromisoformat(action["due_date"]),
+        assignees=[owner] if owner else [],
+        metric=action.get("metric") or "",
+        description=(
+            f"Decided in the {action['quarter']} quarterly review"
+            + (f" by {action['created_by']}" if action.get("created_by") else "")
+            + (f"; it aims at {action['metric']}." if action.get("metric") else ".")
+        ),
+    )
+    return int(data["id"])

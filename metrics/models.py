@@ -155,6 +155,7 @@ from metrics.kpi.models import (  # noqa: E402
     KPIDefinition,
     KPISetChange,
     QuarterClosing,
+    ReviewAction,
     ReviewExport,
 )
 
@@ -168,6 +169,7 @@ __all__ = [
     "PendingRefresh",
     "QuarterClosing",
     "RefreshFailure",
+    "ReviewAction",
     "ReviewExport",
     "Status",
 ]

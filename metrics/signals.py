@@ -15,3 +15,6 @@ from django.dispatch import Signal
 
 alerts_raised = Signal()
 alerts_resolved = Signal()
+# A quarterly review decided an action (`action`: metrics.kpi.actions.action_data); sent inside
+# the transaction that records it: a listener (the kanban) opens its card and answers its id.
+review_action_decided = Signal()

@@ -164,7 +164,7 @@ def test_pages_render(viewer: User, manager: User) -> None:
     review = signed_in(viewer).get("/kpi/review/", {"quarter": "2026Q3"})
     assert review.status_code == 200
     assert (
-        review.content.decode().count('<section class="slide') == len(DEPARTMENTS) + 5
-    )  # overview, alerts, parameters, strategy, hand-offs
+        review.content.decode().count('<section class="slide') == len(DEPARTMENTS) + 6
+    )  # overview, alerts, parameters, strategy, hand-offs, actions
     assert signed_in(viewer).get("/kpi/review/", {"quarter": "2026Q7"}).status_code == 400
     assert Client().get("/kpi/").status_code == 302  # signed out: to the login form

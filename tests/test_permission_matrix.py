@@ -108,6 +108,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/api/kpi/quarters/{quarter}/reopen/"): (MANAGER, {}),
     ("GET", "/api/kpi/review/"): (SIGNED_IN, {}),
     ("GET", "/api/kpi/allocation/"): (SIGNED_IN, {"quarter": "2026Q3"}),
+    ("GET", "/api/kpi/reviews/{quarter}/actions/"): (SIGNED_IN, {}),
+    ("POST", "/api/kpi/reviews/{quarter}/actions/"): (EDITOR, {}),
     ("POST", "/api/kpi/review/pdf/"): (SIGNED_IN, {}),
     ("GET", "/api/kpi/review/pdf/{export_id}/"): (SIGNED_IN, {}),
     ("GET", "/api/kpi/review/pdf/{export_id}/download/"): (SIGNED_IN, {}),

@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 
 from carloan.exports import attachment_header
 from carloan.people.audit import record
-from carloan.roles import TOKEN_FIRST, CanRead, ManagerOrRead
+from carloan.roles import TOKEN_FIRST, CanEditOrRead, CanRead, ManagerOrRead
 from metrics.kpi import exports, selectors, services
 from metrics.kpi.quarters import Quarter
 from metrics.kpi.scoring import DEPARTMENTS
@@ -687,3 +687,66 @@ class AllocationView(KPIAPIView):
                 "preset": split["preset"],
             }
         )
+
+
+class ReviewActionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    quarter = serializers.CharField(help_text="The review that decided it.")
+    title = serializers.CharField()
+    department = serializers.CharField()
+    due_date = serializers.DateField()
+    owner = serializers.CharField(allow_null=True)
+    metric = serializers.CharField(allow_null=True, help_text="The metric it aims at.")
+    card = serializers.IntegerField(allow_null=True, help_text="Its card on the kanban.")
+    status = serializers.ChoiceField(
+        choices=["open", "done", "overdue"],
+        help_text="Read from its card: done when finished, overdue after the due date.",
+    )
+    done_at = serializers.DateTimeField(allow_null=True)
+    created_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ReviewActionInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    department = serializers.CharField(max_length=16)
+    due_date = serializers.DateField()
+    owner = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    metric = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+class ReviewActionsView(KPIAPIView):
+    """A review's decisions (contract section 7a): department heads and managers record them."""
+
+    permission_classes = [CanEditOrRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="The actions a quarter's review decided, each with its status from its card",
+        responses={200: ReviewActionSerializer(many=True), 400: DETAIL, 401: UNAUTHENTICATED},
+    )
+    def get(self, request: Request, quarter: str) -> Response:
+        from metrics.kpi.actions import actions_of
+
+        return Response(actions_of(parse_quarter(quarter)))
+
+    @extend_schema(
+        tags=TAG,
+        summary="Record an action the review decided; its card opens in the department's lane",
+        request=ReviewActionInputSerializer,
+        responses={
+            201: ReviewActionSerializer,
+            400: OpenApiResponse(description="A bad field (named)."),
+            401: UNAUTHENTICATED,
+            403: OpenApiResponse(description="Viewers may not."),
+        },
+    )
+    def post(self, request: Request, quarter: str) -> Response:
+        from metrics.kpi.actions import action_data, action_record, cards_of
+
+        form = ReviewActionInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        action = action_record(
+            user=request.user, quarter=parse_quarter(quarter), **form.validated_data
+        )
+        return Response(action_data(action, cards_of([action.card_id])), status=201)

@@ -132,3 +132,27 @@ class ReviewExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quarter} PDF ({self.status})"
+
+
+class ReviewAction(models.Model):
+    """A decision of a quarterly review (contract section 7a): what is to be done, by which
+    department, by when, and the metric it aims at. Its card on the kanban carries the work; its
+    status is read from the card."""
+
+    quarter = models.CharField(max_length=6, help_text="The review that decided it.")
+    title = models.CharField(max_length=200)
+    department = models.CharField(max_length=16, choices=DEPARTMENT_CHOICES)
+    due_date = models.DateField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    metric = models.CharField(max_length=64, blank=True, default="")
+    card_id = models.BigIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["quarter", "due_date", "id"]
+        indexes = [models.Index(fields=["quarter"], name="review_action_quarter_idx")]

@@ -22,6 +22,11 @@ api_urlpatterns: list[Any] = [
     path("api/kpi/scorecards/", api.ScorecardsView.as_view(), name="api-kpi-scorecards"),
     path("api/kpi/trends/", api.TrendsView.as_view(), name="api-kpi-trends"),
     path("api/kpi/allocation/", api.AllocationView.as_view(), name="api-kpi-allocation"),
+    path(
+        "api/kpi/reviews/<str:quarter>/actions/",
+        api.ReviewActionsView.as_view(),
+        name="api-kpi-review-actions",
+    ),
     path("api/kpi/review/", api.ReviewView.as_view(), name="api-kpi-review"),
     path("api/kpi/review/pdf/", api.ReviewPDFExportsView.as_view(), name="api-kpi-review-pdf"),
     path(

@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from carloan.roles import is_manager
+from carloan.roles import can_edit, is_manager
 from metrics.kpi import charts, exports, selectors, strategy
 from metrics.kpi.pillars import PILLAR_LABELS
 from metrics.kpi.quarters import Quarter
@@ -324,11 +324,17 @@ def kpi_review_page(request: HttpRequest) -> HttpResponse:
     if isinstance(quarter, HttpResponse):
         return quarter
     data = review_data(quarter, _language())
+    from metrics.kpi.actions import actions_of, carried_over
+
     return render(
         request,
         "kpi_review.html",
         {
             **data,
+            "actions": actions_of(quarter),
+            "carried": carried_over(quarter),
+            "may_record": can_edit(request.user),
+            "departments": list(DEPARTMENTS),
             "review_meta": {
                 "quarter": quarter.label,
                 "start": quarter.start.isoformat(),

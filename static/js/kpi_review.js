@@ -41,6 +41,8 @@ function show(index) {
 
 document.addEventListener("keydown", (event) => {
   if (event.altKey || event.ctrlKey || event.metaKey) return;
+  // Typing a decision into the actions form moves no screen.
+  if (event.target instanceof Element && event.target.closest("input, textarea, select")) return;
   const moves = {
     ArrowRight: current + 1,
     ArrowDown: current + 1,

@@ -56,7 +56,7 @@ def test_kpi_page_and_review_mode_with_arrow_keys(live_url: str) -> None:
         page.wait_for_selector(".slide.is-current[data-slide=overview] .main-svg", timeout=15_000)
         shoot(page, "kpi-review-overview", full_page=False)
         seen = ["overview"]
-        for _ in range(7):
+        for _ in range(8):
             page.keyboard.press("ArrowRight")
             seen.append(page.get_attribute("body", "data-slide") or "")
         assert seen == [
@@ -68,10 +68,20 @@ def test_kpi_page_and_review_mode_with_arrow_keys(live_url: str) -> None:
             "parameters",
             "strategy",
             "handoffs",
+            "actions",
         ]
-        assert page.inner_text("#review-position").strip() == "8 / 8"
+        assert page.inner_text("#review-position").strip() == "9 / 9"
         assert page.is_disabled("#review-next")
-        page.wait_for_selector("#handoff-stats[data-state]", timeout=15_000)
+        page.wait_for_selector("#handoff-stats[data-state]", state="attached", timeout=15_000)
+        # The review records a decision: typing moves no screen, the card opens on the kanban.
+        page.fill("#ac-title", "Halve the hand-off wait")
+        page.select_option("#ac-department", "risk")
+        page.fill("#ac-due", "2026-12-31")
+        page.click("#action-submit")
+        page.wait_for_selector("#review-actions [data-action]", timeout=15_000)
+        assert page.get_attribute("body", "data-slide") == "actions"  # the screen kept
+        assert "Halve the hand-off wait" in page.inner_text("#review-actions")
+        assert page.locator("#review-actions a[href^='/kanban/#card-']").count() == 1
         shoot(page, "kpi-review-handoffs-e2e", full_page=False)
         page.keyboard.press("Home")
         page.keyboard.press("ArrowRight")
