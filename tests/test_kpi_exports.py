@@ -41,7 +41,7 @@ def test_the_print_rendering_has_a_page_per_department_with_its_charts(viewer: U
     for department in DEPARTMENTS:
         assert f'data-department="{department}"' in html
         assert f'data-figure="departments.{department}.score"' in html
-    assert html.count('class="print-page"') == len(DEPARTMENTS) + 2  # cover and alerts
+    assert html.count('class="print-page"') == len(DEPARTMENTS) + 3  # cover, alerts, decisions
     assert "plotly.min.js" in html and "file://" in html  # plotly.js from the package, no network
     assert "http://" not in html and "https://" not in html
     assert "2026Q3 (2026-07-01 – 2026-09-30)" in html  # the filters it was made with

@@ -105,3 +105,35 @@ def test_the_next_review_carries_the_actions_over_with_the_metric_before_and_aft
     other = next(r for r in rows if r["title"] == "Without a metric")
     assert other["metric_before"] is None and other["department"] == "risk"
     assert carried_over(Quarter.parse("2026Q3")) == []  # nothing was decided in Q2
+
+
+def test_the_exports_carry_the_actions_and_the_split(
+    board: Any, client_for: Any, manager: User
+) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    client = client_for(manager)
+    record(client, title="=cmd|' /C calc'!A0", department="risk")
+    actions = client.get(ACTIONS.format("2026Q3"), {"format": "csv"})
+    assert actions["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(actions.content.decode("utf-8-sig"))))
+    assert rows[0]["title"].startswith("'=cmd")  # a formula is escaped
+    assert rows[0]["department"] == "risk" and rows[0]["quarter"] == "2026Q3"
+
+    split = client.get("/api/kpi/allocation/", {"quarter": "2026Q3", "format": "csv"})
+    pillars = list(csv.DictReader(io.StringIO(split.content.decode("utf-8-sig"))))
+    assert [p["pillar"] for p in pillars] == [
+        "data_platform",
+        "risk_collaboration",
+        "agile_platform",
+    ]
+    assert pillars[0]["target_pct"] == "40.0"
+
+    book = client.get("/api/kpi/scorecards/", {"quarter": "2026Q3", "format": "xlsx"})
+    workbook = load_workbook(io.BytesIO(book.content))
+    assert workbook.sheetnames == ["Scorecards", "Actions", "Strategy split"]
+    assert workbook["Actions"]["B2"].value.startswith("'=cmd")
+    assert workbook["Strategy split"]["A2"].value == "data_platform"

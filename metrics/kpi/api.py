@@ -68,7 +68,9 @@ class ScorecardXLSXRenderer(BaseRenderer):
     def render(
         self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
     ) -> bytes:
-        return exports.scorecards_xlsx(exports.flat_rows(data))
+        # The scorecards' view hands the review's actions and strategy split over too.
+        extras = getattr((renderer_context or {}).get("view"), "export_extras", {}) or {}
+        return exports.scorecards_xlsx(exports.flat_rows(data), **extras)
 
 
 class PDFRenderer(BaseRenderer):
@@ -371,6 +373,13 @@ class ScorecardsView(KPIAPIView):
         quarter = parse_quarter(request.query_params.get("quarter"))
         response = Response(selectors.scorecard_rows(selectors.quarter_review(quarter)))
         fmt = getattr(request.accepted_renderer, "format", "json")
+        if fmt == "xlsx":
+            from metrics.kpi.actions import actions_of
+
+            self.export_extras = {
+                "actions": actions_of(quarter),
+                "allocation": _allocation(quarter),
+            }
         if fmt in ("csv", "xlsx"):
             response["Content-Disposition"] = attachment_header(f"kpi-scorecards-{quarter}.{fmt}")
             record("export", actor=request.user, target=f"kpi-scorecards-{quarter}.{fmt}")
@@ -646,6 +655,50 @@ class ReviewPDFDownloadView(KPIAPIView):
         return response
 
 
+def _allocation(quarter: Quarter) -> dict[str, Any]:
+    from metrics.kpi.strategy import strategy_split
+
+    split = strategy_split(quarter)
+    return {
+        "quarter": quarter.label,
+        "target": split["target"],
+        "actual": split["done"]["shares"],
+        "cards": split["done"]["total"],
+        "untagged": split["done"]["untagged"],
+        "preset": split["preset"],
+    }
+
+
+class AllocationCSVRenderer(BaseRenderer):
+    """`?format=csv`: one row per pillar."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> bytes:
+        if not isinstance(data, dict) or "target" not in data:
+            return JSONRenderer().render(data)
+        return exports.table_csv(exports.SPLIT_COLUMNS, exports.split_rows(data))
+
+
+class ActionsCSVRenderer(BaseRenderer):
+    """`?format=csv`: one row per action."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> bytes:
+        if not isinstance(data, list):
+            return JSONRenderer().render(data)
+        return exports.table_csv(exports.ACTION_COLUMNS, data)
+
+
 class AllocationSerializer(serializers.Serializer):
     quarter = serializers.CharField()
     target = serializers.DictField(
@@ -666,6 +719,8 @@ class AllocationSerializer(serializers.Serializer):
 class AllocationView(KPIAPIView):
     """The strategy split against the work done (contract section 7a)."""
 
+    renderer_classes = [JSONRenderer, AllocationCSVRenderer]
+
     @extend_schema(
         tags=TAG,
         summary="The budget split in force against the share of finished work per pillar",
@@ -673,20 +728,13 @@ class AllocationView(KPIAPIView):
         responses={200: AllocationSerializer, 400: DETAIL, 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
-        from metrics.kpi.strategy import strategy_split
-
         quarter = parse_quarter(request.query_params.get("quarter"))
-        split = strategy_split(quarter)
-        return Response(
-            {
-                "quarter": quarter.label,
-                "target": split["target"],
-                "actual": split["done"]["shares"],
-                "cards": split["done"]["total"],
-                "untagged": split["done"]["untagged"],
-                "preset": split["preset"],
-            }
-        )
+        allocation = _allocation(quarter)
+        response = Response(allocation)
+        if getattr(request.accepted_renderer, "format", "json") == "csv":
+            response["Content-Disposition"] = attachment_header(f"strategy-split-{quarter}.csv")
+            record("export", actor=request.user, target=f"strategy-split-{quarter}.csv")
+        return response
 
 
 class ReviewActionSerializer(serializers.Serializer):
@@ -719,6 +767,7 @@ class ReviewActionsView(KPIAPIView):
     """A review's decisions (contract section 7a): department heads and managers record them."""
 
     permission_classes = [CanEditOrRead]
+    renderer_classes = [JSONRenderer, ActionsCSVRenderer]
 
     @extend_schema(
         tags=TAG,
@@ -728,7 +777,12 @@ class ReviewActionsView(KPIAPIView):
     def get(self, request: Request, quarter: str) -> Response:
         from metrics.kpi.actions import actions_of
 
-        return Response(actions_of(parse_quarter(quarter)))
+        review = parse_quarter(quarter)
+        response = Response(actions_of(review))
+        if getattr(request.accepted_renderer, "format", "json") == "csv":
+            response["Content-Disposition"] = attachment_header(f"review-actions-{review}.csv")
+            record("export", actor=request.user, target=f"review-actions-{review}.csv")
+        return response
 
     @extend_schema(
         tags=TAG,

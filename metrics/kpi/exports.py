@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -89,8 +89,42 @@ def scorecards_csv(rows: Sequence[dict[str, Any]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def scorecards_xlsx(rows: Sequence[dict[str, Any]], *, title: str = "Scorecards") -> bytes:
-    """The flat rows as an XLSX workbook: a header row, numbers as numbers, text escaped."""
+ACTION_COLUMNS = ("quarter", "title", "department", "owner", "due_date", "status", "metric", "card")
+SPLIT_COLUMNS = ("pillar", "target_pct", "actual_pct", "cards")
+
+
+def table_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> bytes:
+    """Any table as UTF-8 CSV with a header (a BOM for spreadsheets), formula-like text escaped."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_value(row.get(c)) for c in columns])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def split_rows(allocation: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The allocation (`GET /api/kpi/allocation/`) as one row per pillar."""
+    return [
+        {
+            "pillar": pillar,
+            "target_pct": allocation["target"].get(pillar),
+            "actual_pct": allocation["actual"].get(pillar),
+            "cards": allocation["cards"],
+        }
+        for pillar in allocation["target"]
+    ]
+
+
+def scorecards_xlsx(
+    rows: Sequence[dict[str, Any]],
+    *,
+    title: str = "Scorecards",
+    actions: Sequence[Mapping[str, Any]] | None = None,
+    allocation: Mapping[str, Any] | None = None,
+) -> bytes:
+    """The flat rows as an XLSX workbook: a header row, numbers as numbers, text escaped; with
+    the review's actions and strategy split as two more sheets when given."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -107,6 +141,21 @@ def scorecards_xlsx(rows: Sequence[dict[str, Any]], *, title: str = "Scorecards"
         "ABCDEFGHIJKLM", (9, 7, 11, 16, 19, 28, 10, 10, 8, 13, 16, 14, 9), strict=True
     ):
         sheet.column_dimensions[column].width = width
+    extra: list[tuple[str, Sequence[str], list[Mapping[str, Any]]]] = []
+    if actions is not None:
+        extra.append(("Actions", ACTION_COLUMNS, list(actions)))
+    if allocation is not None:
+        extra.append(
+            ("Strategy split", SPLIT_COLUMNS, list[Mapping[str, Any]](split_rows(allocation)))
+        )
+    for name, columns, items in extra:
+        more = workbook.create_sheet(name)
+        more.append(list(columns))
+        for cell in more[1]:
+            cell.font = Font(bold=True)
+        for item in items:
+            more.append([escape_formula(item.get(c)) for c in columns])
+        more.freeze_panes = "A2"
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

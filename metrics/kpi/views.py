@@ -353,8 +353,12 @@ def _file_uri(path: Path | str | None) -> str:
 def print_context(quarter: Quarter, *, user: Any, language: str) -> dict[str, Any]:
     """The context of `kpi_review_print.html`: the review plus the filters it was made with and
     file:// paths to plotly.js, the stylesheet and the chart script."""
+    from metrics.kpi.actions import actions_of, carried_over
+
     with translation.override(language):
         data = review_data(quarter, language)
+        data["actions"] = actions_of(quarter)
+        data["carried"] = carried_over(quarter)
         css = finders.find("css/app.css")
         script = finders.find("js/kpi_print.js")
         return {
