@@ -229,6 +229,26 @@ def _quarter_or_400(request: HttpRequest) -> Quarter | HttpResponse:
         return HttpResponseBadRequest(str(exc))
 
 
+def _programme(request: HttpRequest, quarter: Quarter) -> dict[str, Any]:
+    """The seed's reported results as targets, from the baseline quarter picked (`?baseline=`,
+    by default two quarters before the one shown)."""
+    from metrics.kpi.programme import programme
+
+    try:
+        baseline = Quarter.parse(request.GET.get("baseline", ""))
+    except ValueError:
+        baseline = quarter.previous().previous()
+    rows = programme(baseline, quarter)
+    units = {"%": " %", "CNY": " CNY", "s": " s", "h": " h", "days": " days", "ms": " ms"}
+    for row in rows:
+        row["name"] = metric_name(row["metric"], _language())
+        suffix = units.get(row["unit"], f" {row['unit']}")
+        for field in ("baseline", "target", "current"):
+            value = row[field]
+            row[f"{field}_text"] = "–" if value is None else f"{value:,.2f}{suffix}"
+    return {"programme": rows, "baseline": baseline, "baseline_choices": _quarter_choices(baseline)}
+
+
 def _quarter_choices(selected: Quarter) -> list[str]:
     current = Quarter.of(timezone.localdate())
     choices = [q.label for q in current.last(PICKER_QUARTERS)][::-1]
@@ -301,6 +321,7 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
             "active": "kpi",
             "quarter_choices": _quarter_choices(quarter),
             "is_manager": is_manager(request.user),
+            **_programme(request, quarter),
             "states": states,
             "history": history,
             "closings": selectors.quarter_closings(limit=20),
