@@ -36,3 +36,31 @@ def test_targets_from_the_case_with_progress_from_the_baseline(viewer: User) -> 
     html = page.content.decode()
     assert 'id="programme-table"' in html and "credit query 15 → 2 s" in html
     assert "50.0 %" in html
+
+
+def test_the_default_targets_score_the_cases_reported_results_as_reached() -> None:
+    """The case reports overdue 1.2 %, NPL 3.5 %, valuation accuracy 92 % and incident response
+    3 h: with the default sets those KPIs score 100 (the old defaults scored NPL 3.5 % at 0 and
+    missed the 3 h incident response), and the case's starting points score 0."""
+    from django.db.models import F
+
+    from metrics.kpi.models import KPIDefinition
+    from metrics.kpi.scoring import KPI, kpi_score
+
+    defaults = {
+        (row["department"], row["metric"]): (row["target"], row["threshold"])
+        for row in KPIDefinition.objects.values(
+            "department", "metric", "target", "threshold"
+        ).annotate(d=F("department"))
+    }
+    case = {
+        ("risk", "overdue_rate"): 1.2,
+        ("risk", "npl_ratio"): 3.5,
+        ("risk", "valuation_accuracy"): 92.0,
+        ("tech", "incident_response_time"): 3.0,
+    }
+    for key, result in case.items():
+        target, threshold = defaults[key]
+        assert kpi_score(result, target=target, threshold=threshold) == 100, key
+    target, threshold = defaults[("tech", "incident_response_time")]
+    assert kpi_score(24.0, target=target, threshold=threshold) == 0  # where the case started

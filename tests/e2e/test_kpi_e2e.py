@@ -34,6 +34,10 @@ def test_kpi_page_and_review_mode_with_arrow_keys(live_url: str) -> None:
     from django.apps import apps
 
     import_module("metrics.migrations.0003_kpi_defaults").install(apps, None)
+    import_module("metrics.migrations.0010_kpi_targets_from_the_case").forwards(apps, None)
+    from tests.test_kanban_support import shared_board
+
+    shared_board()  # the board the review's decisions open their cards on
     make_user("mona_manager", "manager")
     with chromium() as browser:
         context = browser.new_context(viewport={"width": 1600, "height": 900})
