@@ -137,3 +137,15 @@ def test_the_exports_carry_the_actions_and_the_split(
     assert workbook.sheetnames == ["Scorecards", "Actions", "Strategy split"]
     assert workbook["Actions"]["B2"].value.startswith("'=cmd")
     assert workbook["Strategy split"]["A2"].value == "data_platform"
+
+
+def test_the_kpi_page_lists_the_quarters_decisions_with_a_form_for_editors(
+    board: Any, client_for: Any, manager: User, viewer: User
+) -> None:
+    from tests.test_pages import signed_in
+
+    record(client_for(manager), title="Publish the dealer tiers")
+    boss = signed_in(manager).get("/kpi/", {"quarter": "2026Q3"}).content.decode()
+    assert "Publish the dealer tiers" in boss and 'id="action-form"' in boss
+    reader = signed_in(viewer).get("/kpi/", {"quarter": "2026Q3"}).content.decode()
+    assert "Publish the dealer tiers" in reader and 'id="action-form"' not in reader

@@ -295,6 +295,8 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
     quarter = _quarter_or_400(request)
     if isinstance(quarter, HttpResponse):
         return quarter
+    from metrics.kpi.actions import actions_of
+
     language = _language()
     data = review_data(quarter, language)
     states = [selectors.kpi_set_state(d) for d in DEPARTMENTS]
@@ -322,6 +324,9 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
             "quarter_choices": _quarter_choices(quarter),
             "is_manager": is_manager(request.user),
             **_programme(request, quarter),
+            "actions": actions_of(quarter),
+            "may_record": can_edit(request.user),
+            "departments": list(DEPARTMENTS),
             "states": states,
             "history": history,
             "closings": selectors.quarter_closings(limit=20),
