@@ -68,3 +68,4 @@ lint: check
 bench: install
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/compliance_bench.py
+	$(BIN)/python bench/notify_bench.py

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -313,15 +312,80 @@ def test_a_slow_target_times_out_without_holding_the_worker(
     assert "Timeout" in delivery.last_error
 
 
-def test_e_mail_goes_through_smtp(
-    manager: User, committed: Callable[[], Any], settings: Any
+class SMTPServer:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[Any] = []
+        server = self
+
+        class Handler:
+            async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
+                from email import message_from_bytes
+
+                server.messages.append(
+                    (envelope.rcpt_tos, message_from_bytes(envelope.original_content))
+                )
+                return "250 OK"
+
+        import socket
+
+        with socket.socket() as probe:  # a free port (aiosmtpd checks itself by connecting)
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        self.running = True
+
+    def stop(self) -> None:
+        self.controller.stop()
+        self.running = False
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[SMTPServer]:
+    server = SMTPServer()
+    url = f"smtp://127.0.0.1:{server.port}"
+    settings.EMAIL_URL = url
+    # The test runner keeps mail in memory by default: send it to the real server instead.
+    for name, value in settings_from(url).items():
+        setattr(settings, name, value)
+    yield server
+    if server.running:
+        server.controller.stop()
+
+
+def settings_from(url: str) -> dict[str, Any]:
+    from carloan.settings import email_from_url
+
+    return email_from_url(url)
+
+
+def test_e_mail_goes_through_a_real_smtp_server(
+    manager: User, committed: Callable[[], Any], smtp_server: SMTPServer
 ) -> None:
-    settings.EMAIL_URL = "smtp://127.0.0.1:2525"  # the test runner keeps the messages in memory
     channel(manager, "tech-oncall@example.com", kind="email")
     raise_api_latency(committed, 900)
-    [message] = mail.outbox
-    assert message.to == ["tech-oncall@example.com"]
-    assert "CRITICAL" in message.subject and "/acknowledge/" in message.body
+    [(to, message)] = smtp_server.messages
+    assert to == ["tech-oncall@example.com"]
+    assert "CRITICAL" in message["Subject"]
+    body = message.get_payload(decode=True).decode()
+    assert "/acknowledge/" in body
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("sent", 1)
+
+
+def test_an_smtp_server_that_is_down_is_retried_then_failed(
+    manager: User, committed: Callable[[], Any], smtp_server: SMTPServer
+) -> None:
+    channel(manager, "tech-oncall@example.com", kind="email")
+    smtp_server.stop()  # nothing listens any more
+    raise_api_latency(committed, 900)
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed" and delivery.attempts == len(services.RETRY_DELAYS) + 1
+    assert "Error" in delivery.last_error or "refused" in delivery.last_error.lower()
 
 
 def test_silenced_and_old_alerts_send_nothing(
