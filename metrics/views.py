@@ -31,6 +31,7 @@ from metrics import charts, selectors
 from metrics.events import AlertData, PanelData
 from metrics.formulas import ALL
 from metrics.models import AlertStatus
+from metrics.notify import selectors as notify_selectors
 from metrics.registry import METRICS, MetricDefinition
 
 RANGES: tuple[int, ...] = (30, 90, 180, 365)
@@ -121,6 +122,7 @@ DASHBOARD_JS_TEXT: dict[str, Any] = {
     "acknowledgedBy": _("Taken by {who}"),
     "notAcknowledged": _("Not acknowledged"),
     "acknowledgeFailed": _("It could not be acknowledged: try again."),
+    "silencedUntil": _("Silenced until {until}: no message is sent"),
 }
 DETAIL_JS_TEXT: dict[str, Any] = {
     **DASHBOARD_JS_TEXT,
@@ -290,6 +292,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "levels": _text(LEVEL_LABELS),
         "allRegions": str(_("All regions")),
         "canAcknowledge": can_edit(request.user),
+        "silences": notify_selectors.silences(),
         "text": _text(DASHBOARD_JS_TEXT),
         "colors": charts.STATUS_COLORS,
         "timeZone": timezone.get_current_timezone_name(),

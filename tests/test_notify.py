@@ -610,3 +610,24 @@ def test_one_held_alert_goes_alone_when_its_minute_is_over(
         services.flush_held(hook.pk, now=later)
     assert len(receiver.requests) == 2
     assert json.loads(receiver.requests[1]["body"])["alert"]["region"] == "R2"
+
+
+def test_a_silence_is_pushed_to_open_dashboards_and_shown_there(
+    manager: User, viewer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    from tests.test_pages import signed_in
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.silence_create(
+            user=manager,
+            metric=P95,
+            region="all",
+            until=timezone.now() + dt.timedelta(hours=1),
+            reason="gateway upgrade",
+        )
+    assert len(callbacks) == 1  # the broadcast of silence.changed, after commit
+    html = signed_in(viewer).get("/").content.decode()
+    data = json.loads(
+        html.split('id="dashboard-data" type="application/json">')[1].split("</script>")[0]
+    )
+    assert [s["metric"] for s in data["silences"]] == [P95]

@@ -540,7 +540,7 @@ def silence_create(
         errors["reason"] = ["Say why, in a few words."]
     if errors:
         raise ValidationError(errors)
-    return Silence.objects.create(
+    silence = Silence.objects.create(
         metric=metric,
         region=region,
         until=until,
@@ -548,6 +548,15 @@ def silence_create(
         created_by=user,
         created_at=timezone.now(),
     )
+    _silences_changed()
+    return silence
+
+
+def _silences_changed() -> None:
+    """Every open dashboard and metric page shows which alerts are silenced (after commit)."""
+    from metrics.notify.selectors import silences
+
+    broadcast(ALERTS_GROUP, {"type": "silence.changed", "silences": silences()})
 
 
 def silence_end(*, user: Any, silence_id: int) -> Silence:
@@ -558,6 +567,7 @@ def silence_end(*, user: Any, silence_id: int) -> Silence:
         raise Http404(f"There is no silence {silence_id}.")
     silence.until = min(silence.until, timezone.now())
     silence.save(update_fields=["until"])
+    _silences_changed()
     return silence
 
 

@@ -13,6 +13,7 @@
 import { el, readJson, translate } from "./common.js";
 import { connectLive } from "./live.js";
 import {
+  silenceOf,
   acknowledgeControl,
   alertGroups,
   alertItem,
@@ -34,6 +35,7 @@ const state = {
   explicitDate: Boolean(data.explicitDate),
   panels: new Map((data.panels || []).map((p) => [p.key, p])),
   alerts: new Map((data.alerts || []).map((a) => [a.id, a])),
+  silences: data.silences || [],
 };
 
 const regionPicker = document.getElementById("pick-region");
@@ -140,6 +142,11 @@ function renderAlerts(changedGroups = new Set()) {
     const li = alertItem(group, meta, data, t);
     li.dataset.group = `${group.metric}|${group.region}`;
     li.append(acknowledgeControl(group, data, t, onAcknowledged));
+    const silence = silenceOf(group, state.silences);
+    if (silence) {
+      const until = formatTime(new Date(silence.until), data.timeZone).slice(0, 16);
+      li.append(el("span", { cls: "alert-item__silenced", txt: t("silencedUntil", { until }), attrs: { title: silence.reason } }));
+    }
     if (changedGroups.has(li.dataset.group)) li.classList.add("is-updated");
     alertList.append(li);
   }
@@ -238,6 +245,9 @@ function onEvent(msg) {
     if (msg.region !== state.region || msg.date !== state.date) return;
     renderPanel(msg.panel, true);
     renderSummary();
+  } else if (msg.type === "silence.changed") {
+    state.silences = msg.silences || [];
+    renderAlerts();
   } else if (msg.type === "alert.acknowledged" || msg.type === "alert.escalated") {
     const alert = msg.alert;
     if (state.alerts.has(alert.id)) {

@@ -147,6 +147,18 @@ function paddedRange(values) {
   return [lo - pad, hi + pad];
 }
 
+/** The silence over an alert group (same metric; its region or all), or null. */
+export function silenceOf(group, silences, now = new Date()) {
+  return (
+    (silences || []).find(
+      (s) =>
+        s.metric === group.metric &&
+        (s.region === "all" || s.region === group.region) &&
+        new Date(s.until) > now,
+    ) || null
+  );
+}
+
 /**
  * Who took a group's latest alert, or a button to take it (department heads and managers:
  * `data.canAcknowledge`). `onAnswer(alert)` gets the alert as it stands after a press (also when

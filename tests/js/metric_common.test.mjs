@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { alertGroups, thresholdValues, panelLevels } from "../../static/js/metric_common.js";
+import { alertGroups, panelLevels, silenceOf, thresholdValues } from "../../static/js/metric_common.js";
 
 const alert = (id, day, level, extra = {}) => ({
   id,
@@ -49,5 +49,24 @@ describe("levels of a panel", () => {
     assert.deepEqual(panelLevels({ ...panel, threshold_mode: "absolute", warn_at: 300, critical_at: 800 }), [300, 800]);
     assert.deepEqual(panelLevels({ ...panel, threshold_mode: "relative" }), thresholdValues(100, 5, 12, "lower_is_better"));
     assert.deepEqual(panelLevels({ ...panel, threshold_mode: "relative" }), [105, 112]);
+  });
+});
+
+describe("silences", () => {
+  const group = { metric: "availability", region: "EAST" };
+  const now = new Date("2026-12-05T10:00:00Z");
+  test("a silence of the metric in its region or in all regions, while it lasts", () => {
+    const east = { metric: "availability", region: "EAST", until: "2026-12-05T12:00:00Z" };
+    const all = { metric: "availability", region: "all", until: "2026-12-05T12:00:00Z" };
+    assert.equal(silenceOf(group, [east], now), east);
+    assert.equal(silenceOf(group, [all], now), all);
+  });
+  test("another metric, another region or an ended silence does not count", () => {
+    const silences = [
+      { metric: "npl_ratio", region: "all", until: "2026-12-05T12:00:00Z" },
+      { metric: "availability", region: "WEST", until: "2026-12-05T12:00:00Z" },
+      { metric: "availability", region: "EAST", until: "2026-12-05T09:00:00Z" },
+    ];
+    assert.equal(silenceOf(group, silences, now), null);
   });
 });
