@@ -725,7 +725,11 @@ class AllocationView(KPIAPIView):
         tags=TAG,
         summary="The budget split in force against the share of finished work per pillar",
         parameters=[QUARTER_PARAM],
-        responses={200: AllocationSerializer, 400: DETAIL, 401: UNAUTHENTICATED},
+        responses={
+            200: AllocationSerializer,
+            400: OpenApiResponse(description="A malformed quarter (`quarter`)."),
+            401: UNAUTHENTICATED,
+        },
     )
     def get(self, request: Request) -> Response:
         quarter = parse_quarter(request.query_params.get("quarter"))
@@ -772,7 +776,11 @@ class ReviewActionsView(KPIAPIView):
     @extend_schema(
         tags=TAG,
         summary="The actions a quarter's review decided, each with its status from its card",
-        responses={200: ReviewActionSerializer(many=True), 400: DETAIL, 401: UNAUTHENTICATED},
+        responses={
+            200: ReviewActionSerializer(many=True),
+            400: OpenApiResponse(description="A malformed quarter (`quarter`)."),
+            401: UNAUTHENTICATED,
+        },
     )
     def get(self, request: Request, quarter: str) -> Response:
         from metrics.kpi.actions import actions_of
