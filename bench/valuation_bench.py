@@ -56,8 +56,7 @@ def pct(values: list[float], q: float) -> float:
 def accuracy_on_demo() -> dict[str, float]:
     import numpy as np
 
-    from valuation.model import ValuationMaths, accuracy, fit
-    from valuation.services import is_held_out
+    from valuation.model import ValuationMaths, accuracy, fit, is_held_out
     from valuation.synthetic import sales_from_csv
 
     sales = sales_from_csv(demo_sales_csv())

@@ -35,6 +35,7 @@ effects add up to value − new_price exactly, whatever the order of the factors
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,7 +59,7 @@ FACTORS: tuple[str, ...] = (
 GRADES = "ABCDE"
 FUEL_TYPES: tuple[str, ...] = ("petrol", "diesel", "hybrid", "ev")
 EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
-PARAMS_FORMAT = 1
+PARAMS_FORMAT = 2  # 2: tilts, CV+ fold models, support report
 
 # Candidate knots; those beyond the training data are dropped (the last slope extends).
 AGE_KNOTS = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0)
@@ -70,7 +71,26 @@ COUNT_KNOTS: dict[str, tuple[float, ...]] = {
     "owners": (0.0, 1.0, 2.0, 3.0),  # owners beyond the first
 }
 RAMPS: tuple[str, ...] = ("age", "mileage", "accidents", "repairs", "violations", "owners")
-GROUPS: tuple[str, ...] = ("make", "model", "fuel", "region", "season", "index")
+GROUPS: tuple[str, ...] = (
+    "make",
+    "model",
+    "fuel",
+    "region",
+    "season",
+    "index",
+    "age_make",
+    "age_model",
+    "km_make",
+    "km_model",
+)
+# Tilt groups: (the curve they tilt, the level they belong to). A tilt t makes that make's (or
+# model's) curve the market's × (1 + t): its own depreciation, pooled towards the make and market.
+TILTS: dict[str, tuple[str, str]] = {
+    "age_make": ("age", "make"),
+    "age_model": ("age", "model"),
+    "km_make": ("mileage", "make"),
+    "km_model": ("mileage", "model"),
+}
 GROUP_FACTOR = {
     "make": "make",
     "model": "make",
@@ -78,6 +98,10 @@ GROUP_FACTOR = {
     "region": "region",
     "season": "market_timing",
     "index": "market_timing",
+    "age_make": "age",
+    "age_model": "age",
+    "km_make": "mileage",
+    "km_model": "mileage",
 }
 
 
@@ -97,6 +121,13 @@ class FitOptions:
     ridge_grade: float = 1.0
     ridge_tier: float = 1.0
     ridge_scale: float = 1.0  # multiplies every penalty (a test makes a deliberately poor fit)
+    ridge_tilt_make: float = 0.5
+    ridge_tilt_model: float = 1.0
+    huber: float = 2.5  # Huber's k in robust scale units; 0: plain least squares
+    rounds: int = 2  # robust, tilted refits after the pooled fit
+    min_sales: int = 8  # a curve segment (or a count factor) carries at least this many sales
+    min_level_sales: int = 5  # a region, fuel or grade step is estimated from this many sales
+    min_tilt_sales: int = 10  # a make or model gets its own curves from this many sales
     folds: int = 5
     coverage: float = 0.8
 
@@ -228,13 +259,17 @@ def _lookup(values: np.ndarray, levels: Sequence[str]) -> np.ndarray:
 
 @dataclass
 class Layout:
-    """Where each block of coefficients sits, and the knots and levels that define them."""
+    """Where each block of coefficients sits, and the knots and levels that define them.
+
+    `tilts`: whether the model has per-make and per-model tilts of the age and mileage curves
+    (models fitted before they existed have none)."""
 
     knots: dict[str, list[float]]
     levels: dict[str, list[str]]
     first_month: int
     months: int
     tier_center: float
+    tilts: bool = True
     dense: dict[str, tuple[int, int]] = field(default_factory=dict)
     groups: dict[str, tuple[int, int]] = field(default_factory=dict)
     size: int = 0
@@ -249,13 +284,18 @@ class Layout:
         self.dense["grade"] = (pos, pos + 4)
         pos += 4
         self.dense_size = pos
+        makes, models = len(self.levels["make"]), len(self.levels["model"])
         sizes = {
-            "make": len(self.levels["make"]),
-            "model": len(self.levels["model"]),
+            "make": makes,
+            "model": models,
             "fuel": len(FUEL_TYPES),
             "region": len(self.levels["region"]),
             "season": 12,
             "index": self.months,
+            "age_make": makes if self.tilts else 0,
+            "age_model": models if self.tilts else 0,
+            "km_make": makes if self.tilts else 0,
+            "km_model": models if self.tilts else 0,
         }
         for name in GROUPS:
             self.groups[name] = (pos, pos + sizes[name])
@@ -277,19 +317,55 @@ class Layout:
             "first_month": self.first_month,
             "months": self.months,
             "tier_center": self.tier_center,
+            "tilts": self.tilts,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Layout:
+        return cls(
+            knots={k: list(v) for k, v in data["knots"].items()},
+            levels={k: list(v) for k, v in data["levels"].items()},
+            first_month=int(data["first_month"]),
+            months=int(data["months"]),
+            tier_center=float(data["tier_center"]),
+            tilts=bool(data.get("tilts", False)),
+        )
+
+
+Basis = dict[str, np.ndarray]  # the market curve's slopes that a tilt multiplies ("age", "mileage")
 
 
 @dataclass
 class Design:
-    """The design matrix in two parts: dense columns and categorical indices (-1: none)."""
+    """The design matrix in parts: dense columns, categorical indices (-1: none) and, for the
+    tilt groups, each row's value (the market curve at the vehicle's age or mileage)."""
 
     dense: np.ndarray
     groups: dict[str, np.ndarray]
     ramp_x: dict[str, np.ndarray]
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def take(self, sel: np.ndarray) -> Design:
+        return Design(
+            dense=self.dense[sel],
+            groups={g: i[sel] for g, i in self.groups.items()},
+            ramp_x={},
+            values={g: x[sel] for g, x in self.values.items()},
+        )
+
+    def with_basis(self, layout: Layout, basis: Basis | None) -> Design:
+        """The same rows with the tilt groups' values taken from `basis` (none: zero)."""
+        values: dict[str, np.ndarray] = {}
+        for name, (curve, _) in TILTS.items():
+            a, b = layout.dense[curve]
+            if basis is None or not layout.tilts:
+                values[name] = np.zeros(self.dense.shape[0])
+            else:
+                values[name] = self.dense[:, a:b] @ basis[curve]
+        return Design(dense=self.dense, groups=self.groups, ramp_x=self.ramp_x, values=values)
 
 
-def _design(v: Vehicles, layout: Layout) -> Design:
+def _design(v: Vehicles, layout: Layout, basis: Basis | None = None) -> Design:
     ramp_x = _ramp_inputs(v)
     cols = [
         np.ones((len(v), 1)),
@@ -299,21 +375,27 @@ def _design(v: Vehicles, layout: Layout) -> Design:
         cols.append(ramp_basis(ramp_x[name], layout.knots[name]))
     cols.append(_grade_basis(v.grade))
     month = month_number(v.day)
+    make = _lookup(_norm(v.make), layout.levels["make"])
+    model = _lookup(_model_key(v.make, v.model), layout.levels["model"])
     groups = {
-        "make": _lookup(_norm(v.make), layout.levels["make"]),
-        "model": _lookup(_model_key(v.make, v.model), layout.levels["model"]),
+        "make": make,
+        "model": model,
         "fuel": np.asarray(v.fuel, dtype=np.int64),
         "region": _lookup(_norm(v.region), layout.levels["region"]),
         "season": month % 12,
         "index": np.clip(month - layout.first_month, 0, layout.months - 1),
     }
-    return Design(dense=np.hstack(cols), groups=groups, ramp_x=ramp_x)
+    for name, (_, level) in TILTS.items():
+        groups[name] = (make if level == "make" else model) if layout.tilts else np.full(len(v), -1)
+    design = Design(dense=np.hstack(cols), groups=groups, ramp_x=ramp_x)
+    return design.with_basis(layout, basis)
 
 
 def _gram(
     design: Design, layout: Layout, w: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """X'WX and X'Wy without building the one-hot columns (bincounts instead)."""
+    """X'WX and X'Wy without building the one-hot columns (bincounts instead); a tilt group's
+    column holds the row's value where a plain group's holds 1."""
     p = layout.size
     d = layout.dense_size
     gram = np.zeros((p, p))
@@ -321,16 +403,18 @@ def _gram(
     wd = design.dense * w[:, None]
     gram[:d, :d] = design.dense.T @ wd
     rhs[:d] = wd.T @ y
-    names = list(GROUPS)
+    names = [g for g in GROUPS if layout.groups[g][1] > layout.groups[g][0]]
+    ones = np.ones(design.dense.shape[0])
     for gi, name in enumerate(names):
         a, b = layout.groups[name]
         size = b - a
         idx = design.groups[name]
+        value = design.values.get(name, ones)
         ok = idx >= 0
-        ii, ww = idx[ok], w[ok]
-        gram[a:b, a:b][np.diag_indices(size)] = np.bincount(ii, ww, minlength=size)
-        rhs[a:b] = np.bincount(ii, ww * y[ok], minlength=size)
-        dense_ok = wd[ok]
+        ii, wv = idx[ok], w[ok] * value[ok]
+        gram[a:b, a:b][np.diag_indices(size)] = np.bincount(ii, wv * value[ok], minlength=size)
+        rhs[a:b] = np.bincount(ii, wv * y[ok], minlength=size)
+        dense_ok = design.dense[ok] * wv[:, None]
         for k in range(d):
             col = np.bincount(ii, dense_ok[:, k], minlength=size)
             gram[a:b, k] = col
@@ -339,9 +423,12 @@ def _gram(
             a2, b2 = layout.groups[name2]
             size2 = b2 - a2
             idx2 = design.groups[name2]
+            value2 = design.values.get(name2, ones)
             both = ok & (idx2 >= 0)
             block = np.bincount(
-                idx[both] * size2 + idx2[both], w[both], minlength=size * size2
+                idx[both] * size2 + idx2[both],
+                w[both] * value[both] * value2[both],
+                minlength=size * size2,
             ).reshape(size, size2)
             gram[a:b, a2:b2] = block
             gram[a2:b2, a:b] = block.T
@@ -349,7 +436,8 @@ def _gram(
 
 
 def _penalty(layout: Layout, options: FitOptions) -> np.ndarray:
-    """The quadratic penalty: ridge on categorical effects, smoothness on curves and index."""
+    """The quadratic penalty: ridge on categorical effects and tilts, smoothness on curves and
+    the index."""
     p = layout.size
     pen = np.zeros((p, p))
     s = options.ridge_scale
@@ -381,6 +469,10 @@ def _penalty(layout: Layout, options: FitOptions) -> np.ndarray:
     ridge(layout.groups["season"], options.ridge_season)
     ridge(layout.groups["index"], options.ridge_index)
     smooth(layout.groups["index"], options.smooth_index)
+    ridge(layout.groups["age_make"], options.ridge_tilt_make)
+    ridge(layout.groups["age_model"], options.ridge_tilt_model)
+    ridge(layout.groups["km_make"], options.ridge_tilt_make)
+    ridge(layout.groups["km_model"], options.ridge_tilt_model)
     return pen
 
 
@@ -465,51 +557,83 @@ class Prediction:
         return 100.0 * np.expm1(self.log_effects)
 
 
+def _basis_from(params: dict[str, Any] | None) -> Basis | None:
+    if not params:
+        return None
+    return {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+
+
 class ValuationMaths:
     """A fitted model, rebuilt from its JSON parameters; predicts many vehicles at once."""
 
     def __init__(self, params: dict[str, Any]) -> None:
         self.params = params
-        self.layout = Layout(
-            knots={k: list(v) for k, v in params["layout"]["knots"].items()},
-            levels={k: list(v) for k, v in params["layout"]["levels"].items()},
-            first_month=int(params["layout"]["first_month"]),
-            months=int(params["layout"]["months"]),
-            tier_center=float(params["layout"]["tier_center"]),
-        )
+        self.layout = Layout.from_dict(params["layout"])
         self.coef = np.asarray(params["coef"], dtype=np.float64)
+        self.basis = _basis_from(params.get("basis"))
         self.sigma_coef = np.asarray(params["sigma"]["coef"], dtype=np.float64)
-        self.q_low = float(params["sigma"]["q_low"])
-        self.q_high = float(params["sigma"]["q_high"])
         self.make_counts = {k: float(v) for k, v in params["make_counts"].items()}
+        # Format 1 (before CV+): one pair of quantiles of the scores around the final fit.
+        self.q_low = float(params["sigma"].get("q_low", 0.0))
+        self.q_high = float(params["sigma"].get("q_high", 0.0))
+        self.cv_plus: CvPlus | None = (
+            CvPlus.from_dict(params["cv_plus"]) if "cv_plus" in params else None
+        )
 
     def log_effects(self, v: Vehicles) -> np.ndarray:
-        design = _design(v, self.layout)
+        design = _design(v, self.layout, self.basis)
         return _factor_effects(design, self.layout, self.coef)
 
     def sigma(self, v: Vehicles, design_x: dict[str, np.ndarray] | None = None) -> np.ndarray:
         return _sigma(v, self.sigma_coef, self.make_counts, design_x)
 
     def predict(self, v: Vehicles) -> Prediction:
-        design = _design(v, self.layout)
+        design = _design(v, self.layout, self.basis)
         effects = _factor_effects(design, self.layout, self.coef)
-        value = v.new_price * np.exp(effects.sum(axis=1))
+        log_value = effects.sum(axis=1)
+        value = v.new_price * np.exp(log_value)
         sig = _sigma(v, self.sigma_coef, self.make_counts, design.ramp_x)
+        if self.cv_plus is not None:
+            log_low, log_high = self.cv_plus.interval(design, self.layout, sig)
+            # the value is the full fit's; its range comes from the fold fits (CV+)
+            log_low = np.minimum(log_low, log_value)
+            log_high = np.maximum(log_high, log_value)
+        else:
+            log_low, log_high = log_value + self.q_low * sig, log_value + self.q_high * sig
         return Prediction(
             value=value,
-            low=value * np.exp(self.q_low * sig),
-            high=value * np.exp(self.q_high * sig),
+            low=v.new_price * np.exp(log_low),
+            high=v.new_price * np.exp(log_high),
             log_effects=effects,
             new_price=np.asarray(v.new_price, dtype=np.float64),
         )
 
     def curve(self, factor: str, xs: np.ndarray) -> np.ndarray:
-        """The log effect of a monotone factor (age in years, mileage in 10k km, counts)."""
+        """The market's log effect of a monotone factor (age in years, mileage in 10k km,
+        counts): a make or model without a tilt of its own follows it."""
         a, b = self.layout.dense[factor]
         base = ramp_basis(np.asarray(xs, dtype=np.float64), self.layout.knots[factor])
         out = base @ self.coef[a:b]
         if factor == "age":
             out = out + self.coef[0]
+        return out
+
+    def tilt(self, factor: str, make: str, model: str = "") -> float:
+        """How much steeper (> 0) or flatter (< 0) than the market's the curve of this make
+        (and model) is: the model's curve is the market's × (1 + tilt) plus any difference of
+        shape the fit found in the market curve itself."""
+        if not self.layout.tilts or factor not in ("age", "mileage"):
+            return 0.0
+        prefix = "age" if factor == "age" else "km"
+        out = 0.0
+        make_key = str(make).strip().lower()
+        if make_key in self.layout.levels["make"]:
+            a, _ = self.layout.groups[f"{prefix}_make"]
+            out += float(self.coef[a + self.layout.levels["make"].index(make_key)])
+        model_key = f"{make_key}|{str(model).strip().lower()}"
+        if model and model_key in self.layout.levels["model"]:
+            a, _ = self.layout.groups[f"{prefix}_model"]
+            out += float(self.coef[a + self.layout.levels["model"].index(model_key)])
         return out
 
 
@@ -533,9 +657,14 @@ def _factor_effects(design: Design, layout: Layout, coef: np.ndarray) -> np.ndar
         out[:, col[factor]] += design.dense[:, a:b] @ coef[a:b]
     for name in GROUPS:
         a, b = layout.groups[name]
+        if b == a:
+            continue
         idx = design.groups[name]
         block = coef[a:b]
-        out[:, col[GROUP_FACTOR[name]]] += np.where(idx >= 0, block[np.maximum(idx, 0)], 0.0)
+        effect = np.where(idx >= 0, block[np.maximum(idx, 0)], 0.0)
+        if name in design.values:
+            effect = effect * design.values[name]
+        out[:, col[GROUP_FACTOR[name]]] += effect
     return out
 
 
@@ -568,21 +697,124 @@ def _sigma(
     return np.exp(np.clip(z, -3.0, 3.0))
 
 
+# --- ranges: CV+ ------------------------------------------------------------------------------
+
+
+@dataclass
+class CvPlus:
+    """Cross-conformal ranges (CV+, Barber et al. 2021) with a local difficulty σ(x).
+
+    Each sale i was predicted by the fold model that did not see it, μ₋ₖ₍ᵢ₎, giving the score
+    sᵢ = (yᵢ − μ₋ₖ₍ᵢ₎(xᵢ)) / σ(xᵢ). For a new vehicle x every sale proposes
+    μ₋ₖ₍ᵢ₎(x) + σ(x)·sᵢ: the range is the ⌊(α/2)(n+1)⌋-th and ⌈(1 − α/2)(n+1)⌉-th smallest of
+    those n proposals (α = 1 − coverage), in log space. So the fold models themselves are kept,
+    not only their residuals. Past a few hundred sales per fold a fold's scores are kept as
+    `SKETCH` evenly spaced quantiles, each standing for its share of the fold's sales.
+    """
+
+    coefs: list[np.ndarray]
+    bases: list[Basis | None]
+    scores: list[np.ndarray]  # per fold, sorted
+    weights: list[float]  # sales each kept score stands for, per fold
+    n: int
+    coverage: float
+
+    SKETCH = 120
+
+    def interval(
+        self, design: Design, layout: Layout, sig: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        rows = design.dense.shape[0]
+        width = max(s.size for s in self.scores)
+        cand3 = np.full((rows, len(self.coefs), width), np.inf)
+        weight = np.zeros((len(self.coefs), width))
+        for k, (coef, basis, scores) in enumerate(
+            zip(self.coefs, self.bases, self.scores, strict=True)
+        ):
+            mu = _factor_effects(design.with_basis(layout, basis), layout, coef).sum(axis=1)
+            cand3[:, k, : scores.size] = mu[:, None] + sig[:, None] * scores[None, :]
+            weight[k, : scores.size] = self.weights[k]
+        cand = cand3.reshape(rows, -1)
+        order = np.argsort(cand, axis=1)
+        cum = np.cumsum(weight.reshape(-1)[order], axis=1)
+        tail = (1.0 - self.coverage) / 2.0
+        k_low = max(1, math.floor(tail * (self.n + 1) + 1e-9))
+        k_high = min(self.n, math.ceil((1.0 - tail) * (self.n + 1) - 1e-9))
+        # the first candidate whose cumulative count reaches the rank (small tolerance for the
+        # sketch's fractional weights)
+        at_low = np.argmax(cum >= k_low - 1e-6, axis=1)
+        at_high = np.argmax(cum >= k_high - 1e-6, axis=1)
+        sorted_cand = np.take_along_axis(cand, order, axis=1)
+        index = np.arange(rows)
+        return sorted_cand[index, at_low], sorted_cand[index, at_high]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "coefs": [[float(x) for x in c] for c in self.coefs],
+            "bases": [
+                {k: [float(x) for x in v] for k, v in b.items()} if b else None for b in self.bases
+            ],
+            "scores": [[float(x) for x in s] for s in self.scores],
+            "weights": [float(x) for x in self.weights],
+            "n": self.n,
+            "coverage": self.coverage,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CvPlus:
+        return cls(
+            coefs=[np.asarray(c, dtype=np.float64) for c in data["coefs"]],
+            bases=[_basis_from(b) for b in data["bases"]],
+            scores=[np.asarray(s, dtype=np.float64) for s in data["scores"]],
+            weights=[float(x) for x in data["weights"]],
+            n=int(data["n"]),
+            coverage=float(data["coverage"]),
+        )
+
+    @classmethod
+    def sketch(cls, scores: np.ndarray) -> tuple[np.ndarray, float]:
+        """A fold's sorted scores, or SKETCH evenly spaced quantiles of them past that many."""
+        s = np.sort(scores)
+        if s.size <= cls.SKETCH:
+            return s, 1.0
+        levels = (np.arange(cls.SKETCH) + 0.5) / cls.SKETCH
+        return np.quantile(s, levels), s.size / cls.SKETCH
+
+
 # --- fitting ----------------------------------------------------------------------------------
 
 
-def _knots(x: np.ndarray, candidates: Sequence[float]) -> list[float]:
-    top = float(np.quantile(x, 0.995)) if x.size else 0.0
-    kept = [k for k in candidates if k == candidates[0] or k < top]
-    return [float(k) for k in kept]
+def _segment_knots(x: np.ndarray, candidates: Sequence[float], need: int) -> list[float]:
+    """The candidate knots the data can carry: beyond the first, a knot is kept only where the
+    segment it closes and the open segment after the last knot each hold at least `need` sales
+    (and no knot past the data's 99.5th percentile). Fewer knots, straighter curve: with thin
+    data a curve falls back to one slope."""
+    if x.size == 0:
+        return [float(candidates[0])]
+    top = float(np.quantile(x, 0.995))
+    xs = np.sort(x)
+    kept = [float(candidates[0])]
+
+    def count(lo: float, hi: float) -> int:
+        return int(np.searchsorted(xs, hi, "left") - np.searchsorted(xs, lo, "left"))
+
+    for k in candidates[1:]:
+        if k >= top:
+            break
+        if count(kept[-1], k) >= need:
+            kept.append(float(k))
+    while len(kept) > 1 and count(kept[-1], math.inf) < need:
+        kept.pop()
+    return kept
 
 
-def _layout_for(v: Vehicles, w: np.ndarray) -> Layout:
+def _layout_for(v: Vehicles, w: np.ndarray, options: FitOptions) -> Layout:
     ramp_x = _ramp_inputs(v)
-    knots = {"age": _knots(ramp_x["age"], AGE_KNOTS)}
-    knots["mileage"] = _knots(ramp_x["mileage"], MILEAGE_KNOTS)
+    need = max(options.min_sales, min(len(v) // 50, 200))
+    knots = {"age": _segment_knots(ramp_x["age"], AGE_KNOTS, need)}
+    knots["mileage"] = _segment_knots(ramp_x["mileage"], MILEAGE_KNOTS, need)
     for name, candidates in COUNT_KNOTS.items():
-        knots[name] = _knots(ramp_x[name], candidates)
+        knots[name] = _segment_knots(ramp_x[name], candidates, need)
     month = month_number(v.day)
     levels = {
         "make": sorted(set(_norm(v.make))),
@@ -599,6 +831,139 @@ def _layout_for(v: Vehicles, w: np.ndarray) -> Layout:
     )
 
 
+def _support(
+    v: Vehicles, design: Design, layout: Layout, options: FitOptions
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Which coefficients the sales are too thin to estimate, fixed at 0 (the pooled or neutral
+    value), and the report of every factor's support: status `estimated`, `simplified` (fewer
+    knots, or some levels pooled) or `not_estimated` (no effect applied), the sales that carry it
+    and the sales needed."""
+    fixed = np.zeros(layout.size, dtype=bool)
+    report: list[dict[str, Any]] = []
+    need = max(options.min_sales, min(len(v) // 50, 200))
+    n = len(v)
+
+    def note(factor: str, status: str, sales: int, needed: int | None, **extra: Any) -> None:
+        report.append(
+            {"factor": factor, "status": status, "sales": sales, "needed": needed, **extra}
+        )
+
+    ramp_factor = {
+        "age": "age",
+        "mileage": "mileage",
+        "accidents": "accidents",
+        "repairs": "repairs",
+        "violations": "violations",
+        "owners": "owners",
+    }
+    for name, factor in ramp_factor.items():
+        x = design.ramp_x[name]
+        carrying = int((x > layout.knots[name][0]).sum())
+        a, b = layout.dense[name]
+        candidates = (
+            AGE_KNOTS
+            if name == "age"
+            else MILEAGE_KNOTS
+            if name == "mileage"
+            else (COUNT_KNOTS[name])
+        )
+        usable = [k for k in candidates if k < float(np.quantile(x, 0.995)) or k == candidates[0]]
+        if carrying < need:
+            fixed[a:b] = True
+            note(factor, "not_estimated", carrying, need)
+        elif len(layout.knots[name]) < len(usable):
+            note(factor, "simplified", carrying, need, slopes=b - a)
+        else:
+            note(factor, "estimated", carrying, need, slopes=b - a)
+
+    # grade steps: each needs sales on both sides
+    a, _ = layout.dense["grade"]
+    thin_steps = []
+    for step in range(1, 5):
+        worse = int((v.grade >= step).sum())
+        if worse < options.min_level_sales or n - worse < options.min_level_sales:
+            fixed[a + step - 1] = True
+            thin_steps.append(GRADES[step])
+    status = (
+        "estimated"
+        if not thin_steps
+        else "simplified"
+        if len(thin_steps) < 4
+        else ("not_estimated")
+    )
+    note(
+        "condition_grade",
+        status,
+        int((v.grade > 0).sum()),
+        options.min_level_sales,
+        pooled=[f"{g}" for g in thin_steps],
+    )
+
+    def levels(factor: str, group: str, keys: np.ndarray, names: list[str], needed: int) -> None:
+        a, _ = layout.groups[group]
+        counts = np.bincount(keys[keys >= 0], minlength=len(names))
+        fixed[a + np.flatnonzero(counts < needed)] = True
+        thin = [names[i] for i in np.flatnonzero((counts > 0) & (counts < needed))]
+        seen = int((counts > 0).sum())
+        status = (
+            "estimated" if not thin else "simplified" if len(thin) < seen else ("not_estimated")
+        )
+        note(
+            factor,
+            status,
+            int(counts[counts >= needed].sum()),
+            needed,
+            pooled=thin,
+            unseen=[names[i] for i in np.flatnonzero(counts == 0)],
+        )
+
+    levels("fuel_type", "fuel", design.groups["fuel"], list(FUEL_TYPES), options.min_level_sales)
+    levels(
+        "region",
+        "region",
+        design.groups["region"],
+        layout.levels["region"],
+        options.min_level_sales,
+    )
+    # makes and models keep their ridge (partial pooling); their tilts need more sales
+    for level in ("make", "model"):
+        names = layout.levels[level]
+        counts = np.bincount(design.groups[level][design.groups[level] >= 0], minlength=len(names))
+        thin = np.flatnonzero(counts < options.min_tilt_sales)
+        for prefix in ("age", "km"):
+            a, b = layout.groups[f"{prefix}_{level}"]
+            if b > a:
+                fixed[a + thin] = True
+        note(
+            "make" if level == "make" else "model_curves",
+            "estimated" if not thin.size else "simplified",
+            int(counts[counts >= options.min_tilt_sales].sum()),
+            options.min_tilt_sales,
+            **{
+                "levels": len(names),
+                "own_curve": int(len(names) - thin.size),
+                "pooled": [names[i] for i in thin][:50],
+            },
+        )
+    # market timing: the monthly index needs a few months, the season two years
+    months = layout.months
+    if months < 3:
+        a, b = layout.groups["index"]
+        fixed[a:b] = True
+    if months < 24:
+        a, b = layout.groups["season"]
+        fixed[a:b] = True
+    note(
+        "market_timing",
+        "estimated" if months >= 24 else "simplified" if months >= 3 else "not_estimated",
+        n,
+        None,
+        months=months,
+        months_needed=24,
+    )
+    return fixed, report
+
+
 def time_weights(day: np.ndarray, half_life_days: float) -> np.ndarray:
     """2^(-(latest day − day) / half-life), scaled to mean 1."""
     age = (day.max() - day).astype(np.float64)
@@ -606,13 +971,26 @@ def time_weights(day: np.ndarray, half_life_days: float) -> np.ndarray:
     return w / w.mean()
 
 
+def huber_weights(residual: np.ndarray, w: np.ndarray, k: float) -> np.ndarray:
+    """Huber's robustness weights min(1, k·s / |r|), s the (weighted) median absolute residual
+    × 1.4826: a listing far off the rest (a distressed sale, a typing slip) pulls the fit less."""
+    absr = np.abs(residual)
+    order = np.argsort(absr)
+    cum = np.cumsum(w[order])
+    mad = float(absr[order][np.searchsorted(cum, cum[-1] / 2.0)])
+    scale = max(1.4826 * mad, 1e-3)
+    return np.minimum(1.0, k * scale / np.maximum(absr, 1e-12))
+
+
 def _center(coef: np.ndarray, design: Design, layout: Layout, w: np.ndarray) -> np.ndarray:
     """Move the (weighted) mean of each categorical effect into the intercept, so such an effect
     reads against the typical car of the market (grades read against grade A, counts against
-    none, age and mileage against a new car)."""
+    none, age and mileage against a new car). Tilts stay as they are: they scale a curve."""
     coef = coef.copy()
     wsum = w.sum()
     for name in GROUPS:
+        if name in TILTS:
+            continue
         a, b = layout.groups[name]
         idx = design.groups[name]
         ok = idx >= 0
@@ -622,14 +1000,79 @@ def _center(coef: np.ndarray, design: Design, layout: Layout, w: np.ndarray) -> 
     return coef
 
 
-def _solve(gram: np.ndarray, rhs: np.ndarray, penalty: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    return solve_sign_constrained(gram + penalty, rhs, mask)
+def _solve(
+    gram: np.ndarray, rhs: np.ndarray, penalty: np.ndarray, mask: np.ndarray, fixed: np.ndarray
+) -> np.ndarray:
+    free = np.flatnonzero(~fixed)
+    out = np.zeros(rhs.shape[0])
+    sub = np.ix_(free, free)
+    out[free] = solve_sign_constrained((gram + penalty)[sub], rhs[free], mask[free])
+    return out
+
+
+def _keep_monotone(coef: np.ndarray, layout: Layout, basis: Basis) -> np.ndarray:
+    """A tilt may flatten a curve but never make it rise: each make's (and model's) slopes
+    s_j + t·b_j stay ≤ 0, raising a too-negative tilt t to the bound."""
+    coef = coef.copy()
+    model_make = [key.split("|", 1)[0] for key in layout.levels["model"]]
+    make_index = {m: i for i, m in enumerate(layout.levels["make"])}
+    for curve, prefix in (("age", "age"), ("mileage", "km")):
+        a, b = layout.dense[curve]
+        s, base = coef[a:b], basis[curve]
+        ratio = np.where(base < -1e-12, s / np.where(base < -1e-12, base, -1.0), np.inf)
+        lowest = -float(ratio.min()) if np.isfinite(ratio).any() else -1.0
+        ma, mb = layout.groups[f"{prefix}_make"]
+        coef[ma:mb] = np.maximum(coef[ma:mb], lowest)
+        oa, _ = layout.groups[f"{prefix}_model"]
+        for j, make in enumerate(model_make):
+            make_tilt = coef[ma + make_index[make]] if make in make_index else 0.0
+            coef[oa + j] = max(coef[oa + j], lowest - make_tilt)
+    return coef
+
+
+def _fit_rows(
+    design: Design,
+    layout: Layout,
+    y: np.ndarray,
+    w: np.ndarray,
+    penalty: np.ndarray,
+    mask: np.ndarray,
+    fixed: np.ndarray,
+    options: FitOptions,
+) -> tuple[np.ndarray, Basis | None, np.ndarray]:
+    """One model on some sales: (coefficients, tilt basis, robustness weights).
+
+    1. the pooled fit: one age and one mileage curve for the market;
+    2. robustness weights from its residuals (Huber);
+    3. the tilted fit: each make's and model's age and mileage curves are the market curve of
+       step 1 × (1 + tilt), the tilts pulled towards the make (models) and the market (makes)
+       by ridge penalties: partial pooling, so a model with few sales keeps close to its make
+       and the market, one with many gets its own depreciation;
+    4. robustness weights again, and the tilted fit once more.
+    """
+    base = design.with_basis(layout, None)
+    gram, rhs = _gram(base, layout, w, y)
+    coef = _solve(gram, rhs, penalty, mask, fixed)
+    robust = np.ones_like(w)
+    basis: Basis | None = None
+    for _ in range(options.rounds):
+        residual = y - _factor_effects(base, layout, coef).sum(axis=1)
+        robust = huber_weights(residual, w, options.huber) if options.huber > 0 else robust
+        if layout.tilts and basis is None:
+            basis = {c: coef[slice(*layout.dense[c])].copy() for c in ("age", "mileage")}
+            base = design.with_basis(layout, basis)
+        gram, rhs = _gram(base, layout, w * robust, y)
+        coef = _solve(gram, rhs, penalty, mask, fixed)
+    if basis is not None:
+        coef = _keep_monotone(coef, layout, basis)
+    return coef, basis, robust
 
 
 def _fit_sigma(v: Vehicles, residual: np.ndarray, make_counts: dict[str, float]) -> np.ndarray:
     feats = _sigma_features(v, make_counts)
     target = np.log(np.abs(residual) + 1e-4)
-    lam = np.eye(feats.shape[1]) * 1.0
+    # more sales, more freedom for the local difficulty; few sales keep it near constant
+    lam = np.eye(feats.shape[1]) * max(1.0, 400.0 / max(len(v), 1))
     lam[0, 0] = 1e-6
     coef = np.linalg.solve(feats.T @ feats + lam, feats.T @ target)
     # scale so that the median training sigma is 1 (only the shape matters for the scores)
@@ -655,13 +1098,13 @@ def fit(
 ) -> dict[str, Any]:
     """Fit the model on sales (`v` with each sale's day, and its price); JSON-ready parameters.
 
-    1. time weights (recent sales weigh more), knots and levels from the data;
-    2. the Gram matrix per fold (five folds, bincounts for the categorical blocks);
-    3. for each fold, the sign-constrained penalised fit on the other folds, and its predictions
-       on the fold (out-of-fold log residuals);
-    4. the local difficulty σ(x) from those residuals, and the conformal quantiles of
-       residual / σ(x);
-    5. the final fit on every sale, centred so categorical effects average 0.
+    1. time weights (recent sales weigh more), knots and levels from the data, and what the data
+       is too thin to estimate (fixed at the pooled or neutral value, and reported);
+    2. for each of five folds, the model fitted on the other folds (`_fit_rows`) and its
+       predictions on the fold: out-of-fold log residuals;
+    3. the local difficulty σ(x) from those residuals; the fold models and their scores are
+       kept for the CV+ ranges;
+    4. the final model on every sale, centred so categorical effects average 0.
     """
     options = options or FitOptions()
     n = len(v)
@@ -669,46 +1112,44 @@ def fit(
         raise ValueError("at least 10 sales are needed to fit the model")
     y = np.log(np.asarray(price, dtype=np.float64) / np.asarray(v.new_price, dtype=np.float64))
     w = time_weights(v.day, options.half_life_days)
-    layout = _layout_for(v, w)
+    layout = _layout_for(v, w, options)
     design = _design(v, layout)
     penalty = _penalty(layout, options)
     mask = layout.constrained()
+    fixed, support = _support(v, design, layout, options)
 
     folds = max(2, min(options.folds, n // 5))
     fold = np.random.default_rng(seed).permutation(n) % folds
-    grams = []
-    for k in range(folds):
-        sel = fold == k
-        sub = Design(
-            dense=design.dense[sel],
-            groups={g: i[sel] for g, i in design.groups.items()},
-            ramp_x={},
-        )
-        grams.append(_gram(sub, layout, w[sel], y[sel]))
-    gram_all: np.ndarray = np.sum([g for g, _ in grams], axis=0)
-    rhs_all: np.ndarray = np.sum([r for _, r in grams], axis=0)
-
     oof = np.zeros(n)
+    fold_models: list[tuple[np.ndarray, Basis | None]] = []
     for k in range(folds):
-        coef_k = _solve(gram_all - grams[k][0], rhs_all - grams[k][1], penalty, mask)
-        sel = fold == k
-        sub = Design(
-            dense=design.dense[sel],
-            groups={g: i[sel] for g, i in design.groups.items()},
-            ramp_x={},
+        train, held = fold != k, fold == k
+        coef_k, basis_k, _ = _fit_rows(
+            design.take(train), layout, y[train], w[train], penalty, mask, fixed, options
         )
-        oof[sel] = _factor_effects(sub, layout, coef_k).sum(axis=1)
+        fold_models.append((coef_k, basis_k))
+        held_design = design.take(held).with_basis(layout, basis_k)
+        oof[held] = _factor_effects(held_design, layout, coef_k).sum(axis=1)
     residual = y - oof
 
-    coef = _solve(gram_all, rhs_all, penalty, mask)
-    coef = _center(coef, design, layout, w)
+    coef, basis, robust = _fit_rows(design, layout, y, w, penalty, mask, fixed, options)
+    coef = _center(coef, design.with_basis(layout, basis), layout, w)
 
     make_norm = _norm(v.make)
     makes, counts = np.unique(make_norm, return_counts=True)
     make_counts = {str(m): float(c) for m, c in zip(makes, counts, strict=True)}
     sigma_coef = _fit_sigma(v, residual, make_counts)
     sig = _sigma(v, sigma_coef, make_counts)
-    q_low, q_high = conformal_quantiles(residual / sig, options.coverage)
+    scores = residual / sig
+    sketches = [CvPlus.sketch(scores[fold == k]) for k in range(folds)]
+    cv_plus = CvPlus(
+        coefs=[c for c, _ in fold_models],
+        bases=[b for _, b in fold_models],
+        scores=[s for s, _ in sketches],
+        weights=[wt for _, wt in sketches],
+        n=n,
+        coverage=options.coverage,
+    )
 
     ramp_x = design.ramp_x
     km_per_year = (
@@ -724,10 +1165,14 @@ def fit(
         "format": PARAMS_FORMAT,
         "layout": layout.as_dict(),
         "coef": [float(x) for x in coef],
-        "sigma": {"coef": [float(x) for x in sigma_coef], "q_low": q_low, "q_high": q_high},
+        "basis": {k: [float(x) for x in b] for k, b in basis.items()} if basis else None,
+        "sigma": {"coef": [float(x) for x in sigma_coef]},
+        "cv_plus": cv_plus.as_dict(),
         "make_counts": make_counts,
         "km_per_year": km_per_year,
         "region_recent_sales": region_volume,
+        "support": support,
+        "downweighted_sales": int((robust < 0.5).sum()),
         "names": {
             "regions": sorted({str(r) for r in v.region}),
             "makes": sorted({str(m) for m in v.make}),
@@ -743,6 +1188,14 @@ def fit(
 
 
 # --- accuracy ---------------------------------------------------------------------------------
+
+HOLDOUT_SALT = b"valuation-holdout:"
+HOLDOUT_BUCKETS = 5  # one in five sales is held out, by a hash of its id: the same ones always
+
+
+def is_held_out(sale_id: str) -> bool:
+    """Whether a sale belongs to the held-out fifth (stable across fits: no model trains on it)."""
+    return zlib.crc32(HOLDOUT_SALT + sale_id.encode()) % HOLDOUT_BUCKETS == 0
 
 
 def accuracy(

@@ -16,7 +16,6 @@ import math
 import random
 import time
 import uuid
-import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,19 +35,19 @@ from valuation import engine
 from valuation.model import (
     FUEL_TYPES,
     GRADES,
+    HOLDOUT_BUCKETS,
     FitOptions,
     ValuationMaths,
     Vehicles,
     accuracy,
     fit,
+    is_held_out,
 )
 from valuation.models import CollateralCheck, CollateralVehicle, ValuationModel
 
 logger = logging.getLogger(__name__)
 
 MIN_SALES = 20
-HOLDOUT_SALT = b"valuation-holdout:"
-HOLDOUT_BUCKETS = 5  # one in five sales is held out, by a hash of its id: the same ones always
 HOLDOUT_POINTS = 1000
 FIT_LOCK = 72_310_601  # pg_advisory_xact_lock key: one fit stores its version at a time
 
@@ -71,11 +70,6 @@ class Sales:
     def take(self, mask: np.ndarray) -> Sales:
         idx = np.flatnonzero(mask)
         return Sales([self.ids[i] for i in idx], self.vehicles.take(idx), self.price[idx])
-
-
-def is_held_out(sale_id: str) -> bool:
-    """Whether a sale belongs to the held-out fifth (stable across fits: no model trains on it)."""
-    return zlib.crc32(HOLDOUT_SALT + sale_id.encode()) % HOLDOUT_BUCKETS == 0
 
 
 def load_sales() -> Sales:
