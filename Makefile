@@ -69,3 +69,4 @@ bench: install
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/compliance_bench.py
 	$(BIN)/python bench/notify_bench.py
+	$(BIN)/python bench/valuation_accuracy.py

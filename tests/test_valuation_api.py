@@ -106,6 +106,8 @@ def test_fit_command_stores_an_active_model_with_held_out_figures(db: Any, capsy
     assert row.ppe10 > 70 and row.mape < 8 and abs(row.median_error_pct) < 3
     assert 70 <= row.coverage <= 90
     assert len(row.holdout_points) == row.holdout_count
+    # 18 months of sales: the season falls back, and the command says so
+    assert "Market timing (partly pooled): " in out and "the season needs 24 months" in out
 
 
 def test_fit_with_too_few_sales_is_refused(db: Any) -> None:
@@ -451,3 +453,29 @@ def test_models_endpoint(client_for, viewer, fitted) -> None:
     assert body["active"]["version"] == fitted.version
     assert body["active"]["ppe10"] == pytest.approx(fitted.ppe10)
     assert len(body["history"]) == 1
+
+
+def test_quote_says_which_factors_fell_back(client_for, viewer, fitted) -> None:
+    client = client_for(viewer)
+    usual = client.post(QUOTE, vehicle(), format="json").json()
+    assert usual["fallbacks"] == []
+    unseen = client.post(QUOTE, vehicle(model="Toyota Prototype"), format="json").json()
+    [item] = unseen["fallbacks"]
+    assert item["factor"] == "model_curves" and item["reason"] == "unseen"
+    assert item["sales"] == 0 and item["needed"] == 10
+    assert "Toyota Toyota Prototype has no sales yet" in item["note"]
+    assert "its make's depreciation" in item["note"]
+    stranger = client.post(QUOTE, vehicle(make="Zzyzx Motors"), format="json").json()
+    assert [f["factor"] for f in stranger["fallbacks"]] == ["make_curves"]
+    assert "the market's depreciation" in stranger["fallbacks"][0]["note"]
+
+
+def test_models_endpoint_reports_what_the_sales_carry(client_for, viewer, fitted) -> None:
+    active = client_for(viewer).get("/api/valuations/models/").json()["active"]
+    support = {row["factor"]: row for row in active["support"]}
+    assert set(support) >= {"age", "mileage", "accidents", "make_curves", "model_curves"}
+    assert support["age"]["status"] == "estimated" and support["age"]["label"] == "Vehicle age"
+    # 800 sales over 540 days: the monthly index, not yet the season (24 months)
+    assert support["market_timing"]["status"] == "simplified"
+    assert "the season needs 24 months" in support["market_timing"]["note"]
+    assert isinstance(active["downweighted_sales"], int)

@@ -57,6 +57,8 @@ def test_page_with_model_and_collateral(viewer) -> None:
     assert response.status_code == 200
     assert f"Model v{row.version}" in html
     assert "PPE10" in html and "How the value is computed" in html
+    assert 'id="model-support"' in html and "What the sales can carry" in html
+    assert 'data-factor="market_timing" data-status="simplified"' in html
     assert "PG1" in html and "PG2" in html
     figure = json.loads(html.split('id="holdout-figure" type="application/json">')[1].split("<")[0])
     assert figure["data"][-1]["type"] == "scatter"  # SVG: no WebGL needed

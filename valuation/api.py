@@ -7,6 +7,7 @@ fields for the OpenAPI schema.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.utils import timezone
@@ -22,6 +23,7 @@ from valuation import engine, selectors
 from valuation.charts import waterfall_figure
 from valuation.inputs import parse_vehicle
 from valuation.services import valuation_record
+from valuation.support import support_rows
 
 BATCH_LIMIT = 5000
 ERRORS_SHOWN = 100
@@ -60,6 +62,35 @@ class FactorSerializer(serializers.Serializer):
     effect_pct = serializers.FloatField(help_text="100 × (multiplicative effect − 1)")
 
 
+class FallbackSerializer(serializers.Serializer):
+    factor = serializers.ChoiceField(
+        choices=[
+            "age",
+            "mileage",
+            "accidents",
+            "repairs",
+            "violations",
+            "owners",
+            "condition_grade",
+            "fuel_type",
+            "region",
+            "make_curves",
+            "model_curves",
+        ]
+    )
+    label = serializers.CharField()
+    reason = serializers.ChoiceField(
+        choices=["not_estimated", "pooled", "unseen"],
+        help_text=(
+            "not_estimated: no effect applied; pooled: too few sales, valued as the make, the"
+            " market or the next better grade; unseen: no sale at all"
+        ),
+    )
+    sales = serializers.IntegerField(help_text="Sales that carry it")
+    needed = serializers.IntegerField(help_text="Sales needed to estimate it")
+    note = serializers.CharField(help_text="The same in words, in the reader's language")
+
+
 class QuoteSerializer(serializers.Serializer):
     value = serializers.FloatField()
     low = serializers.FloatField(help_text="The price is within [low, high] ~80 % of the time")
@@ -86,6 +117,13 @@ class QuoteSerializer(serializers.Serializer):
             "appraisal_tolerance_pct": serializers.FloatField(),
         },
         required=False,
+    )
+    fallbacks = FallbackSerializer(
+        many=True,
+        help_text=(
+            "The factors of this vehicle the sales were too thin to estimate, and what was used"
+            " instead (empty when every factor was estimated)"
+        ),
     )
     valuation_id = serializers.CharField(required=False, help_text="When recorded")
     chart = serializers.DictField(required=False, help_text="With ?chart=1: a Plotly waterfall")
@@ -252,16 +290,24 @@ class CollateralView(APIView):
 
 
 class ModelsView(APIView):
-    """The active valuation model's held-out accuracy, and the latest fits."""
+    """The active valuation model's held-out accuracy, what its sales could carry (`support`:
+    each factor estimated, partly pooled or not estimated, with the sales behind it) and the
+    latest fits."""
 
     permission_classes = [CanRead]
 
     @extend_schema(responses={200: None})
     def get(self, request: Request) -> Response:
         row = selectors.active_model_row()
+        active = selectors.model_summary(row) if row else None
+        if active is not None:
+            with contextlib.suppress(engine.NoModel):
+                params = engine.active_model().maths.params
+                active["support"] = support_rows(params)
+                active["downweighted_sales"] = params.get("downweighted_sales")
         return Response(
             {
-                "active": selectors.model_summary(row) if row else None,
+                "active": active,
                 "history": selectors.model_history(),
             }
         )

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from carloan.parameters.selectors import parameter_values
 from valuation.model import FACTORS, Prediction, ValuationMaths, Vehicles
 from valuation.models import ValuationModel
+from valuation.support import quote_fallbacks
 
 logger = logging.getLogger(__name__)
 
@@ -198,13 +199,16 @@ def quotes(
     """Quotes for checked vehicles (see inputs.parse_vehicle), one vectorised prediction.
 
     Each: value, low, high, baseline (the new price), factors (the twelve, with effect_cny and
-    effect_pct; the effect_cny add up to value − baseline), model_version, valuation_date, and
+    effect_pct; the effect_cny add up to value − baseline), model_version, valuation_date,
+    fallbacks (the factors the sales were too thin to estimate for this vehicle), and
     with loan_amount / appraised_value: ltv_pct, appraisal_excess_pct, flags, limits.
     """
     model = model or active_model()
     if not vehicles:
         return []
-    pred = predict(model, vehicles)
+    columns = Vehicles.from_records(vehicles)
+    pred = model.maths.predict(columns)
+    fallbacks = model.maths.fallbacks(columns)
     cny = pred.effects_cny()
     pct = pred.effects_pct()
     labels = [(name, str(FACTOR_LABELS[name])) for name in FACTORS]
@@ -227,6 +231,7 @@ def quotes(
             ],
             "model_version": model.version,
             "valuation_date": vehicle["valuation_date"].isoformat(),
+            "fallbacks": quote_fallbacks(_one_curve_note(fallbacks[i]), vehicle),
         }
         if needs_limits:
             quote.update(
@@ -240,6 +245,13 @@ def quotes(
             )
         out.append(quote)
     return out
+
+
+def _one_curve_note(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A make on the market's curves puts its models there too: say it once."""
+    if any(item["factor"] == "make_curves" for item in items):
+        return [item for item in items if item["factor"] != "model_curves"]
+    return items
 
 
 def quote_arrays(model: LoadedModel, vehicles: Vehicles) -> Prediction:

@@ -18,14 +18,20 @@ Each η_f is the effect of one of the twelve factors of contract section 6:
 - market timing: month-of-year seasonality plus a monthly price index (a random-walk penalty
   keeps it smooth); quotes after the last sale month carry the latest level forward.
 
-Recent sales weigh more: weight = 2^(-age of the sale / half-life). The fit is one penalised
-weighted least-squares problem with sign constraints, solved exactly by an active-set method on
-its Gram matrix (built with bincounts for the categorical blocks: a 100k-sale fit takes seconds).
+Each make's and model's age and mileage curves are the market's × (1 + tilt), the tilts pulled
+towards the make's and the market's by ridge penalties (partial pooling): a model with few sales
+depreciates like its make, one with many at its own pace. Recent sales weigh more: weight =
+2^(-age of the sale / half-life); sales far off the rest weigh less (Huber). The fit is a
+penalised weighted least-squares problem with sign constraints, solved exactly by an active-set
+method on its Gram matrix (built with bincounts for the categorical blocks).
 
-Ranges: five-fold cross-conformal (CV+) residuals in log space, divided by a local difficulty
-σ(x) (a small regression of log |residual| on age, mileage, grade, accidents and how rare the
-make is); low/high are the 10th/90th conformal quantiles of those scores, so the true price falls
-in [low, high] about 80 % of the time.
+Ranges: CV+ (cross-conformal) in log space with a local difficulty σ(x): the five fold models are
+kept, and every sale proposes its fold model's value of the vehicle plus σ(x) × its own scaled
+out-of-fold residual; low/high are the finite-sample 10th/90th order statistics of those
+proposals, so the true price falls in [low, high] about 80 % of the time.
+
+What the sales are too thin to estimate is not fitted to noise: it is fixed at the pooled or
+neutral value and reported (`support` in the parameters; `fallbacks` per vehicle).
 
 Explanation: the factors' log effects add up to log(value / new_price); each is converted to CNY
 with the logarithmic-mean (LMDI) weight (value − new_price) / log(value / new_price), so the CNY
@@ -128,6 +134,7 @@ class FitOptions:
     min_sales: int = 8  # a curve segment (or a count factor) carries at least this many sales
     min_level_sales: int = 5  # a region, fuel or grade step is estimated from this many sales
     min_tilt_sales: int = 10  # a make or model gets its own curves from this many sales
+    tilts: bool = True  # per-make and per-model curves (False: one market curve, as format 1)
     folds: int = 5
     coverage: float = 0.8
 
@@ -608,6 +615,65 @@ class ValuationMaths:
             new_price=np.asarray(v.new_price, dtype=np.float64),
         )
 
+    def fallbacks(self, v: Vehicles) -> list[list[dict[str, Any]]]:
+        """For each vehicle, the factors its value takes from a fallback because the sales were
+        too thin (see `_support`): {factor, reason (`not_estimated`: no effect applied;
+        `pooled`: valued as the fallback; `unseen`: no sale at all), level, sales, needed}."""
+        out: list[list[dict[str, Any]]] = [[] for _ in range(len(v))]
+        support = {row["factor"]: row for row in self.params.get("support", [])}
+        if not support:
+            return out
+
+        def add(i: int, factor: str, reason: str, level: str, sales: int) -> None:
+            needed = support[factor]["needed"]
+            out[i].append(
+                {
+                    "factor": factor,
+                    "reason": reason,
+                    "level": level,
+                    "sales": sales,
+                    "needed": needed,
+                }
+            )
+
+        ramp = _ramp_inputs(v)
+        for name in RAMPS:
+            row = support.get(name)
+            if row and row["status"] == "not_estimated":
+                for hit in np.flatnonzero(ramp[name] > 0).tolist():
+                    add(hit, name, "not_estimated", "", int(row["sales"]))
+        grade = support.get("condition_grade")
+        if grade and grade["pooled"]:
+            steps = sorted(GRADES.index(letter) for letter in grade["pooled"])
+            for i, g in enumerate(v.grade.tolist()):
+                borrowed = [step for step in steps if step <= g]
+                if borrowed:  # valued as the grade before its first thin step
+                    letter = GRADES[borrowed[0]]
+                    add(i, "condition_grade", "pooled", letter, int(grade["pooled"][letter]))
+        known = {
+            "fuel_type": set(FUEL_TYPES),
+            "region": set(self.layout.levels["region"]),
+            "make_curves": set(self.layout.levels["make"]),
+            "model_curves": set(self.layout.levels["model"]),
+        }
+        lookups = (
+            ("fuel_type", [FUEL_TYPES[int(f)] for f in v.fuel]),
+            ("region", list(_norm(v.region))),
+            ("make_curves", list(_norm(v.make))),
+            ("model_curves", list(_model_key(v.make, v.model))),
+        )
+        for factor, keys in lookups:
+            row = support.get(factor)
+            if not row:
+                continue
+            unseen = set(row.get("unseen", []))
+            for i, key in enumerate(keys):
+                if key in row["pooled"]:
+                    add(i, factor, "pooled", str(key), int(row["pooled"][key]))
+                elif key in unseen or key not in known[factor]:
+                    add(i, factor, "unseen", str(key), 0)
+        return out
+
     def curve(self, factor: str, xs: np.ndarray) -> np.ndarray:
         """The market's log effect of a monotone factor (age in years, mileage in 10k km,
         counts): a make or model without a tilt of its own follows it."""
@@ -728,11 +794,9 @@ class CvPlus:
         width = max(s.size for s in self.scores)
         cand3 = np.full((rows, len(self.coefs), width), np.inf)
         weight = np.zeros((len(self.coefs), width))
-        for k, (coef, basis, scores) in enumerate(
-            zip(self.coefs, self.bases, self.scores, strict=True)
-        ):
-            mu = _factor_effects(design.with_basis(layout, basis), layout, coef).sum(axis=1)
-            cand3[:, k, : scores.size] = mu[:, None] + sig[:, None] * scores[None, :]
+        mu = self._fold_values(design, layout)
+        for k, scores in enumerate(self.scores):
+            cand3[:, k, : scores.size] = mu[:, k, None] + sig[:, None] * scores[None, :]
             weight[k, : scores.size] = self.weights[k]
         cand = cand3.reshape(rows, -1)
         order = np.argsort(cand, axis=1)
@@ -747,6 +811,30 @@ class CvPlus:
         sorted_cand = np.take_along_axis(cand, order, axis=1)
         index = np.arange(rows)
         return sorted_cand[index, at_low], sorted_cand[index, at_high]
+
+    def _fold_values(self, design: Design, layout: Layout) -> np.ndarray:
+        """Every fold model's log value of each vehicle at once (rows × folds)."""
+        coefs = np.vstack(self.coefs)  # folds × p
+        d = layout.dense_size
+        out = design.dense @ coefs[:, :d].T
+        for name in GROUPS:
+            a, b = layout.groups[name]
+            if b == a:
+                continue
+            idx = design.groups[name]
+            effect = np.where((idx >= 0)[:, None], coefs[:, a:b][:, np.maximum(idx, 0)].T, 0.0)
+            if name in TILTS:
+                curve = TILTS[name][0]
+                ca, cb = layout.dense[curve]
+                basis = np.vstack(
+                    [
+                        basis[curve] if basis is not None else np.zeros(cb - ca)
+                        for basis in self.bases
+                    ]
+                )
+                effect = effect * (design.dense[:, ca:cb] @ basis.T)
+            out += effect
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -828,7 +916,12 @@ def _layout_for(v: Vehicles, w: np.ndarray, options: FitOptions) -> Layout:
         first_month=int(month.min()),
         months=int(month.max() - month.min() + 1),
         tier_center=tier_center,
+        tilts=options.tilts,
     )
+
+
+def _status(thin: int, levels: int) -> str:
+    return "estimated" if not thin else "simplified" if thin < levels else "not_estimated"
 
 
 def _support(
@@ -878,39 +971,28 @@ def _support(
 
     # grade steps: each needs sales on both sides
     a, _ = layout.dense["grade"]
-    thin_steps = []
+    thin_steps: dict[str, int] = {}
     for step in range(1, 5):
         worse = int((v.grade >= step).sum())
         if worse < options.min_level_sales or n - worse < options.min_level_sales:
             fixed[a + step - 1] = True
-            thin_steps.append(GRADES[step])
-    status = (
-        "estimated"
-        if not thin_steps
-        else "simplified"
-        if len(thin_steps) < 4
-        else ("not_estimated")
-    )
+            thin_steps[GRADES[step]] = min(worse, n - worse)
     note(
         "condition_grade",
-        status,
+        _status(len(thin_steps), 4),
         int((v.grade > 0).sum()),
         options.min_level_sales,
-        pooled=[f"{g}" for g in thin_steps],
+        pooled=thin_steps,
     )
 
     def levels(factor: str, group: str, keys: np.ndarray, names: list[str], needed: int) -> None:
         a, _ = layout.groups[group]
         counts = np.bincount(keys[keys >= 0], minlength=len(names))
         fixed[a + np.flatnonzero(counts < needed)] = True
-        thin = [names[i] for i in np.flatnonzero((counts > 0) & (counts < needed))]
-        seen = int((counts > 0).sum())
-        status = (
-            "estimated" if not thin else "simplified" if len(thin) < seen else ("not_estimated")
-        )
+        thin = {names[i]: int(counts[i]) for i in np.flatnonzero((counts > 0) & (counts < needed))}
         note(
             factor,
-            status,
+            _status(len(thin), int((counts > 0).sum())),
             int(counts[counts >= needed].sum()),
             needed,
             pooled=thin,
@@ -925,7 +1007,7 @@ def _support(
         layout.levels["region"],
         options.min_level_sales,
     )
-    # makes and models keep their ridge (partial pooling); their tilts need more sales
+    # makes and models keep their ridge (partial pooling); their own curves need more sales
     for level in ("make", "model"):
         names = layout.levels[level]
         counts = np.bincount(design.groups[level][design.groups[level] >= 0], minlength=len(names))
@@ -935,15 +1017,13 @@ def _support(
             if b > a:
                 fixed[a + thin] = True
         note(
-            "make" if level == "make" else "model_curves",
+            f"{level}_curves",
             "estimated" if not thin.size else "simplified",
             int(counts[counts >= options.min_tilt_sales].sum()),
             options.min_tilt_sales,
-            **{
-                "levels": len(names),
-                "own_curve": int(len(names) - thin.size),
-                "pooled": [names[i] for i in thin][:50],
-            },
+            levels=len(names),
+            own_curve=int(len(names) - thin.size),
+            pooled={names[i]: int(counts[i]) for i in thin[:50]},
         )
     # market timing: the monthly index needs a few months, the season two years
     months = layout.months

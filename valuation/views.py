@@ -17,6 +17,7 @@ from valuation import engine, selectors
 from valuation.charts import holdout_scatter
 from valuation.inputs import MIN_YEAR
 from valuation.model import FUEL_TYPES, GRADES
+from valuation.support import support_rows
 
 LIST_LIMIT = 200
 
@@ -54,6 +55,7 @@ JS_TEXT: dict[str, Any] = {
     "factor": gettext_lazy("Factor"),
     "effectCny": gettext_lazy("Effect (CNY)"),
     "effectPct": gettext_lazy("Effect (%)"),
+    "fallbacks": gettext_lazy("Too few sales for some factors of this vehicle:"),
     "newPrice": gettext_lazy("New price"),
     "badInput": gettext_lazy("Check the highlighted fields."),
     "noModel": gettext_lazy(
@@ -76,9 +78,14 @@ def valuation_page(request: HttpRequest) -> HttpResponse:
     branch = request.GET.get("branch", "").strip()
     names: dict[str, list[str]] = {"regions": [], "makes": [], "models": []}
     scatter = None
+    support: list[dict[str, Any]] = []
+    downweighted = None
     if row is not None:
         with contextlib.suppress(engine.NoModel):
-            names = engine.active_model().maths.params.get("names", names)
+            params = engine.active_model().maths.params
+            names = params.get("names", names)
+            support = support_rows(params)
+            downweighted = params.get("downweighted_sales")
         scatter = holdout_scatter(
             row.holdout_points,
             x_label=_("Sale price (CNY)"),
@@ -97,6 +104,9 @@ def valuation_page(request: HttpRequest) -> HttpResponse:
         "model_summary": selectors.model_summary(row) if row else None,
         "history": selectors.model_history(8),
         "scatter": scatter,
+        "support": support,
+        "support_thin": sum(1 for item in support if item["status"] != "estimated"),
+        "downweighted": downweighted,
         "names": names,
         "model_names": sorted({pair.split("|", 1)[1] for pair in names.get("models", [])}),
         "default_model": next(

@@ -138,6 +138,21 @@ function renderFactors(quote) {
   table.tBodies[0].replaceChildren(...rows);
 }
 
+// The factors of this vehicle the sales were too thin to estimate, and what stood in for them.
+function renderFallbacks(quote) {
+  const box = document.getElementById("quote-fallbacks");
+  const items = quote.fallbacks || [];
+  box.hidden = items.length === 0;
+  box.replaceChildren(
+    el("p", { txt: t("fallbacks") }),
+    el(
+      "ul",
+      {},
+      items.map((item) => el("li", { txt: `${item.label}: ${item.note}` })),
+    ),
+  );
+}
+
 function render(quote) {
   empty.hidden = true;
   result.hidden = false;
@@ -150,6 +165,7 @@ function render(quote) {
   }
   document.getElementById("quote-meta").textContent = meta.join(" · ");
   renderFlags(quote);
+  renderFallbacks(quote);
   renderFactors(quote);
   const chart = document.getElementById("quote-waterfall");
   if (window.Plotly && quote.chart) {

@@ -68,7 +68,17 @@ def test_quote_a_vehicle_and_see_the_waterfall(live_url: str) -> None:
         assert bars == 14
         assert page.locator("#quote-factors tbody tr").count() == 14
         assert page.locator("#quote-flags li").count() == 2
+        assert page.is_hidden("#quote-fallbacks")
         shoot(page, "valuation-quote-en")
+        # a model the sales have never shown: the quote says what stood in for its curves
+        page.fill("#id_model", "Toyota Prototype")
+        page.click("#quote-submit")
+        page.wait_for_selector("#quote-fallbacks:not([hidden])", timeout=15_000)
+        assert "Toyota Toyota Prototype has no sales yet" in page.inner_text("#quote-fallbacks")
+        # what the sales can carry, factor by factor, under the accuracy figures
+        assert page.locator("#model-support tr[data-factor]").count() == 12
+        shoot(page, "valuation-fallback-en")
+        page.fill("#id_model", "Toyota M0")
         # bad input: the field says what is wrong, nothing breaks
         page.fill("#id_mileage_km", "-5")
         page.click("#quote-submit")

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from valuation.model import FitOptions
 from valuation.services import NotEnoughSales, valuation_fit
+from valuation.support import support_rows
 
 
 class Command(BaseCommand):
@@ -40,3 +41,7 @@ class Command(BaseCommand):
             f"range coverage {pct(row.coverage)}"
         )
         self.stdout.write(row.decision_note)
+        # what the sales were too thin to estimate, as the page shows it
+        for item in support_rows(row.parameters):
+            if item["status"] != "estimated":
+                self.stdout.write(f"  {item['label']} ({item['status_label']}): {item['note']}")
