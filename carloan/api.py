@@ -44,7 +44,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     1. Django's ValidationError → 400 with field errors; Http404 → 404; PermissionDenied → 403.
     2. Not signed in → 401 with `WWW-Authenticate: Token` (DRF would say 403 when the first
        authentication class is the session's, which sends no challenge).
-    3. A service's `Conflict` → 409 with `detail` and `current` (how the thing stands now).
+    3. A service's `Conflict` (`carloan.errors`, the one way to say it) → 409 with its body:
+       `detail`, `current` (how the thing stands now) and what else the endpoint documents.
     4. Database, Redis or broker unreachable → 503 with a message (never a 500 trace).
     """
     if isinstance(exc, ValidationError):
@@ -61,9 +62,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc.status_code = status.HTTP_401_UNAUTHORIZED
         exc.auth_header = getattr(exc, "auth_header", None) or AUTH_SCHEME
     elif isinstance(exc, Conflict):
-        return Response(
-            {"detail": exc.message, "current": exc.current}, status=status.HTTP_409_CONFLICT
-        )
+        return Response(exc.body(), status=status.HTTP_409_CONFLICT)
     elif is_unavailable(exc):
         logger.warning("dependency unavailable: %s", exc)
         return Response({"detail": UNAVAILABLE_MESSAGE}, status=status.HTTP_503_SERVICE_UNAVAILABLE)

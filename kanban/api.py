@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -318,17 +317,11 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
 
 
 def _call(fn: Callable[[], Any]) -> Any:
-    """Run a service; turn its refusals into answers (409 with the card, 403 with its reason,
-    404). Django's ValidationError becomes a 400 in `carloan.api.exception_handler`."""
+    """Run a service; a card or link that does not exist is a 404 with its message. Its
+    `Conflict` (409 with the card and the stale fields), PermissionDenied (403) and
+    ValidationError (400) are answered by `carloan.api.exception_handler`."""
     try:
         return fn()
-    except services.Conflict as exc:
-        return Response(
-            {"detail": exc.message, "fields": exc.fields, "card": exc.card},
-            status=status.HTTP_409_CONFLICT,
-        )
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc) or None) from exc
     except (Card.DoesNotExist, CardLink.DoesNotExist) as exc:
         raise exceptions.NotFound(str(exc) or None) from exc
 
@@ -462,8 +455,6 @@ class CardCreateView(APIView):
                 **data,
             )
         )
-        if isinstance(result, Response):
-            return result
         return Response(result, status=status.HTTP_201_CREATED)
 
 
@@ -502,7 +493,7 @@ class CardDetailView(APIView):
                 user=request.user, card_id=card.pk, version=version, changes=data
             )
         )
-        return result if isinstance(result, Response) else Response(result)
+        return Response(result)
 
     @extend_schema(
         tags=TAG,
@@ -523,7 +514,7 @@ class CardDetailView(APIView):
         result = _call(
             lambda: services.card_delete(user=request.user, card_id=card.pk, version=version)
         )
-        return result if isinstance(result, Response) else Response(result)
+        return Response(result)
 
 
 class CardMoveView(APIView):
@@ -555,8 +546,6 @@ class CardMoveView(APIView):
                 version=data["version"],
             )
         )
-        if isinstance(result, Response):
-            return result
         return Response(
             {
                 **result.card,
@@ -592,8 +581,6 @@ class CardCommentsView(APIView):
         comment = _call(
             lambda: services.comment_add(user=request.user, card_id=card.pk, text=data["text"])
         )
-        if isinstance(comment, Response):
-            return comment
         mine = [c for c in selectors.card_comments(card.pk) if c["id"] == comment.pk]
         return Response(mine[0], status=status.HTTP_201_CREATED)
 
@@ -649,8 +636,6 @@ class CardLinksView(APIView):
                 user=request.user, card_id=card.pk, to_card_id=data["to"], kind=data["kind"]
             )
         )
-        if isinstance(link, Response):
-            return link
         return Response(
             {"id": link.pk, "to": link.to_card_id, "kind": link.kind},
             status=status.HTTP_201_CREATED,
@@ -669,9 +654,5 @@ class CardLinkDetailView(APIView):
     )
     def delete(self, request: Request, card_id: int, link_id: int) -> Response:
         card = _card(request, card_id)
-        result = _call(
-            lambda: services.link_remove(user=request.user, card_id=card.pk, link_id=link_id)
-        )
-        if isinstance(result, Response):
-            return result
+        _call(lambda: services.link_remove(user=request.user, card_id=card.pk, link_id=link_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -30,6 +30,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from carloan.errors import Conflict
 from carloan.models import REGION_MAX, Department
 from carloan.realtime import broadcast
 from carloan.roles import can_edit, department_of
@@ -78,17 +79,6 @@ MAX_CHECKLIST = 100
 class _Unchanged(Exception):
     """Raised inside a writer's transaction when the change changes nothing: the transaction
     (and the event number it took) is rolled back and no event is sent."""
-
-
-class Conflict(Exception):
-    """Someone changed the card since the version the client sent. `card` is the current card,
-    `fields` the fields that were changed by someone else (what blocks the merge)."""
-
-    def __init__(self, message: str, card: CardData, fields: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.card = card
-        self.fields = list(fields)
 
 
 @dataclass
@@ -150,11 +140,12 @@ def _stale_fields(card: Card, version: int, fields: Sequence[str]) -> list[str]:
 
 def _conflict(card: Card, stale: Sequence[str], what: str) -> Conflict:
     current = card_state(card.pk)
+    # 409 body: the card as it is now and the fields someone else changed (what blocks a merge)
     return Conflict(
         f"Card #{card.pk} changed since you loaded it ({', '.join(stale)} now at version "
         f"{card.version}): {what} was not applied. Review the current card and try again.",
-        current,
-        stale,
+        card=current,
+        fields=list(stale),
     )
 
 

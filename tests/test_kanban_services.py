@@ -149,8 +149,9 @@ def test_a_stale_edit_of_the_same_field_is_a_conflict_with_the_current_card(
         services.card_update(
             user=risk_head, card_id=card["id"], version=1, changes={"title": "B", "labels": ["x"]}
         )
-    assert caught.value.fields == ["title"]
-    assert caught.value.card["title"] == "A" and caught.value.card["version"] == 2
+    assert caught.value.body()["fields"] == ["title"]
+    card = caught.value.body()["card"]
+    assert card["title"] == "A" and card["version"] == 2
     assert sent == []  # nothing committed, nothing sent
     assert Card.objects.get(pk=card["id"]).labels == []
 
@@ -166,7 +167,7 @@ def test_an_edit_after_a_move_merges_but_a_stale_move_after_a_move_conflicts(
     assert edited["due_date"] == "2026-12-01" and edited["version"] == 3
     with pytest.raises(services.Conflict) as caught:
         move(risk_head, card["id"], "risk", "Backlog", version=1)
-    assert set(caught.value.fields) == {"lane", "column", "rank"}
+    assert set(caught.value.body()["fields"]) == {"lane", "column", "rank"}
     # A move against the version after the move is fine although the due date changed since.
     moved = move(risk_head, card["id"], "risk", "Backlog", version=2)
     assert moved.card["lane"] == lane(shared_board(), "risk").pk

@@ -389,13 +389,9 @@ class EditorWrites(_WriteRule):
 
 
 def _call(fn: Callable[[], Any], not_found: str) -> Any:
-    """Run a service; its Conflict is a 409 with the current state, LookupError a 404."""
+    """Run a service; LookupError is a 404 (its Conflict is a 409 by the API's handler)."""
     try:
         return fn()
-    except services.Conflict as exc:
-        return Response(
-            {"detail": exc.message, "current": exc.current}, status=status.HTTP_409_CONFLICT
-        )
     except LookupError as exc:
         raise exceptions.NotFound(not_found) from exc
 
@@ -520,7 +516,7 @@ class ScriptView(APIView):
             ),
             f"There is no script {script_id}.",
         )
-        return answer if isinstance(answer, Response) else Response(answer)
+        return Response(answer)
 
 
 class ScriptHistoryView(APIView):
@@ -612,7 +608,7 @@ class CallVerdictView(APIView):
         data = _valid(VerdictInSerializer, request.data)
         if data["end"] <= data["start"]:
             raise serializers.ValidationError({"end": ["end must be after start."]})
-        return _answer(
+        return Response(
             _call(
                 lambda: services.verdict_record(user=request.user, call_id=call_id, **data),
                 f"There is no call {call_id!r}.",
@@ -665,7 +661,7 @@ class CategoryView(APIView):
         _known_category(category)
         data = _valid(CategoryPatchSerializer, request.data)
         version, reason = data.pop("version"), data.pop("reason")
-        return _answer(
+        return Response(
             _call(
                 lambda: services.category_update(
                     user=request.user, key=category, version=version, changes=data, reason=reason
@@ -700,7 +696,7 @@ class CategoryRevertView(APIView):
     def post(self, request: Request, category: str) -> Response:
         _known_category(category)
         data = _valid(CategoryRevertSerializer, request.data)
-        return _answer(
+        return Response(
             _call(
                 lambda: services.category_revert(
                     user=request.user,
@@ -760,7 +756,3 @@ class EvaluationView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(evaluation_summary())
-
-
-def _answer(result: Any) -> Response:
-    return result if isinstance(result, Response) else Response(result)

@@ -48,6 +48,7 @@ from carloan.compliance.models import (
     Verdict,
 )
 from carloan.compliance.patterns import pattern_problems
+from carloan.errors import Conflict
 from carloan.parameters.selectors import parameter_values
 from carloan.realtime import broadcast
 from carloan.roles import DEPARTMENT_HEAD, _groups, department_of, is_manager
@@ -60,15 +61,6 @@ MAX_TITLE = 200
 MAX_CHANNEL = 32
 MAX_NOTE = 2_000
 CHECK_BATCH = 500
-
-
-class Conflict(Exception):
-    """The thing changed since the client read `version`; `current` is how it stands now."""
-
-    def __init__(self, message: str, current: Mapping[str, Any]) -> None:
-        super().__init__(message)
-        self.message = message
-        self.current = dict(current)
 
 
 # --- who may ------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -25,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carloan.errors import Conflict
 from carloan.parameters import selectors, services
 from carloan.parameters.calibration import credit_score_calibrate
 from carloan.parameters.models import ChangeRequest
@@ -258,23 +258,17 @@ class NoteSerializer(serializers.Serializer):
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _conflict(exc: services.Conflict, key: str | None = None) -> Response:
-    body: dict[str, Any] = {"detail": exc.message, "current": exc.current, "request": exc.request}
-    if key is not None:
-        for state in exc.current:
-            if state["key"] == key:
-                body.update(value=state["value"], version=state["version"])
-    return Response(body, status=status.HTTP_409_CONFLICT)
-
-
 def _call(fn: Callable[[], Any], key: str | None = None) -> Any:
-    """Run a service; turn its refusals into answers (409 body, 403 with its message, 404)."""
+    """Run a service; a change request that does not exist is a 404. Its `Conflict` is answered
+    409 by the API's exception handler; for one parameter's PATCH (`key`) the answer also says
+    that parameter's value and version now."""
     try:
         return fn()
-    except services.Conflict as exc:
-        return _conflict(exc, key)
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc) or None) from exc
+    except Conflict as exc:
+        for state in (exc.current or []) if key is not None else []:
+            if state["key"] == key:
+                exc.extra.update(value=state["value"], version=state["version"])
+        raise
     except ChangeRequest.DoesNotExist as exc:
         raise exceptions.NotFound("No such change request.") from exc
 
@@ -374,7 +368,7 @@ class ParameterListView(APIView):
                 changes=changes, user=request.user, reason=data["reason"]
             )
         )
-        return result if isinstance(result, Response) else _outcome(result)
+        return _outcome(result)
 
 
 def _single_key_errors(exc: DjangoValidationError, key: str) -> exceptions.ValidationError:
@@ -425,8 +419,6 @@ class ParameterDetailView(APIView):
             )
         except DjangoValidationError as exc:
             raise _single_key_errors(exc, key) from exc
-        if isinstance(result, Response):
-            return result
         if result.pending:
             return _outcome(result)
         pending = (result.pending_requests or {}).get(key)
@@ -480,7 +472,7 @@ class ParameterRevertView(APIView):
             ),
             key,
         )
-        return result if isinstance(result, Response) else _outcome(result)
+        return _outcome(result)
 
 
 class WhatIfView(APIView):
@@ -557,7 +549,7 @@ class PresetApplyView(APIView):
                 name=name, user=request.user, versions=data["versions"], reason=data["reason"]
             )
         )
-        return result if isinstance(result, Response) else _outcome(result)
+        return _outcome(result)
 
 
 class RequestListView(APIView):
@@ -615,7 +607,7 @@ class RequestApproveView(APIView):
                 request_id=pk, user=request.user, note=data["note"]
             )
         )
-        return result if isinstance(result, Response) else _outcome(result)
+        return _outcome(result)
 
 
 class RequestRejectView(APIView):
@@ -636,8 +628,6 @@ class RequestRejectView(APIView):
                 request_id=pk, user=request.user, note=data["note"]
             )
         )
-        if isinstance(result, Response):
-            return result
         return Response(selectors.change_request_data(result))
 
 

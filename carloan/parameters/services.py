@@ -28,12 +28,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from carloan.errors import Conflict
 from carloan.parameters.events import (
     PARAMETERS_GROUP,
-    ChangeRequestData,
     ChangeRequestEvent,
     ParameterChanged,
-    ParameterData,
 )
 from carloan.parameters.models import ChangeRequest, Parameter
 from carloan.parameters.presets import PRESETS
@@ -69,25 +68,6 @@ __all__ = [
     "preset_apply",
     "require_manager",
 ]
-
-
-class Conflict(Exception):
-    """Someone changed the parameters (or decided the request) since the client looked.
-
-    `current` holds the current state of the parameters concerned; `request` the request, when
-    the conflict is about one.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        current: list[ParameterData] | None = None,
-        request: ChangeRequestData | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.current = current or []
-        self.request = request
 
 
 @dataclass
@@ -226,6 +206,7 @@ def _change(
                 )
                 + ". Review the current value and try again.",
                 current=parameters_state(stale),
+                request=None,
             )
         effective = {key: value for key, value in typed.items() if rows[key].value != value}
         errors = check_rules(_values_with(rows, effective), effective)
@@ -437,6 +418,7 @@ def _pending_request(request_id: int) -> ChangeRequest:
         who = request.decided_by.get_username() if request.decided_by else "someone"
         raise Conflict(
             f"Change request #{request.pk} was already {request.status} by {who}.",
+            current=[],
             request=change_request_data(request),
         )
     return request

@@ -250,10 +250,6 @@ class KPITrendsSerializer(serializers.Serializer):
     )
 
 
-def _conflict(exc: services.Conflict) -> Response:
-    return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-
-
 QUARTER_PARAM = OpenApiParameter(
     "quarter", str, description="A quarter such as `2026Q3`; default: the current quarter."
 )
@@ -317,16 +313,13 @@ class KPISetView(KPIAPIView):
         query = KPISetInSerializer(data=body)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        try:
-            state = services.kpi_set_replace(
-                department=department,
-                kpis=services.kpis_parse(data["kpis"]),
-                user=request.user,
-                reason=data["reason"],
-                version=data["version"],
-            )
-        except services.Conflict as exc:
-            return _conflict(exc)
+        state = services.kpi_set_replace(
+            department=department,
+            kpis=services.kpis_parse(data["kpis"]),
+            user=request.user,
+            reason=data["reason"],
+            version=data["version"],
+        )
         return Response(state["kpis"], headers={"X-KPI-Set-Version": str(state["version"])})
 
 
@@ -438,12 +431,7 @@ class QuarterCloseView(KPIAPIView):
         q = parse_quarter(quarter)
         body = KPIReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            services.quarter_close(
-                quarter=q, user=request.user, reason=body.validated_data["reason"]
-            )
-        except services.Conflict as exc:
-            return _conflict(exc)
+        services.quarter_close(quarter=q, user=request.user, reason=body.validated_data["reason"])
         return Response(selectors.quarter_review(q))
 
 
@@ -468,12 +456,9 @@ class QuarterReopenView(KPIAPIView):
         q = parse_quarter(quarter)
         body = KPIReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            closing = services.quarter_reopen(
-                quarter=q, user=request.user, reason=body.validated_data["reason"]
-            )
-        except services.Conflict as exc:
-            return _conflict(exc)
+        closing = services.quarter_reopen(
+            quarter=q, user=request.user, reason=body.validated_data["reason"]
+        )
         return Response(next(c for c in selectors.quarter_closings(q) if c["id"] == closing.pk))
 
 

@@ -17,15 +17,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from carloan.errors import Conflict
 from carloan.roles import is_manager
 from metrics.kpi import selectors
 from metrics.kpi.models import KPIDefinition, KPISetChange, QuarterClosing, ReviewExport
 from metrics.kpi.quarters import Quarter
 from metrics.kpi.scoring import COLLABORATION_METRICS, DEPARTMENTS, KPI, check_kpi_set
-
-
-class Conflict(Exception):
-    """The change was made against a state that has moved on (answered 409)."""
 
 
 def _require_manager(user: Any, what: str) -> None:
