@@ -34,10 +34,10 @@ $(STAMP): pyproject.toml
 
 # HOST and PORT (default 127.0.0.1:8000) reach the runner through the environment.
 run: install
-	$(BIN)/python -m carloan.runner
+	$(BIN)/python -m carloan.dev.runner
 
 test: install browser
-	@$(BIN)/python -m carloan.runner --check
+	@$(BIN)/python -m carloan.dev.runner --check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The browser tests' Chromium and the CJK fonts the Chinese pages and the review PDF need, from

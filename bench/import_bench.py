@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/import_bench.py          # or: make bench
 
-Generates two books with `carloan.demo` (about 20k leads, 9k applications, 5k loans, 18k
+Generates two books with `carloan.dev.demo` (about 20k leads, 9k applications, 5k loans, 18k
 snapshots and 40k samples, and one eight times larger) into temporary CSV files, creates a
 throwaway database (`carloan_bench`) on the PostgreSQL server of `DATABASE_URL` (default
 postgres://postgres@127.0.0.1:5432), migrates it, imports every kind through
@@ -73,7 +73,7 @@ def setup_django(database_url: str) -> None:
 
 
 def write_book(directory: Path, factor: int, end: date) -> dict[str, tuple[Path, int]]:
-    from carloan.demo import generate_book, months_before, row_counts
+    from carloan.dev.demo import generate_book, months_before, row_counts
 
     book = generate_book(
         start=months_before(end, 6),
@@ -105,7 +105,7 @@ def empty_loanbook() -> None:
 
 
 def import_book(files: dict[str, tuple[Path, int]]) -> list[tuple[str, int, float]]:
-    from carloan.demo import IMPORT_ORDER
+    from carloan.dev.demo import IMPORT_ORDER
     from carloan.loanbook.services import loanbook_import
 
     results = []

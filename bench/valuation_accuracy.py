@@ -154,7 +154,7 @@ def thin_summary(reports: list[dict]) -> str:
 
 def demo_row() -> tuple[Scores, Scores]:
     """The demo generator's sales, with the service's held-out split (by sale id)."""
-    from carloan.demo import generate_book, months_before
+    from carloan.dev.demo import generate_book, months_before
     from valuation.synthetic import sales_from_csv
 
     end = date(2026, 6, 30)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/valuation_bench.py     # --sales 100000  --keep
 
-1. accuracy: the demo's vehicle sales (`carloan.demo.demo_book`, six months ending 2026-06-30),
+1. accuracy: the demo's vehicle sales (`carloan.dev.demo.demo_book`, six months ending 2026-06-30),
    fitted on 80 % and measured on the held-out 20 % (the service's own split by sale id):
    PPE10, MAPE, median signed error, range coverage;
 2. a throwaway database (`carloan_valuation_bench`) on the PostgreSQL server of DATABASE_URL,
@@ -39,7 +39,7 @@ END = date(2026, 6, 30)
 
 def demo_sales_csv() -> bytes:
     """The demo book's vehicle sales (same rows as `demo_book(end=END)` gives)."""
-    from carloan.demo import generate_book, months_before
+    from carloan.dev.demo import generate_book, months_before
 
     book = generate_book(
         start=months_before(END, 6), end=END, kinds=["vehicle_sales"], sales_scale=1.0
@@ -169,7 +169,7 @@ def latency_and_throughput() -> dict[str, float]:
 def fit_large(n: int) -> None:
     from django.db import connection
 
-    from carloan.demo import generate_book, months_before
+    from carloan.dev.demo import generate_book, months_before
     from valuation.model import fit
     from valuation.services import load_sales, valuation_fit
 

@@ -1,9 +1,9 @@
 """The `/kanban/` page (the shared board, live) and `/kanban/flow/` (its flow view).
 
 The board page renders the frame (head, filters kept in the URL, the new-card dialog, the card
-drawer) and the script `static/js/kanban.js` builds the board once from the socket's
-`board.snapshot`, then applies each event to the one card it names. The flow page computes the
-board's flow statistics for the period in the URL and hands the Plotly figures of
+drawer) and the scripts of `static/js/kanban/` (entry `main.js`) build the board once from the
+socket's `board.snapshot`, then apply each event to the one card it names. The flow page
+computes the board's flow statistics for the period in the URL and hands the Plotly figures of
 `kanban.charts` to `static/js/kanban_flow.js`, which only draws them.
 """
 
@@ -56,7 +56,7 @@ DONE_SHOWN = 8  # Done cells show the latest few cards, then "show more"
 PERIODS = (7, 30, 90, 180)
 USER_LIMIT = 500
 
-# What kanban.js shows, in the reader's language ({placeholders} filled in by the script).
+# What static/js/kanban/ shows, in the reader's language ({placeholders} filled in by it).
 JS_TEXT: dict[str, Any] = {
     "loading": _("Loading the board…"),
     "offlineFallback": _("The live connection is not up: showing the board as loaded."),

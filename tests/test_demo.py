@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from carloan import demo
+from carloan.dev import demo
 from carloan.loanbook.kinds import KINDS, SAMPLE_METRICS
 from carloan.models import (
     Complaint,

@@ -62,7 +62,7 @@ def test_viewer_sees_the_board_read_only(viewer: User) -> None:
     config = json_block(html, "kanban-config")
     assert config["board"] == board.pk and config["canEdit"] is False
     assert config["username"] == viewer.username
-    assert "js/kanban.js" in html and config["plotlyUrl"] == "/static/plotly/plotly.min.js"
+    assert "js/kanban/main.js" in html and config["plotlyUrl"] == "/static/plotly/plotly.min.js"
 
 
 def test_department_head_gets_the_editing_controls(risk_head: User) -> None:

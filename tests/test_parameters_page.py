@@ -165,7 +165,7 @@ def test_page_loads_nothing_from_outside_and_no_inline_code(manager: User) -> No
         assert not [name for name in attrs if name.startswith("on")], (tag, attrs)
         assert "style" not in attrs, (tag, attrs)
     modules = [attrs["src"] for attrs, _ in page.scripts if attrs.get("src")]
-    assert "/static/js/parameters.js" in modules
+    assert "/static/js/parameters/main.js" in modules
     for attrs, text in page.scripts:
         if attrs.get("src"):
             assert attrs.get("type") == "module" and not text.strip()
@@ -175,11 +175,11 @@ def test_page_loads_nothing_from_outside_and_no_inline_code(manager: User) -> No
 
 def test_page_script_and_socket_module_are_served(viewer: User) -> None:
     client = signed_in(viewer)
-    for path in ("/static/js/parameters.js", "/static/js/live.js"):
+    for path in ("/static/js/parameters/main.js", "/static/js/live.js"):
         response = client.get(path)
         assert response.status_code == 200, path
-    body = b"".join(client.get("/static/js/parameters.js").streaming_content).decode()
-    assert 'from "./live.js"' in body
+    body = b"".join(client.get("/static/js/parameters/main.js").streaming_content).decode()
+    assert 'from "../live.js"' in body
     assert "http://" not in body and "https://" not in body
 
 

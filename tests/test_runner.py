@@ -1,5 +1,5 @@
 """`make run` on a fresh machine: embedded PostgreSQL and Redis, the web server, a worker and beat,
-all started by `python -m carloan.runner` and all gone after Ctrl-C.
+all started by `python -m carloan.dev.runner` and all gone after Ctrl-C.
 
 These tests start the real runner (about 15 s each); deselect them with `-m "not runner"`.
 """
@@ -123,7 +123,7 @@ def start_runner(tmp_path: Path) -> Iterator[Callable[..., Run]]:
             argv = (
                 ["make", "--no-print-directory", "-o", ".venv/.installed", "run"]
                 if via_make
-                else [sys.executable, "-m", "carloan.runner"]
+                else [sys.executable, "-m", "carloan.dev.runner"]
             )
             process = subprocess.Popen(
                 argv,
@@ -204,7 +204,7 @@ def test_the_runner_stops_with_make(start_runner: Callable[..., Run], how: str) 
     run = start_runner(demo=False, via_make=True)
     run.wait_until_serving()
     runner = next(
-        p for p in psutil.Process(run.process.pid).children() if "carloan.runner" in p.cmdline()
+        p for p in psutil.Process(run.process.pid).children() if "carloan.dev.runner" in p.cmdline()
     )
     started = [runner, *run.processes()]
 

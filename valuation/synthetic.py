@@ -101,7 +101,7 @@ def synthetic_sales(
 
 
 def sales_from_csv(data: bytes) -> SaleSet:
-    """Sales from a `vehicle_sales` CSV (as `carloan.demo` writes it); days in UTC."""
+    """Sales from a `vehicle_sales` CSV (as `carloan.dev.demo` writes it); days in UTC."""
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     records = [
         {

@@ -2,8 +2,9 @@
 
 The server renders the tables (names, descriptions in the reader's language, values, bounds,
 last change, pending requests) so the page reads well before any script runs;
-`static/js/parameters.js` then keeps them live over `/ws/parameters/` and adds the editors,
-the pending-changes panel, presets, history, what-if and calibration, all through the API.
+the scripts of `static/js/parameters/` (entry `main.js`) then keep them live over
+`/ws/parameters/` and add the editors, the pending-changes panel, presets, history, what-if and
+calibration, all through the API.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ CATEGORY_TITLES: dict[str, Any] = {
     "kpi": _("KPI rules"),
 }
 
-# What parameters.js shows, in the reader's language ({placeholders} filled in by the script).
+# What static/js/parameters/ shows, in the reader's language ({placeholders} filled in by it).
 JS_TEXT: dict[str, Any] = {
     "edit": _("Edit"),
     "save": _("Save"),

@@ -1,7 +1,7 @@
 """`python manage.py seed_demo`: the demo users, and the demo loan book when the book is empty.
 
 The users (`manager`, `marketing`, `risk`, `tech`, `viewer`, password `carloan-demo`) are created
-or updated every time. The book (see `carloan.demo`) goes in only when there is no loan book yet
+or updated every time. The book (see `carloan.dev.demo`) goes in only when there is no loan book yet
 (no lead, application, loan or snapshot): it is loaded through the same import service as any
 lender's file, kind by kind, and the metric values of its days are computed at the end.
 """
@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from carloan.compliance.services import calls_check_pending
-from carloan.demo import IMPORT_ORDER, demo_book, months_before, row_counts
+from carloan.dev.demo import IMPORT_ORDER, demo_book, months_before, row_counts
 from carloan.models import Lead, Loan, LoanApplication, LoanSnapshot, Profile
 from carloan.screening.services import recheck_all
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from valuation.services import collateral_revalue, collateral_seed_demo
+from valuation.demo import collateral_seed_demo
+from valuation.services import collateral_revalue
 
 
 class Command(BaseCommand):

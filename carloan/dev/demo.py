@@ -866,7 +866,7 @@ def _vin_for(n: int) -> str:
 
 def _call_turns() -> tuple[dict[str, list[str]], list[str]]:
     """Agent lines (compliant and not) from the checker's tuning set, and customer replies."""
-    path = Path(__file__).resolve().parent / "compliance" / "data" / "tuning.jsonl"
+    path = Path(__file__).resolve().parents[1] / "compliance" / "data" / "tuning.jsonl"
     good: list[str] = []
     bad: list[str] = []
     if path.exists():

@@ -14,7 +14,7 @@
    them all, then Redis and PostgreSQL, and exit 0. When one of them dies on its own, stop the
    rest and exit 1.
 
-`python -m carloan.runner --check` instead checks that the PostgreSQL and Redis named by
+`python -m carloan.dev.runner --check` instead checks that the PostgreSQL and Redis named by
 `DATABASE_URL` and `REDIS_URL` answer (`make test` uses it before running the tests).
 """
 
@@ -44,7 +44,7 @@ from typing import IO, Any, TextIO
 
 import psutil
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 DEMO_USERS = ("manager", "marketing", "risk", "tech", "viewer")
 DEMO_PASSWORD = "carloan-demo"  # noqa: S105 - the published demo password
 STOP_TIMEOUT = 20.0
@@ -679,7 +679,7 @@ def check_services() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m carloan.runner", description="Run the whole product on this machine."
+        prog="python -m carloan.dev.runner", description="Run the whole product on this machine."
     )
     parser.add_argument(
         "--check",
