@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from carloan.roles import CanEditOrRead
 from kanban import flow, selectors, services
-from kanban.models import Board, Card, CardLink
+from kanban.models import Board, Card, CardLink, CardType, Department, Pillar
 
 TAG = ["kanban"]
 
@@ -62,7 +62,7 @@ class KanbanLinkSerializer(serializers.Serializer):
 
 
 class KanbanChecklistItemSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=200)
+    text = serializers.CharField(max_length=services.CHECKLIST_TEXT_MAX)
     done = serializers.BooleanField(default=False)
 
 
@@ -250,35 +250,50 @@ class KanbanFlowSerializer(serializers.Serializer):
 # --- input ---------------------------------------------------------------------------------------
 
 
+def _one_of(values: list[str]) -> str:
+    return ", ".join(values[:-1]) + f" or {values[-1]}" if len(values) > 1 else values[0]
+
+
 class CardFieldsSerializer(serializers.Serializer):
-    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    """The JSON shapes of a card's fields; their rules (choices, lengths, known users and
+    metrics) are `kanban.services._clean`'s, which every caller goes through, and the numbers
+    here are its constants."""
+
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=services.DESCRIPTION_MAX
+    )
     type = serializers.CharField(
-        required=False, help_text="task, request, incident or alert (default task)."
+        required=False, help_text=f"{_one_of(CardType.values)} (default task)."
     )
     pillar = serializers.CharField(
         required=False,
         allow_blank=True,
         allow_null=True,
-        help_text="data_platform, risk_collaboration or agile_platform; empty or null for none.",
+        help_text=f"{_one_of(Pillar.values)}; empty or null for none.",
     )
     department = serializers.CharField(
-        required=False, help_text="marketing, risk or tech; default: the lane's department."
+        required=False,
+        help_text=f"{_one_of(Department.values)}; default: the lane's department.",
     )
     assignees = serializers.ListField(
         child=serializers.IntegerField(min_value=1), required=False, help_text="User ids."
     )
     due_date = serializers.DateField(required=False, allow_null=True)
     labels = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, max_length=20
+        child=serializers.CharField(max_length=services.LABEL_MAX),
+        required=False,
+        max_length=services.MAX_LABELS,
     )
-    checklist = KanbanChecklistItemSerializer(many=True, required=False)
-    metric = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    region = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    checklist = KanbanChecklistItemSerializer(
+        many=True, required=False, max_length=services.MAX_CHECKLIST
+    )
+    metric = serializers.CharField(required=False, allow_blank=True, max_length=services.METRIC_MAX)
+    region = serializers.CharField(required=False, allow_blank=True, max_length=services.REGION_MAX)
 
 
 class CardCreateSerializer(CardFieldsSerializer):
     board = serializers.IntegerField(min_value=1)
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=services.TITLE_MAX)
     lane = serializers.IntegerField(min_value=1)
     column = serializers.IntegerField(min_value=1)
     position = serializers.IntegerField(
@@ -288,7 +303,7 @@ class CardCreateSerializer(CardFieldsSerializer):
 
 class CardPatchSerializer(CardFieldsSerializer):
     version = serializers.IntegerField(min_value=1, help_text="The version you edited from.")
-    title = serializers.CharField(max_length=200, required=False)
+    title = serializers.CharField(max_length=services.TITLE_MAX, required=False)
 
 
 class KanbanMoveSerializer(serializers.Serializer):

@@ -72,8 +72,15 @@ EDITABLE = (
     "region",
 )
 PLACE_FIELDS = ("lane", "column", "rank")
+# The rules of a card's fields, in one place: `_clean` enforces them for every caller (the API,
+# the alert and review listeners, the demo) and the API's serializers document the same numbers.
+TITLE_MAX = 200
+DESCRIPTION_MAX = 20_000
+LABEL_MAX = 40
 MAX_LABELS = 20
+CHECKLIST_TEXT_MAX = 200
 MAX_CHECKLIST = 100
+METRIC_MAX = 64
 
 
 class _Unchanged(Exception):
@@ -262,11 +269,14 @@ def _clean(name: str, value: Any) -> Any:
     this is the rule for every caller)."""
     if name == "title":
         text = str(value or "").strip()
-        if not text or len(text) > 200:
-            raise ValidationError({name: ["A title of 1 to 200 characters."]})
+        if not text or len(text) > TITLE_MAX:
+            raise ValidationError({name: [f"A title of 1 to {TITLE_MAX} characters."]})
         return text
     if name == "description":
-        return str(value or "")
+        description = str(value or "")
+        if len(description) > DESCRIPTION_MAX:
+            raise ValidationError({name: [f"At most {DESCRIPTION_MAX} characters."]})
+        return description
     if name == "type":
         if value not in CardType.values:
             raise ValidationError({name: [f"One of: {', '.join(CardType.values)}."]})
@@ -301,8 +311,8 @@ def _clean(name: str, value: Any) -> Any:
         labels: list[str] = []
         for raw in value or []:
             label = str(raw).strip()
-            if not label or len(label) > 40:
-                raise ValidationError({name: ["Labels of 1 to 40 characters."]})
+            if not label or len(label) > LABEL_MAX:
+                raise ValidationError({name: [f"Labels of 1 to {LABEL_MAX} characters."]})
             if label not in labels:
                 labels.append(label)
         if len(labels) > MAX_LABELS:
@@ -312,7 +322,7 @@ def _clean(name: str, value: Any) -> Any:
         items = []
         for raw in value or []:
             text = str(raw.get("text", "")).strip() if isinstance(raw, dict) else ""
-            if not text or len(text) > 200:
+            if not text or len(text) > CHECKLIST_TEXT_MAX:
                 raise ValidationError({name: ['Items like {"text": "...", "done": false}.']})
             items.append({"text": text, "done": bool(raw.get("done", False))})
         if len(items) > MAX_CHECKLIST:
@@ -322,7 +332,7 @@ def _clean(name: str, value: Any) -> Any:
         from metrics.registry import METRICS, PERIOD_METRICS
 
         key = str(value or "")
-        if key and key not in METRICS and key not in PERIOD_METRICS:
+        if key and (len(key) > METRIC_MAX or (key not in METRICS and key not in PERIOD_METRICS)):
             raise ValidationError({name: [f"There is no metric {key}."]})
         return key
     if name == "region":

@@ -185,6 +185,28 @@ def test_an_edit_that_changes_nothing_sends_nothing_and_keeps_the_version(
     assert shared_board().__class__.objects.get(pk=card["board"]).seq == 1
 
 
+def test_every_caller_meets_the_same_limits_the_api_documents(marketing_head: User) -> None:
+    """The service is the one place the rules live: a caller that skips the API (a listener,
+    the demo) is held to the limits the serializers document from the same constants."""
+    from kanban.api import CardFieldsSerializer
+
+    documented = CardFieldsSerializer().fields
+    assert documented["description"].max_length == services.DESCRIPTION_MAX
+    assert documented["labels"].max_length == services.MAX_LABELS
+    card = new_card(marketing_head, "Limits")
+    with pytest.raises(ValidationError) as caught:
+        services.card_update(
+            user=marketing_head,
+            card_id=card["id"],
+            version=1,
+            changes={
+                "description": "x" * (services.DESCRIPTION_MAX + 1),
+                "labels": [f"l{i}" for i in range(services.MAX_LABELS + 1)],
+            },
+        )
+    assert set(caught.value.message_dict) == {"description", "labels"}
+
+
 def test_bad_values_are_refused_with_field_errors(marketing_head: User) -> None:
     card = new_card(marketing_head, "Checklist")
     with pytest.raises(ValidationError) as caught:

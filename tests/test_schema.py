@@ -178,3 +178,28 @@ def test_docs_do_not_ask_an_outside_validator(viewer: User) -> None:
     assert settings_json, init[:500]
     assert json.loads(settings_json.group(1))["validatorUrl"] is None
     assert not re.findall(r"https?://", init)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [("accidents", 100), ("repairs", 100), ("violations", 1000), ("owners", 100)],
+)
+def test_the_quote_schema_documents_the_limits_the_checker_enforces(
+    schema: dict[str, Any], client_for, viewer: User, field: str, limit: int
+) -> None:
+    """One description per input (valuation/inputs.py FIELDS): the schema's maximum is the
+    checker's, so a client reading the schema is never surprised by a 400."""
+    documented = schema["components"]["schemas"]["QuoteRequestRequest"]["properties"][field]
+    assert documented["maximum"] == limit and documented["minimum"] == 0
+    body = {
+        "make": "Toyota", "model": "Camry", "year": 2022, "new_price": 200_000,
+        "mileage_km": 50_000, "region": "EAST-01", "condition_grade": "B", "accidents": 0,
+        "repairs": 0, "violations": 0, "owners": 1, "fuel_type": "petrol",
+    }  # fmt: skip
+    over = client_for(viewer).post(
+        "/api/valuations/quote/", {**body, field: limit + 1}, format="json"
+    )
+    assert over.status_code == 400 and field in over.json()
+    at = client_for(viewer).post("/api/valuations/quote/", {**body, field: limit}, format="json")
+    assert field not in (at.json() if at.status_code == 400 else {})  # 503 without a model

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from carloan.roles import CanRead
 from valuation import engine, selectors
 from valuation.charts import waterfall_figure
-from valuation.inputs import parse_vehicle
+from valuation.inputs import parse_vehicle, quote_request_serializer
 from valuation.services import valuation_record
 from valuation.support import support_rows
 
@@ -30,29 +30,8 @@ ERRORS_SHOWN = 100
 COLLATERAL_LIMIT = 5000
 
 
-class QuoteRequestSerializer(serializers.Serializer):
-    make = serializers.CharField(max_length=64, help_text="Unknown makes get the pooled effect")
-    model = serializers.CharField(max_length=64)
-    year = serializers.IntegerField(min_value=1980, help_text="Model year, not after this year")
-    new_price = serializers.FloatField(min_value=0, help_text="CNY, > 0")
-    mileage_km = serializers.IntegerField(min_value=0)
-    region = serializers.CharField(max_length=32)
-    condition_grade = serializers.ChoiceField(choices=list("ABCDE"))
-    accidents = serializers.IntegerField(min_value=0)
-    repairs = serializers.IntegerField(min_value=0)
-    violations = serializers.IntegerField(min_value=0)
-    owners = serializers.IntegerField(min_value=0)
-    fuel_type = serializers.ChoiceField(choices=["petrol", "diesel", "hybrid", "ev"])
-    valuation_date = serializers.DateField(required=False, help_text="Default: today")
-    loan_amount = serializers.FloatField(required=False, help_text="CNY: answers ltv_pct, flags")
-    appraised_value = serializers.FloatField(
-        required=False, help_text="The branch's appraisal: flags an inflated appraisal"
-    )
-    application_id = serializers.CharField(
-        required=False,
-        help_text="Record the quote as the application's valuation (department heads, managers)",
-    )
-    vehicle_id = serializers.CharField(required=False, help_text="The financed vehicle's id")
+# The request's fields and limits come from valuation/inputs.py, the checker itself.
+QuoteRequestSerializer = quote_request_serializer()
 
 
 class FactorSerializer(serializers.Serializer):

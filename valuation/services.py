@@ -15,7 +15,7 @@ import math
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ from valuation.model import (
     GRADES,
     HOLDOUT_BUCKETS,
     FitOptions,
+    Prediction,
     ValuationMaths,
     Vehicles,
     accuracy,
@@ -353,6 +354,116 @@ def _vehicle_record(vehicle: CollateralVehicle, day: date, mileage: float) -> di
     }
 
 
+def _loan_vehicles(
+    loans: list[dict[str, Any]],
+) -> tuple[dict[str, CollateralVehicle], dict[str, CollateralVehicle], dict[str, str]]:
+    """Step 2: the described vehicles by vehicle id and by application id (for vehicles known
+    only by their application), and each application's branch (application → lead → branch)."""
+    application_ids = [loan["application_id"] for loan in loans if loan["application_id"]]
+    by_vehicle = {
+        v.vehicle_id: v
+        for v in CollateralVehicle.objects.filter(
+            vehicle_id__in=[loan["vehicle_id"] for loan in loans if loan["vehicle_id"]]
+        )
+    }
+    by_application = {
+        v.application_id: v
+        for v in CollateralVehicle.objects.filter(vehicle_id="", application_id__in=application_ids)
+    }
+    lead_of = dict(
+        LoanApplication.objects.filter(application_id__in=application_ids).values_list(
+            "application_id", "lead_id"
+        )
+    )
+    branch_of_lead = dict(
+        Lead.objects.filter(lead_id__in=[x for x in lead_of.values() if x]).values_list(
+            "lead_id", "branch"
+        )
+    )
+    branch = {app: branch_of_lead.get(lead, "") or "" for app, lead in lead_of.items()}
+    return by_vehicle, by_application, branch
+
+
+def _values_now_and_at_funding(
+    model: engine.LoadedModel,
+    matched: list[tuple[dict[str, Any], CollateralVehicle]],
+    today: date,
+) -> tuple[Prediction, Prediction]:
+    """Step 3: each vehicle valued today (its mileage carried forward from when it was read at
+    the market's typical km per year) and on its funding day (the mileage as read)."""
+    km_per_year = float(model.maths.params.get("km_per_year", 15_000.0))
+    rows_now, rows_funded = [], []
+    for loan, vehicle in matched:
+        since = max(0, (today - vehicle.recorded_on).days)
+        carried = vehicle.mileage_km + km_per_year * since / 365.25
+        rows_now.append(_vehicle_record(vehicle, today, carried))
+        funded = timezone.localdate(loan["funded_at"])
+        rows_funded.append(_vehicle_record(vehicle, funded, float(vehicle.mileage_km)))
+    return (
+        model.maths.predict(Vehicles.from_records(rows_now)),
+        model.maths.predict(Vehicles.from_records(rows_funded)),
+    )
+
+
+def _collateral_check(
+    loan: dict[str, Any],
+    vehicle: CollateralVehicle,
+    snapshot: tuple[date, Decimal],
+    now_value: tuple[float, float, float],
+    at_funding: float,
+    *,
+    branch: str,
+    limits: tuple[float, float],
+    model_version: int,
+    checked_at: datetime,
+) -> CollateralCheck:
+    """Step 4: one loan's check: LTV against the limit, the appraisal against the value at
+    funding."""
+    as_of, outstanding = snapshot
+    value, low, high = now_value
+    max_ltv, tolerance = limits
+    appraised = loan["appraised_value"]
+    checked = engine.loan_checks(value, float(outstanding), None, max_ltv, tolerance)
+    excess = 100.0 * (float(appraised) - at_funding) / at_funding if appraised else None
+    return CollateralCheck(
+        loan_id=loan["loan_id"],
+        application_id=loan["application_id"],
+        vehicle_id=loan["vehicle_id"] or vehicle.vehicle_id,
+        region=loan["region"],
+        branch=branch,
+        as_of=as_of,
+        outstanding=outstanding,
+        model_value=value,
+        value_low=low,
+        value_high=high,
+        value_at_funding=at_funding,
+        appraised_value=appraised,
+        appraisal_excess_pct=excess,
+        ltv_pct=checked["ltv_pct"],
+        over_limit=bool(checked["flags"]["ltv_above_limit"]),
+        inflated=excess is not None and excess > tolerance,
+        max_ltv_pct=max_ltv,
+        tolerance_pct=tolerance,
+        model_version=model_version,
+        checked_at=checked_at,
+    )
+
+
+def _store_checks(checks: list[CollateralCheck]) -> None:
+    """Step 5, in one transaction: upsert a check per loan, drop those of loans no longer
+    active."""
+    fields = [f.name for f in CollateralCheck._meta.fields if f.name not in ("id", "loan_id")]
+    with transaction.atomic():
+        CollateralCheck.objects.exclude(loan_id__in=[c.loan_id for c in checks]).delete()
+        CollateralCheck.objects.bulk_create(
+            checks,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["loan_id"],
+            update_fields=fields,
+        )
+
+
 def collateral_revalue(*, today: date | None = None) -> dict[str, Any]:
     """Revalue the vehicle of every active loan and store its latest collateral check.
 
@@ -376,91 +487,32 @@ def collateral_revalue(*, today: date | None = None) -> dict[str, Any]:
             "loan_id", "application_id", "region", "funded_at", "vehicle_id", "appraised_value"
         )
     )
-    by_vehicle = {
-        v.vehicle_id: v
-        for v in CollateralVehicle.objects.filter(
-            vehicle_id__in=[loan["vehicle_id"] for loan in loans if loan["vehicle_id"]]
-        )
-    }
-    by_application = {
-        v.application_id: v
-        for v in CollateralVehicle.objects.filter(
-            vehicle_id="",
-            application_id__in=[loan["application_id"] for loan in loans if loan["application_id"]],
-        )
-    }
-    lead_of = dict(
-        LoanApplication.objects.filter(
-            application_id__in=[loan["application_id"] for loan in loans if loan["application_id"]]
-        ).values_list("application_id", "lead_id")
-    )
-    branch_of = dict(
-        Lead.objects.filter(lead_id__in=[x for x in lead_of.values() if x]).values_list(
-            "lead_id", "branch"
-        )
-    )
-    km_per_year = float(model.maths.params.get("km_per_year", 15_000.0))
-    rows_now: list[dict[str, Any]] = []
-    rows_funded: list[dict[str, Any]] = []
-    matched: list[tuple[dict[str, Any], CollateralVehicle]] = []
-    for loan in loans:
-        vehicle = by_vehicle.get(loan["vehicle_id"]) or by_application.get(loan["application_id"])
-        if vehicle is None:
-            continue
-        funded = timezone.localdate(loan["funded_at"])
-        since = max(0, (today - vehicle.recorded_on).days)
-        rows_now.append(
-            _vehicle_record(vehicle, today, vehicle.mileage_km + km_per_year * since / 365.25)
-        )
-        rows_funded.append(_vehicle_record(vehicle, funded, float(vehicle.mileage_km)))
-        matched.append((loan, vehicle))
-    max_ltv, tolerance = engine.limits()
+    by_vehicle, by_application, branch = _loan_vehicles(loans)
+    found = ((loan, by_vehicle.get(loan["vehicle_id"])) for loan in loans)
+    matched = [
+        (loan, vehicle)
+        for loan, by_id in found
+        if (vehicle := by_id or by_application.get(loan["application_id"])) is not None
+    ]
     checks: list[CollateralCheck] = []
-    now = timezone.now()
     if matched:
-        pred_now = model.maths.predict(Vehicles.from_records(rows_now))
-        pred_funded = model.maths.predict(Vehicles.from_records(rows_funded))
-        for i, (loan, vehicle) in enumerate(matched):
-            as_of, outstanding = snapshots[loan["loan_id"]]
-            value = float(pred_now.value[i])
-            at_funding = float(pred_funded.value[i])
-            appraised = loan["appraised_value"]
-            checked = engine.loan_checks(value, float(outstanding), None, max_ltv, tolerance)
-            excess = 100.0 * (float(appraised) - at_funding) / at_funding if appraised else None
-            checks.append(
-                CollateralCheck(
-                    loan_id=loan["loan_id"],
-                    application_id=loan["application_id"],
-                    vehicle_id=loan["vehicle_id"] or vehicle.vehicle_id,
-                    region=loan["region"],
-                    branch=branch_of.get(lead_of.get(loan["application_id"], ""), "") or "",
-                    as_of=as_of,
-                    outstanding=outstanding,
-                    model_value=value,
-                    value_low=float(pred_now.low[i]),
-                    value_high=float(pred_now.high[i]),
-                    value_at_funding=at_funding,
-                    appraised_value=appraised,
-                    appraisal_excess_pct=excess,
-                    ltv_pct=checked["ltv_pct"],
-                    over_limit=bool(checked["flags"]["ltv_above_limit"]),
-                    inflated=excess is not None and excess > tolerance,
-                    max_ltv_pct=max_ltv,
-                    tolerance_pct=tolerance,
-                    model_version=model.version,
-                    checked_at=now,
-                )
+        now, funded = _values_now_and_at_funding(model, matched, today)
+        limits, checked_at = engine.limits(), timezone.now()
+        checks = [
+            _collateral_check(
+                loan,
+                vehicle,
+                snapshots[loan["loan_id"]],
+                (float(now.value[i]), float(now.low[i]), float(now.high[i])),
+                float(funded.value[i]),
+                branch=branch.get(loan["application_id"], ""),
+                limits=limits,
+                model_version=model.version,
+                checked_at=checked_at,
             )
-    fields = [f.name for f in CollateralCheck._meta.fields if f.name not in ("id", "loan_id")]
-    with transaction.atomic():
-        CollateralCheck.objects.exclude(loan_id__in=[c.loan_id for c in checks]).delete()
-        CollateralCheck.objects.bulk_create(
-            checks,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["loan_id"],
-            update_fields=fields,
-        )
+            for i, (loan, vehicle) in enumerate(matched)
+        ]
+    _store_checks(checks)
     return {
         "checked": len(checks),
         "active_loans": len(loans),
