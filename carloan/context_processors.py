@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from carloan.departments import department_label
 from carloan.roles import department_of, is_manager, role_of
 
 # The pages of contract section 4a, in navigation order.
@@ -28,8 +29,10 @@ MANAGER_NAVIGATION = [("people", "/people/", _("People")), ("audit", "/audit/", 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     manager = user is not None and user.is_authenticated and is_manager(user)
+    department = department_of(user) if user is not None else ""
     return {
         "navigation": NAVIGATION + (MANAGER_NAVIGATION if manager else []),
         "user_role": role_of(user) if user is not None else "",
-        "user_department": department_of(user) if user is not None else "",
+        "user_department": department,
+        "user_department_label": department_label(department) if department else "",
     }

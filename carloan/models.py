@@ -10,13 +10,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from carloan import departments
+
 REGION_MAX = 32
 
 
 class Department(models.TextChoices):
-    MARKETING = "marketing", "Marketing"
-    RISK = "risk", "Risk control"
-    TECH = "tech", "Tech"
+    """The departments of `carloan.departments` (codes and names) as model choices."""
+
+    MARKETING = departments.MARKETING, departments.DEPARTMENT_LABELS[departments.MARKETING]
+    RISK = departments.RISK, departments.DEPARTMENT_LABELS[departments.RISK]
+    TECH = departments.TECH, departments.DEPARTMENT_LABELS[departments.TECH]
 
 
 class Profile(models.Model):

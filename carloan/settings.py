@@ -349,7 +349,7 @@ SPECTACULAR_SETTINGS = {
         "ScriptStateEnum": "carloan.compliance.models.ScriptState.values",
         "DeliveryKindEnum": "metrics.notify.api.DELIVERY_KINDS",
         "ChannelDepartmentEnum": "metrics.notify.services.DEPARTMENTS",
-        "DepartmentEnum": "carloan.screening.services.DEPARTMENTS",
+        "DepartmentEnum": "carloan.departments.DEPARTMENTS",
     },
 }
 

@@ -16,32 +16,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-DEPARTMENTS = ("marketing", "risk", "tech")
-DEPARTMENT_COLOURS = {"marketing": "#c2410c", "risk": "#7c3aed", "tech": "#0e7490"}
+from carloan.charts import BAD, BRAND, DEPARTMENT_COLOURS, GRID, WHITE, base_layout
+from carloan.departments import DEPARTMENTS
+
 # Backlog … Done: cool to warm, Done a calm green at the bottom of the stack.
 STEP_COLOURS = ["#94a3b8", "#3b82f6", "#f59e0b", "#a855f7", "#16a34a", "#0ea5e9", "#ef4444"]
 DONE_COLOUR = "#16a34a"
-P50_COLOUR = "#1f6feb"
-P85_COLOUR = "#b42318"
-GRID = "#eef2f6"
-FONT = {
-    "family": "system-ui, -apple-system, 'Segoe UI', 'PingFang SC', 'Noto Sans CJK SC', sans-serif",
-    "size": 12,
-    "color": "#15202b",
-}
+P50_COLOUR = BRAND
+P85_COLOUR = BAD
 
 
 def _layout(**extra: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "font": FONT,
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "margin": {"l": 56, "r": 16, "t": 16, "b": 48},
-        "hovermode": "closest",
-        "legend": {"orientation": "h", "y": -0.18, "x": 0},
-    }
-    base.update(extra)
-    return base
+    layout = base_layout(
+        margin={"l": 56, "r": 16, "t": 16, "b": 48},
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.18, "x": 0},
+    )
+    layout.update(extra)
+    return layout
 
 
 def _label(labels: Mapping[str, str], key: str) -> str:
@@ -131,7 +123,7 @@ def cycle_time_figure(
                 "customdata": [int(c.get("lanes", 1)) for c in mine],
                 "marker": {
                     "size": 9,
-                    "color": [colour if int(c.get("lanes", 1)) >= 2 else "#ffffff" for c in mine],
+                    "color": [colour if int(c.get("lanes", 1)) >= 2 else WHITE for c in mine],
                     "line": {"color": colour, "width": 1.5},
                 },
                 "hovertemplate": (

@@ -19,18 +19,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from carloan.departments import department_labels
+from carloan.i18n import is_chinese
 from carloan.roles import can_edit, department_of
 from kanban import charts, flow, selectors
 from kanban.models import Board, CardType, Pillar
 
-DEPARTMENT_NAMES: dict[str, Any] = {
-    "marketing": _("Marketing"),
-    "risk": _("Risk control"),
-    "tech": _("Tech"),
-}
 # The pillar as a card shows it (the drawer names it in full).
 PILLAR_SHORT: dict[str, Any] = {
     "data_platform": _("Data"),
@@ -259,7 +256,7 @@ def _board_labels(board: Board) -> list[str]:
 def _metric_names() -> dict[str, str]:
     from metrics.registry import METRICS
 
-    chinese = (get_language() or "").lower().startswith("zh")
+    chinese = is_chinese()
     return {key: (d.name_zh if chinese else d.name_en) for key, d in METRICS.items()}
 
 
@@ -290,8 +287,8 @@ def kanban_page(request: HttpRequest) -> HttpResponse:
         "canEdit": editor,
         "username": request.user.get_username(),
         "department": department_of(request.user),
-        "locale": "zh-CN" if (get_language() or "").lower().startswith("zh") else "en-GB",
-        "departments": _names(DEPARTMENT_NAMES),
+        "locale": "zh-CN" if is_chinese() else "en-GB",
+        "departments": department_labels(),
         "types": _names(TYPE_NAMES),
         "pillars": {value: str(label) for value, label in Pillar.choices},
         "pillarShort": _names(PILLAR_SHORT),
@@ -314,7 +311,7 @@ def kanban_page(request: HttpRequest) -> HttpResponse:
             "can_edit": editor,
             "filters": filters,
             "filtering": any(filters.values()),
-            "departments": list(DEPARTMENT_NAMES.items()),
+            "departments": list(department_labels().items()),
             "types": [(key, TYPE_NAMES[key]) for key in CardType.values],
             "column_names": _column_names(board),
             "labels": _board_labels(board) if board is not None else [],
@@ -372,7 +369,7 @@ def kanban_flow_page(request: HttpRequest) -> HttpResponse:
     }
     if board is not None:
         data = flow.board_flow(board, start, end)
-        departments = _names(DEPARTMENT_NAMES)
+        departments = department_labels()
         labels = _names(FLOW_LABELS)
         done = [c.pk for c in board.columns.all() if c.is_done]
         figures = {

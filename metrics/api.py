@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carloan.departments import DEPARTMENTS
 from carloan.exports import attachment_header, escape_row
 from carloan.inputs import SafeJSONParser
 from carloan.people.audit import record
@@ -148,7 +149,7 @@ class DefinitionSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=["higher_is_better", "lower_is_better"])
     description = serializers.CharField(help_text="The exact formula (contract section 3).")
     department = serializers.ChoiceField(
-        choices=["marketing", "risk", "tech"], help_text="Owning department (alert cards)."
+        choices=list(DEPARTMENTS), help_text="Owning department (alert cards)."
     )
     sample_metric = serializers.CharField(
         allow_null=True, help_text="Technical metrics: the sample series they read."

@@ -20,32 +20,26 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from carloan.charts import (
+    BAR_COLORS,
+    GRID,
+    INK,
+    INK_3,
+    LINE,
+    STATUS_COLORS,
+    TRANSPARENT,
+    WHITE,
+    base_layout,
+    font,
+)
+
 Tone = Literal["good", "bad", "flat", "none"]
 Figure = dict[str, Any]
 
-# Status colours (the same as the stylesheet's), for lines, markers and bars.
-STATUS_COLORS: dict[str, str] = {
-    "ok": "#1f6feb",
-    "warn": "#d18b00",
-    "critical": "#c0362c",
-    "no_data": "#9aa7b5",
-}
-BAR_COLORS: dict[str, str] = {
-    "ok": "#2f9e6a",
-    "warn": "#e0a800",
-    "critical": "#c0362c",
-    "no_data": "#c5cfda",
-}
-INK = "#15202b"
-INK_3 = "#6b7a8c"
-GRID = "#eef2f6"
-BASELINE = "#6b7a8c"
-BAND = "rgba(47, 158, 106, 0.10)"
-MARKER = "#8250df"
-FONT = (
-    'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "PingFang SC", '
-    '"Microsoft YaHei", "Noto Sans CJK SC", sans-serif'
-)
+# The palette is carloan.charts'; these are the dashboard's own roles in it.
+BASELINE = INK_3  # the baseline: a muted dashed line
+BAND = "rgba(47, 158, 106, 0.10)"  # the tolerance band: BAR_COLORS["ok"], faint
+MARKER = "#8250df"  # parameter changes (the stylesheet's third budget colour)
 
 # Decimals shown per unit (the API keeps full precision).
 DECIMALS: dict[str, int] = {
@@ -264,16 +258,14 @@ def sparkline_figure(
         shapes.append(_hline(baseline, BASELINE, "dash", 1))
     if _finite(warn):
         shapes.append(_hline(warn, STATUS_COLORS["warn"], "dot", 1))
-    layout = {
-        "margin": {"l": 2, "r": 6, "t": 4, "b": 4},
-        "height": 56,
-        "showlegend": False,
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"visible": False, "fixedrange": True},
-        "yaxis": {"visible": False, "fixedrange": True, "range": _padded_range(values)},
-        "shapes": shapes,
-    }
+    layout = base_layout(
+        margin={"l": 2, "r": 6, "t": 4, "b": 4},
+        height=56,
+        showlegend=False,
+        xaxis={"visible": False, "fixedrange": True},
+        yaxis={"visible": False, "fixedrange": True, "range": _padded_range(values)},
+        shapes=shapes,
+    )
     return {"data": data, "layout": layout, "config": _STATIC_CONFIG}
 
 
@@ -298,6 +290,13 @@ def _padded_range(values: Sequence[float | None]) -> list[float] | None:
     lo, hi = min(finite), max(finite)
     pad = (hi - lo) * 0.12 or (abs(hi) * 0.05 or 1.0)
     return [lo - pad, hi + pad]
+
+
+def _unit_affixes(unit: str, labels: Mapping[str, str]) -> tuple[str, str]:
+    """(prefix, suffix) of a value in its unit: "¥" before CNY, the unit's word after others."""
+    if unit == "CNY":
+        return "¥", ""
+    return "", f" {labels.get('unit', unit)}"
 
 
 def history_figure(
@@ -328,6 +327,37 @@ def history_figure(
     x = [r["date"] for r in rows]
     values = [r.get("value") for r in rows]
     baselines = [r.get("baseline") for r in rows]
+    warn_line, critical_line = _threshold_lines(
+        baselines, direction=direction, warn_pct=warn_pct, critical_pct=critical_pct, levels=levels
+    )
+    hover = _history_hover(unit, labels)
+    data = [
+        *_band_traces(x, baselines, warn_line, critical_line, labels=labels, hover=hover),
+        _value_trace(x, values, labels=labels, hover=hover),
+        *_status_day_traces(rows, labels=labels, hover=hover),
+    ]
+    if target is not None and _finite(target):
+        data.append(_target_trace(x, target, labels=labels))
+    if markers:
+        data.append(_change_trace(markers, _marker_y(values, baselines), labels=labels))
+    shapes, annotations = _change_lines(markers)
+    return {
+        "data": data,
+        "layout": _history_layout(unit, labels, shapes=shapes, annotations=annotations),
+        "config": _CHART_CONFIG,
+    }
+
+
+def _threshold_lines(
+    baselines: Sequence[float | None],
+    *,
+    direction: str,
+    warn_pct: float,
+    critical_pct: float,
+    levels: tuple[float, float] | None,
+) -> tuple[list[float | None], list[float | None]]:
+    """The warn and the critical value of each day: from its baseline, or the flat service
+    levels when the metric is judged in the absolute mode."""
     warn_line: list[float | None] = []
     critical_line: list[float | None] = []
     for b in baselines:
@@ -336,73 +366,104 @@ def history_figure(
         )
         warn_line.append(w)
         critical_line.append(c)
-    decimals = DECIMALS.get(unit, 2)
-    value_format = f",.{decimals}f"
-    suffix = "" if unit == "CNY" else f" {labels.get('unit', unit)}"
-    prefix = "¥" if unit == "CNY" else ""
-    hover = f"%{{x}}<br>{prefix}%{{y:{value_format}}}{suffix}<extra>%{{fullData.name}}</extra>"
-    data: list[dict[str, Any]] = [
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "name": labels.get("baseline", "Baseline"),
-            "x": x,
-            "y": baselines,
-            "line": {"color": BASELINE, "width": 1.5, "dash": "dash", "shape": "hv"},
-            "hovertemplate": hover,
-            "connectgaps": False,
-        },
+    return warn_line, critical_line
+
+
+def _history_hover(unit: str, labels: Mapping[str, str]) -> str:
+    """The hover of a point: its day, its value in the unit, and the name of its line."""
+    prefix, suffix = _unit_affixes(unit, labels)
+    value_format = f",.{DECIMALS.get(unit, 2)}f"
+    return f"%{{x}}<br>{prefix}%{{y:{value_format}}}{suffix}<extra>%{{fullData.name}}</extra>"
+
+
+def _step_line(
+    name: str, x: list[Any], y: Sequence[float | None], line: dict[str, Any], hover: str
+) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": name,
+        "x": x,
+        "y": y,
+        "line": {**line, "shape": "hv"},
+        "hovertemplate": hover,
+        "connectgaps": False,
+    }
+
+
+def _band_traces(
+    x: list[Any],
+    baselines: Sequence[float | None],
+    warn_line: Sequence[float | None],
+    critical_line: Sequence[float | None],
+    *,
+    labels: Mapping[str, str],
+    hover: str,
+) -> list[dict[str, Any]]:
+    """The baseline (dashed), the tolerance band filled from it up to the warn line, and the
+    warn and critical lines (dotted), as step lines: the baseline changes each month."""
+    return [
+        _step_line(
+            labels.get("baseline", "Baseline"),
+            x,
+            baselines,
+            {"color": BASELINE, "width": 1.5, "dash": "dash"},
+            hover,
+        ),
         {
             "type": "scatter",
             "mode": "lines",
             "name": labels.get("band", "Tolerance band"),
             "x": x,
             "y": warn_line,
-            "line": {"color": "rgba(0,0,0,0)", "width": 0, "shape": "hv"},
+            "line": {"color": TRANSPARENT, "width": 0, "shape": "hv"},
             "fill": "tonexty",
             "fillcolor": BAND,
             "hoverinfo": "skip",
             "connectgaps": False,
         },
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "name": labels.get("warn", "Warn"),
-            "x": x,
-            "y": warn_line,
-            "line": {"color": STATUS_COLORS["warn"], "width": 1.3, "dash": "dot", "shape": "hv"},
-            "hovertemplate": hover,
-            "connectgaps": False,
-        },
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "name": labels.get("critical", "Critical"),
-            "x": x,
-            "y": critical_line,
-            "line": {
-                "color": STATUS_COLORS["critical"],
-                "width": 1.3,
-                "dash": "dot",
-                "shape": "hv",
-            },
-            "hovertemplate": hover,
-            "connectgaps": False,
-        },
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "name": labels.get("value", "Value"),
-            "x": x,
-            "y": values,
-            "line": {"color": INK, "width": 2.2},
-            "hovertemplate": hover,
-            "connectgaps": False,
-        },
+        _step_line(
+            labels.get("warn", "Warn"),
+            x,
+            warn_line,
+            {"color": STATUS_COLORS["warn"], "width": 1.3, "dash": "dot"},
+            hover,
+        ),
+        _step_line(
+            labels.get("critical", "Critical"),
+            x,
+            critical_line,
+            {"color": STATUS_COLORS["critical"], "width": 1.3, "dash": "dot"},
+            hover,
+        ),
     ]
+
+
+def _value_trace(
+    x: list[Any], values: Sequence[float | None], *, labels: Mapping[str, str], hover: str
+) -> dict[str, Any]:
+    """The daily value: the one solid line."""
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": labels.get("value", "Value"),
+        "x": x,
+        "y": values,
+        "line": {"color": INK, "width": 2.2},
+        "hovertemplate": hover,
+        "connectgaps": False,
+    }
+
+
+def _status_day_traces(
+    rows: Sequence[Mapping[str, Any]], *, labels: Mapping[str, str], hover: str
+) -> list[dict[str, Any]]:
+    """The warn days and the critical days as markers of their status colour (in the legend
+    only when there are some)."""
+    traces = []
     for status in ("warn", "critical"):
         picked = [(r["date"], r.get("value")) for r in rows if r.get("status") == status]
-        data.append(
+        traces.append(
             {
                 "type": "scatter",
                 "mode": "markers",
@@ -412,16 +473,52 @@ def history_figure(
                 "marker": {
                     "color": STATUS_COLORS[status],
                     "size": 7,
-                    "line": {"color": "#fff", "width": 1},
+                    "line": {"color": WHITE, "width": 1},
                 },
                 "hovertemplate": hover,
                 "showlegend": bool(picked),
             }
         )
+    return traces
+
+
+def _target_trace(x: list[Any], target: float, *, labels: Mapping[str, str]) -> dict[str, Any]:
+    """A live strategy target as a flat green dashed line across the period."""
+    name = labels.get("target", "Target")
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": name,
+        "x": [x[0], x[-1]] if x else [],
+        "y": [target, target],
+        "line": {"color": BAR_COLORS["ok"], "width": 2, "dash": "dash"},
+        "hovertemplate": f"{name}: %{{y:,.2f}}<extra></extra>",
+    }
+
+
+def _change_trace(
+    markers: Sequence[Mapping[str, Any]], y: float, *, labels: Mapping[str, str]
+) -> dict[str, Any]:
+    """The parameter changes as diamonds low on the chart: their legend entry and hover."""
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "name": labels.get("change", "Parameter change"),
+        "x": [str(m["date"]) for m in markers],
+        "y": [y] * len(markers),
+        "marker": {"symbol": "diamond", "size": 9, "color": MARKER},
+        "text": [str(m.get("hover", m["text"])) for m in markers],
+        "hovertemplate": "%{x}<br>%{text}<extra></extra>",
+    }
+
+
+def _change_lines(
+    markers: Sequence[Mapping[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(shapes, annotations): each parameter change as a vertical dotted line across the chart
+    with its short label on top."""
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-    marker_x: list[str] = []
-    marker_hover: list[str] = []
     for marker in markers:
         shapes.append(
             {
@@ -449,61 +546,44 @@ def history_figure(
                 "hovertext": str(marker.get("hover", marker["text"])),
             }
         )
-        marker_x.append(str(marker["date"]))
-        marker_hover.append(str(marker.get("hover", marker["text"])))
-    if target is not None and _finite(target):
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": labels.get("target", "Target"),
-                "x": [x[0], x[-1]] if x else [],
-                "y": [target, target],
-                "line": {"color": BAR_COLORS["ok"], "width": 2, "dash": "dash"},
-                "hovertemplate": f"{labels.get('target', 'Target')}: %{{y:,.2f}}<extra></extra>",
-            }
-        )
-    if markers:
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": labels.get("change", "Parameter change"),
-                "x": marker_x,
-                "y": [_marker_y(values, baselines)] * len(marker_x),
-                "marker": {"symbol": "diamond", "size": 9, "color": MARKER},
-                "text": marker_hover,
-                "hovertemplate": "%{x}<br>%{text}<extra></extra>",
-            }
-        )
-    layout = {
-        "height": 380,
-        "margin": {"l": 64, "r": 16, "t": 36, "b": 40},
-        "font": {"family": FONT, "size": 13, "color": INK},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "#ffffff",
-        "hovermode": "closest",
-        "showlegend": True,
-        "legend": {
+    return shapes, annotations
+
+
+def _history_layout(
+    unit: str,
+    labels: Mapping[str, str],
+    *,
+    shapes: list[dict[str, Any]],
+    annotations: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The chart's frame: a legend under it, a date axis that zooms, a value axis in the unit."""
+    prefix, suffix = _unit_affixes(unit, labels)
+    return base_layout(
+        height=380,
+        margin={"l": 64, "r": 16, "t": 36, "b": 40},
+        font=font(size=13),
+        plot_bgcolor=WHITE,
+        hovermode="closest",
+        showlegend=True,
+        legend={
             "orientation": "h",
             "y": -0.14,
             "x": 0,
             "font": {"size": 12},
             "traceorder": "normal",
         },
-        "xaxis": {"type": "date", "gridcolor": GRID, "linecolor": "#dde3ea", "fixedrange": False},
-        "yaxis": {
+        xaxis={"type": "date", "gridcolor": GRID, "linecolor": LINE, "fixedrange": False},
+        yaxis={
             "gridcolor": GRID,
             "zeroline": False,
-            "tickformat": f",.{min(decimals, 2)}f",
+            "tickformat": f",.{min(DECIMALS.get(unit, 2), 2)}f",
             "tickprefix": prefix,
             "ticksuffix": suffix,
             "fixedrange": True,
         },
-        "shapes": shapes,
-        "annotations": annotations,
-    }
-    return {"data": data, "layout": layout, "config": _CHART_CONFIG}
+        shapes=shapes,
+        annotations=annotations,
+    )
 
 
 def _marker_y(values: Sequence[float | None], baselines: Sequence[float | None]) -> float:
@@ -532,8 +612,7 @@ def comparison_figure(
     for v in values:
         number, unit_label = format_value(v, unit, {unit: labels.get("unit", unit)})
         texts.append("" if number == "–" else f"{number}{' ' + unit_label if unit_label else ''}")
-    prefix = "¥" if unit == "CNY" else ""
-    suffix = "" if unit == "CNY" else f" {labels.get('unit', unit)}"
+    prefix, suffix = _unit_affixes(unit, labels)
     data = [
         {
             "type": "bar",
@@ -546,7 +625,7 @@ def comparison_figure(
             "marker": {
                 "color": [BAR_COLORS.get(s, BAR_COLORS["no_data"]) for s in statuses],
                 "line": {
-                    "color": [INK if r["region"] == selected else "rgba(0,0,0,0)" for r in rows],
+                    "color": [INK if r["region"] == selected else TRANSPARENT for r in rows],
                     "width": 2,
                 },
             },
@@ -571,24 +650,23 @@ def comparison_figure(
     ]
     finite = _floats([*values, *(r.get("baseline") for r in rows)])
     top = max(finite) if finite else 1.0
-    layout = {
-        "height": 320,
-        "margin": {"l": 64, "r": 16, "t": 28, "b": 48},
-        "font": {"family": FONT, "size": 13, "color": INK},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "#ffffff",
-        "showlegend": False,
-        "bargap": 0.35,
-        "xaxis": {"fixedrange": True, "linecolor": "#dde3ea"},
-        "yaxis": {
+    layout = base_layout(
+        height=320,
+        margin={"l": 64, "r": 16, "t": 28, "b": 48},
+        font=font(size=13),
+        plot_bgcolor=WHITE,
+        showlegend=False,
+        bargap=0.35,
+        xaxis={"fixedrange": True, "linecolor": LINE},
+        yaxis={
             "gridcolor": GRID,
             "zeroline": True,
-            "zerolinecolor": "#dde3ea",
+            "zerolinecolor": LINE,
             "fixedrange": True,
             "rangemode": "tozero",
             "range": [min(0.0, min(finite) if finite else 0.0), top * 1.18 if top > 0 else 1.0],
             "tickprefix": prefix,
             "ticksuffix": suffix,
         },
-    }
+    )
     return {"data": data, "layout": layout, "config": _STATIC_CONFIG | {"staticPlot": False}}

@@ -20,9 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from carloan.departments import DEPARTMENT_LABELS
+from carloan.i18n import is_chinese as _chinese
 from carloan.parameters.models import ParameterChange
 from carloan.parameters.registry import REGISTRY
 from carloan.parameters.selectors import parameter_value
@@ -56,11 +58,6 @@ STATUS_LABELS: dict[str, Any] = {
 LEVEL_LABELS: dict[str, Any] = {
     "warn": pgettext_lazy("alert level", "warn"),
     "critical": pgettext_lazy("alert level", "critical"),
-}
-DEPARTMENT_LABELS: dict[str, Any] = {
-    "marketing": _("Marketing"),
-    "risk": _("Risk control"),
-    "tech": _("Tech"),
 }
 DIRECTION_LABELS: dict[str, Any] = {
     "higher_is_better": _("Higher is better"),
@@ -146,10 +143,6 @@ CHART_LABELS: dict[str, Any] = {
 
 
 # --- request parsing -----------------------------------------------------------------------------
-
-
-def _chinese() -> bool:
-    return (get_language() or "").lower().startswith("zh")
 
 
 def metric_name(definition: MetricDefinition) -> str:
@@ -294,7 +287,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "canAcknowledge": can_edit(request.user),
         "silences": notify_selectors.silences(),
         "text": _text(DASHBOARD_JS_TEXT),
-        "colors": charts.STATUS_COLORS,
+        # The sparklines' colours, redrawn by the script as panels change.
+        "colors": {**charts.STATUS_COLORS, "baseline": charts.BASELINE},
         "timeZone": timezone.get_current_timezone_name(),
     }
     return render(

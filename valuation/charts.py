@@ -1,6 +1,6 @@
 """Plotly figures of the valuation page, built from plain data as JSON-ready dicts (no I/O).
 
-Colours follow the app's palette; every text arrives already translated.
+Colours follow the app's palette (`carloan.charts`); every text arrives already translated.
 """
 
 from __future__ import annotations
@@ -8,26 +8,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-UP = "#1b7f5b"
-DOWN = "#c2412d"
+from carloan.charts import DOWN, UP, base_layout
+
 TOTAL = "#24477a"
 POINT = "#3f6fb0"
-FONT = {
-    "family": "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', sans-serif",
-    "size": 12,
-}
 
 
 def _layout(**extra: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "font": FONT,
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "margin": {"l": 60, "r": 20, "t": 30, "b": 40},
-        "showlegend": False,
-    }
-    base.update(extra)
-    return base
+    layout = base_layout(margin={"l": 60, "r": 20, "t": 30, "b": 40}, showlegend=False)
+    layout.update(extra)
+    return layout
 
 
 def waterfall_figure(

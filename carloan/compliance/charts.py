@@ -15,31 +15,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from carloan.charts import BAD, GRID, INK_3, base_layout
+
 BAR = "#d97706"
 BAR_EMPTY = "#cbd5e1"
-AVERAGE = "#b42318"
+AVERAGE = BAD
 COMPLAINTS = "#7c3aed"
-GRID = "#eef2f6"
 HEAT = [[0, "#fff7ed"], [0.35, "#fdba74"], [0.7, "#ea580c"], [1, "#9a3412"]]
-FONT = {
-    "family": "system-ui, -apple-system, 'Segoe UI', 'PingFang SC', 'Noto Sans CJK SC', sans-serif",
-    "size": 12,
-    "color": "#15202b",
-}
 MAX_LABEL = 28
 
 
 def _layout(**extra: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "font": FONT,
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "margin": {"l": 48, "r": 16, "t": 12, "b": 32},
-        "hovermode": "closest",
-        "showlegend": False,
-    }
-    base.update(extra)
-    return base
+    layout = base_layout(
+        margin={"l": 48, "r": 16, "t": 12, "b": 32},
+        hovermode="closest",
+        showlegend=False,
+    )
+    layout.update(extra)
+    return layout
 
 
 def _label(labels: Mapping[str, str], key: str) -> str:
@@ -61,7 +54,7 @@ def _empty(message: str, height: int) -> dict[str, Any]:
                     "x": 0.5,
                     "y": 0.5,
                     "showarrow": False,
-                    "font": {"size": 13, "color": "#6b7a8c"},
+                    "font": {"size": 13, "color": INK_3},
                 }
             ],
         ),
@@ -286,7 +279,7 @@ def risk_matrix_figure(
                 "x": 0.4,
                 "y": 0.5,
                 "showarrow": False,
-                "font": {"size": 13, "color": "#6b7a8c"},
+                "font": {"size": 13, "color": INK_3},
             }
         ]
     return {"data": data, "layout": layout}

@@ -48,6 +48,7 @@ from carloan.compliance.models import (
     Verdict,
 )
 from carloan.compliance.patterns import pattern_problems
+from carloan.departments import MARKETING, RISK
 from carloan.errors import Conflict
 from carloan.parameters.selectors import parameter_values
 from carloan.realtime import broadcast
@@ -56,7 +57,6 @@ from carloan.signals import script_review_closed, script_review_opened
 
 logger = logging.getLogger(__name__)
 
-MARKETING_DEPARTMENT, RISK_DEPARTMENT = "marketing", "risk"  # carloan.models.Department values
 MAX_TITLE = 200
 MAX_CHANNEL = 32
 MAX_NOTE = 2_000
@@ -76,19 +76,19 @@ def _is_head_of(user: Any, department: str) -> bool:
 
 
 def may_edit_library(user: Any) -> bool:
-    return is_manager(user) or _is_head_of(user, RISK_DEPARTMENT)
+    return is_manager(user) or _is_head_of(user, RISK)
 
 
 def may_write_scripts(user: Any) -> bool:
-    return is_manager(user) or _is_head_of(user, MARKETING_DEPARTMENT)
+    return is_manager(user) or _is_head_of(user, MARKETING)
 
 
 def may_review_scripts(user: Any) -> bool:
-    return is_manager(user) or _is_head_of(user, RISK_DEPARTMENT)
+    return is_manager(user) or _is_head_of(user, RISK)
 
 
 def may_give_verdicts(user: Any) -> bool:
-    return is_manager(user) or _is_head_of(user, RISK_DEPARTMENT)
+    return is_manager(user) or _is_head_of(user, RISK)
 
 
 def may_post_calls(user: Any) -> bool:
@@ -432,18 +432,17 @@ def script_create(*, user: Any, title: str, channel: str, text: str) -> dict[str
 
 
 # Who may move a script from one state to another (the text's own edits come back to draft).
-_MARKETING, _RISK = "marketing", "risk"
 _TRANSITIONS: dict[tuple[str, str], str] = {
-    (ScriptState.DRAFT, ScriptState.IN_REVIEW): _MARKETING,
-    (ScriptState.IN_REVIEW, ScriptState.APPROVED): _RISK,
-    (ScriptState.IN_REVIEW, ScriptState.DRAFT): _RISK,
-    (ScriptState.NEEDS_REVIEW, ScriptState.APPROVED): _RISK,
-    (ScriptState.NEEDS_REVIEW, ScriptState.DRAFT): _RISK,
-    (ScriptState.APPROVED, ScriptState.NEEDS_REVIEW): _RISK,
-    (ScriptState.DRAFT, ScriptState.RETIRED): _MARKETING,
-    (ScriptState.IN_REVIEW, ScriptState.RETIRED): _MARKETING,
-    (ScriptState.APPROVED, ScriptState.RETIRED): _MARKETING,
-    (ScriptState.NEEDS_REVIEW, ScriptState.RETIRED): _MARKETING,
+    (ScriptState.DRAFT, ScriptState.IN_REVIEW): MARKETING,
+    (ScriptState.IN_REVIEW, ScriptState.APPROVED): RISK,
+    (ScriptState.IN_REVIEW, ScriptState.DRAFT): RISK,
+    (ScriptState.NEEDS_REVIEW, ScriptState.APPROVED): RISK,
+    (ScriptState.NEEDS_REVIEW, ScriptState.DRAFT): RISK,
+    (ScriptState.APPROVED, ScriptState.NEEDS_REVIEW): RISK,
+    (ScriptState.DRAFT, ScriptState.RETIRED): MARKETING,
+    (ScriptState.IN_REVIEW, ScriptState.RETIRED): MARKETING,
+    (ScriptState.APPROVED, ScriptState.RETIRED): MARKETING,
+    (ScriptState.NEEDS_REVIEW, ScriptState.RETIRED): MARKETING,
 }
 _ACTIONS = {
     ScriptState.IN_REVIEW: "submit",
@@ -512,7 +511,7 @@ def _move(script: Script, user: Any, target: str, note: str) -> None:
     who = _TRANSITIONS.get((script.state, target))
     if who is None:
         raise ValidationError({"state": [f"A script cannot go from {script.state} to {target}."]})
-    if who == _RISK:
+    if who == RISK:
         _require(may_review_scripts(user), "Only risk control's head and managers review scripts.")
     elif target == ScriptState.RETIRED:
         _require(

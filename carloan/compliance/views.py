@@ -16,13 +16,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from carloan.compliance import charts, selectors, services
 from carloan.compliance.checker import MAX_TEXT
 from carloan.compliance.events import SNAPSHOT_CALLS
 from carloan.compliance.library import BY_KEY
+from carloan.i18n import is_chinese
 from carloan.parameters.registry import REGISTRY
 from carloan.parameters.selectors import parameter_values
 from carloan.parameters.views import label_for, unit_suffix
@@ -260,10 +260,6 @@ JS_TEXT: dict[str, Any] = {
 }
 
 
-def _zh() -> bool:
-    return (get_language() or "").lower().startswith("zh")
-
-
 def category_names(library: list[dict[str, Any]], *, zh: bool) -> dict[str, str]:
     """A category's name in the reader's language: what the library says is not allowed."""
     names = {}
@@ -314,7 +310,7 @@ def _parameters() -> dict[str, dict[str, Any]]:
 
 def page_context(user: Any) -> dict[str, Any]:
     """Everything the template and the script need."""
-    zh = _zh()
+    zh = is_chinese()
     today = timezone.localdate()
     start = today - dt.timedelta(days=PERIOD_DAYS - 1)
     library = selectors.library_list()

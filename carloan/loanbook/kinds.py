@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from carloan.departments import DEPARTMENTS
 from carloan.screening.identifiers import BLACKLIST_TYPES
 
 
@@ -247,7 +248,7 @@ KINDS: dict[str, Kind] = {
                 Column("reason", "text", required=True, max_length=500),
                 Column("added_at", "timestamp", required=True),
                 Column("expires_at", "timestamp"),
-                Column("department", "choice", choices=("marketing", "risk", "tech")),
+                Column("department", "choice", choices=DEPARTMENTS),
             ),
             key=("entry_id",),
             day_column="added_at",

@@ -17,9 +17,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from carloan.i18n import is_chinese
 from carloan.parameters import selectors
 from carloan.parameters.events import ParameterData
 from carloan.parameters.models import ChangeRequest
@@ -238,10 +238,6 @@ def _when(iso: str | None) -> datetime | None:
     return timezone.localtime(parse_datetime(iso)) if iso else None
 
 
-def _zh() -> bool:
-    return (get_language() or "").lower().startswith("zh")
-
-
 # The alert table's columns per metric: the threshold mode, the relative thresholds and the
 # absolute service levels (contract section 3).
 ALERT_COLUMNS = ("mode", "warn_pct", "critical_pct", "warn_at", "critical_at")
@@ -260,7 +256,7 @@ def label_for(key: str) -> str:
         return str(LABELS[key])
     parts = key.split(".")
     if len(parts) == 3 and parts[0] == "alert" and parts[1] in METRICS:
-        metric = METRICS[parts[1]][1 if _zh() else 0]
+        metric = METRICS[parts[1]][1 if is_chinese() else 0]
         if parts[2] in ALERT_LABELS:
             return str(ALERT_LABELS[parts[2]]).format(metric=metric)
     return key
@@ -281,7 +277,7 @@ def unit_suffix(unit: str) -> str:
         return ""
     label = str(UNITS.get(unit, unit))
     if unit == "%":
-        return "%" if _zh() else " %"
+        return "%" if is_chinese() else " %"
     return f" {label}"
 
 
@@ -323,7 +319,7 @@ def _row(state: ParameterData, pending: dict[str, list[dict[str, Any]]]) -> dict
     return {
         "key": state["key"],
         "label": label_for(state["key"]),
-        "description": state["description"]["zh" if _zh() else "en"],
+        "description": state["description"]["zh" if is_chinese() else "en"],
         "value": value_text(state),
         "bounds": bounds_text(state),
         "version": state["version"],
@@ -366,7 +362,7 @@ def page_context(user: Any) -> dict[str, Any]:
             alert_rows.append(
                 {
                     "metric": metric,
-                    "name": name_zh if _zh() else name_en[:1].upper() + name_en[1:],
+                    "name": name_zh if is_chinese() else name_en[:1].upper() + name_en[1:],
                     "keys": " ".join(keys),
                     "cells": [rows[key] for key in keys],
                 }
@@ -377,7 +373,7 @@ def page_context(user: Any) -> dict[str, Any]:
     risk_rows = by_category.get("risk", [])
     budget_total = sum(float(states[key]["value"]) for key in BUDGET_KEYS if key in states)
     manager = is_manager(user)
-    zh = _zh()
+    zh = is_chinese()
     config = {
         "isManager": manager,
         "username": user.get_username(),

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from carloan.departments import DEPARTMENTS
 from carloan.people.audit import record
 from carloan.people.models import ApiToken
 from carloan.roles import is_manager
@@ -114,7 +115,6 @@ def person_deactivate(*, by: Any, user_id: int) -> Any:
 
 
 ROLE_NAMES = ("viewer", "department_head", "manager")
-DEPARTMENT_NAMES = ("marketing", "risk", "tech")
 
 
 def _require_manager(by: Any, what: str) -> None:
@@ -126,8 +126,8 @@ def _check_role(role: str, department: str) -> None:
     errors: dict[str, list[str]] = {}
     if role not in ROLE_NAMES:
         errors["role"] = [f"One of {', '.join(ROLE_NAMES)}."]
-    if department and department not in DEPARTMENT_NAMES:
-        errors["department"] = [f"One of {', '.join(DEPARTMENT_NAMES)}, or none."]
+    if department and department not in DEPARTMENTS:
+        errors["department"] = [f"One of {', '.join(DEPARTMENTS)}, or none."]
     if role == "department_head" and not department:
         errors["department"] = ["A department head needs a department."]
     if errors:

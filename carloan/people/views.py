@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carloan.departments import DEPARTMENTS
 from carloan.people import selectors, services
 
 
@@ -133,7 +134,7 @@ def people_page(request: HttpRequest) -> HttpResponse:
                 for person in selectors.people()
             ],
             "roles": services.ROLE_NAMES,
-            "departments": services.DEPARTMENT_NAMES,
+            "departments": DEPARTMENTS,
             "errors": errors,
             "me": request.user.pk,
         },

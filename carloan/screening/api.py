@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carloan.departments import DEPARTMENTS
 from carloan.roles import CanEditOrRead, CanRead
 from carloan.screening import page_data, selectors, services
 from carloan.screening.identifiers import BLACKLIST_TYPES
@@ -462,7 +463,7 @@ class BlacklistProposalSerializer(serializers.Serializer):
         "after the entry was added.",
     )
     department = serializers.ChoiceField(
-        choices=list(services.DEPARTMENTS),
+        choices=list(DEPARTMENTS),
         required=False,
         allow_null=True,
         help_text="Whose entry; by default the proposer's department.",

@@ -17,11 +17,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-FONT = {
-    "family": "system-ui, -apple-system, 'Segoe UI', 'PingFang SC', 'Noto Sans CJK SC', sans-serif",
-    "size": 12,
-    "color": "#15202b",
-}
+from carloan.charts import CAUTION, INK_3, WHITE, base_layout
+
 LINK_COLOURS = {"phone": "#1f6feb", "device": "#7c3aed", "vin": "#d97706"}
 LINK_ORDER = ("phone", "device", "vin")
 NODE_COLOURS = {
@@ -139,7 +136,7 @@ def _empty_note(text: str) -> dict[str, Any]:
         "x": 0.5,
         "y": 0.12,
         "showarrow": False,
-        "font": {"size": 13, "color": "#6b7a8c"},
+        "font": {"size": 13, "color": INK_3},
     }
 
 
@@ -219,7 +216,7 @@ def ring_figure(
                 "textfont": {"size": 10, "color": LINK_COLOURS[kind]},
                 "marker": {
                     "size": 6,
-                    "color": "#ffffff",
+                    "color": WHITE,
                     "line": {"color": LINK_COLOURS[kind], "width": 1.5},
                 },
                 "meta": {"role": "edge-labels", "link": kind},
@@ -253,7 +250,7 @@ def ring_figure(
                     "size": [30 if str(n["application_id"]) == focus else 16 for n in members],
                     "line": {
                         "color": [
-                            FOCUS_LINE if str(n["application_id"]) == focus else "#ffffff"
+                            FOCUS_LINE if str(n["application_id"]) == focus else WHITE
                             for n in members
                         ],
                         "width": [3 if str(n["application_id"]) == focus else 1.5 for n in members],
@@ -285,35 +282,32 @@ def ring_figure(
                 ),
                 "y": 0.0,
                 "yanchor": "bottom",
-                "font": {"size": 11, "color": "#9a6100"},
+                "font": {"size": 11, "color": CAUTION},
             }
         )
     height = 600 if deep else 520
     return {
         "data": data,
-        "layout": {
-            "font": FONT,
-            "paper_bgcolor": "rgba(0,0,0,0)",
-            "plot_bgcolor": "rgba(0,0,0,0)",
-            "height": height,
-            "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-            "hovermode": "closest",
-            "showlegend": True,
-            "legend": {
+        "layout": base_layout(
+            height=height,
+            margin={"l": 8, "r": 8, "t": 8, "b": 8},
+            hovermode="closest",
+            showlegend=True,
+            legend={
                 "orientation": "h",
                 "x": 0,
                 "y": 1.02,
                 "yanchor": "bottom",
                 "font": {"size": 11},
             },
-            "dragmode": "pan",
-            "xaxis": {"visible": False, "range": x_range},
-            "yaxis": {
+            dragmode="pan",
+            xaxis={"visible": False, "range": x_range},
+            yaxis={
                 "visible": False,
                 "range": y_range,
                 "scaleanchor": "x",
                 "scaleratio": 1,
             },
-            "annotations": annotations,
-        },
+            annotations=annotations,
+        ),
     }

@@ -26,9 +26,10 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from carloan.i18n import is_chinese
 from carloan.parameters.selectors import parameter_values
 from carloan.screening import charts, selectors
 from carloan.screening.identifiers import masked
@@ -124,16 +125,12 @@ ORDER BY a.application_id, e.added_at, e.entry_id
 """
 
 
-def _zh() -> bool:
-    return (get_language() or "").lower().startswith("zh")
-
-
 def pct(value: float | Decimal | int | None) -> str:
     """'92.5 %' (English) / '92.5%' (Chinese), one decimal at most."""
     if value is None:
         return "–"
     text = f"{float(value):,.1f}".rstrip("0").rstrip(".")
-    return text + ("%" if _zh() else " %")
+    return text + ("%" if is_chinese() else " %")
 
 
 def thresholds() -> dict[str, Any]:

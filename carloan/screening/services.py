@@ -23,6 +23,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from carloan.departments import DEPARTMENTS
 from carloan.errors import Conflict
 from carloan.parameters.selectors import parameter_values
 from carloan.roles import can_edit, is_risk_control
@@ -266,7 +267,6 @@ def flag_clear(*, application_id: str, user: Any) -> bool:
 
 # --- the blacklist: proposed by department heads, confirmed by risk control ---------------------
 
-DEPARTMENTS = ("marketing", "risk", "tech")
 MAX_REASON = 500
 _KEEP = object()  # a field a change proposal leaves as it is
 

@@ -23,9 +23,10 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from carloan.departments import DEPARTMENT_LABELS
+from carloan.i18n import is_chinese
 from carloan.models import Lead
 from carloan.parameters.registry import REGISTRY
 from carloan.parameters.views import label_for, unit_suffix
@@ -44,11 +45,6 @@ STATUS_LABELS: dict[str, Any] = {
     "open": _("Open"),
     "cleared": _("Cleared"),
     "all": _("All"),
-}
-DEPARTMENT_LABELS: dict[str, Any] = {
-    "marketing": _("Marketing"),
-    "risk": _("Risk control"),
-    "tech": _("Tech"),
 }
 DECISION_LABELS: dict[str, Any] = {
     "invite": _("Invite"),
@@ -179,10 +175,6 @@ JS_TEXT: dict[str, Any] = {
 }
 
 
-def _zh() -> bool:
-    return (get_language() or "").lower().startswith("zh")
-
-
 def _parameters(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The thresholds the page names: label, unit and value now."""
     return {
@@ -290,7 +282,7 @@ def _invitations() -> dict[str, Any]:
 
 def page_context(user: Any) -> dict[str, Any]:
     """Everything the template and the script need."""
-    zh = _zh()
+    zh = is_chinese()
     count, queue = page_data.queue(status="open", limit=QUEUE_LIMIT)
     blacklist_count, blacklist = page_data.blacklist(limit=BLACKLIST_PAGE)
     pending_count, pending = selectors.blacklist_changes(status="pending", limit=CHANGES_PAGE)

@@ -7,49 +7,44 @@ come in as arguments, so the caller chooses the language.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import plotly.graph_objects as go
+from carloan.charts import (
+    BAD,
+    BRAND,
+    DEPARTMENT_COLOURS,
+    GOOD,
+    GRID,
+    INK_2,
+    TRANSPARENT,
+    WHITE,
+    base_layout,
+)
 
-DEPARTMENT_COLOURS = {"marketing": "#1f6feb", "risk": "#b42318", "tech": "#137a4b"}
 BAND_FILLS = (
     (0, 50, "rgba(180, 35, 24, 0.07)"),
     (50, 80, "rgba(154, 97, 0, 0.08)"),
     (80, 100, "rgba(19, 122, 75, 0.08)"),
 )
-FONT = (
-    'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", '
-    '"WenQuanYi Micro Hei", sans-serif'
-)
 
 
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
-    layout: dict[str, Any] = {
-        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
-        "font": {"family": FONT, "size": 12, "color": "#15202b"},
-        "margin": {"l": 56, "r": 16, "t": 44, "b": 40},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "#ffffff",
-        "legend": {"orientation": "h", "y": -0.18, "x": 0},
-        "hovermode": "x unified",
-        "xaxis": {"type": "category", "gridcolor": "#eef2f6"},
-        "yaxis": {"gridcolor": "#eef2f6", "zeroline": False},
-    }
+    layout = base_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        margin={"l": 56, "r": 16, "t": 44, "b": 40},
+        plot_bgcolor=WHITE,
+        legend={"orientation": "h", "y": -0.18, "x": 0},
+        hovermode="x unified",
+        xaxis={"type": "category", "gridcolor": GRID},
+        yaxis={"gridcolor": GRID, "zeroline": False},
+    )
     layout.update(extra)
     return layout
 
 
-def _plain(figure: go.Figure) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads(figure.to_json())
-    result.pop("layout", None)
-    return result
-
-
-def _figure(data: list[Any], layout: dict[str, Any]) -> dict[str, Any]:
-    figure = go.Figure(data=data)
-    return {"data": _plain(figure)["data"], "layout": layout}
+def _department_colour(department: str) -> str:
+    return DEPARTMENT_COLOURS.get(department, INK_2)
 
 
 def score_trend(
@@ -63,15 +58,16 @@ def score_trend(
     """Department scores over the quarters (one line each, or only `only`), over the colour
     bands (red below 50, amber to 80, green above)."""
     data = [
-        go.Scatter(
-            x=list(quarters),
-            y=list(values),
-            name=department_labels.get(department, department),
-            mode="lines+markers",
-            connectgaps=False,
-            line={"color": DEPARTMENT_COLOURS.get(department, "#4a5868"), "width": 2.5},
-            hovertemplate="%{y:.1f}<extra>%{fullData.name}</extra>",
-        )
+        {
+            "type": "scatter",
+            "x": list(quarters),
+            "y": list(values),
+            "name": department_labels.get(department, department),
+            "mode": "lines+markers",
+            "connectgaps": False,
+            "line": {"color": _department_colour(department), "width": 2.5},
+            "hovertemplate": "%{y:.1f}<extra>%{fullData.name}</extra>",
+        }
         for department, values in scores.items()
         if only is None or department == only
     ]
@@ -92,7 +88,7 @@ def score_trend(
     ]
     layout = _layout(title, shapes=shapes, showlegend=only is None)
     layout["yaxis"] = {**layout["yaxis"], "range": [0, 105], "dtick": 20}
-    return _figure(data, layout)
+    return {"data": data, "layout": layout}
 
 
 def kpi_trend(
@@ -109,30 +105,33 @@ def kpi_trend(
     `labels` names the traces: `actual`, `target`, `threshold`."""
     x = list(quarters)
     data = [
-        go.Scatter(
-            x=x,
-            y=list(actuals),
-            name=labels.get("actual", "actual"),
-            mode="lines+markers",
-            line={"color": "#1f6feb", "width": 2.5},
-            hovertemplate="%{y:.4g}" + (f" {unit}" if unit else "") + "<extra></extra>",
-        ),
-        go.Scatter(
-            x=x,
-            y=[target] * len(x),
-            name=labels.get("target", "target"),
-            mode="lines",
-            line={"color": "#137a4b", "dash": "dash", "width": 1.5},
-            hoverinfo="skip",
-        ),
-        go.Scatter(
-            x=x,
-            y=[threshold] * len(x),
-            name=labels.get("threshold", "threshold"),
-            mode="lines",
-            line={"color": "#b42318", "dash": "dot", "width": 1.5},
-            hoverinfo="skip",
-        ),
+        {
+            "type": "scatter",
+            "x": x,
+            "y": list(actuals),
+            "name": labels.get("actual", "actual"),
+            "mode": "lines+markers",
+            "line": {"color": BRAND, "width": 2.5},
+            "hovertemplate": "%{y:.4g}" + (f" {unit}" if unit else "") + "<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [target] * len(x),
+            "name": labels.get("target", "target"),
+            "mode": "lines",
+            "line": {"color": GOOD, "dash": "dash", "width": 1.5},
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [threshold] * len(x),
+            "name": labels.get("threshold", "threshold"),
+            "mode": "lines",
+            "line": {"color": BAD, "dash": "dot", "width": 1.5},
+            "hoverinfo": "skip",
+        },
     ]
     layout = _layout(title)
     layout["title"]["font"] = {"size": 13}
@@ -147,7 +146,7 @@ def kpi_trend(
         "font": {"size": 10},
     }
     layout["margin"] = {"l": 52, "r": 8, "t": 44, "b": 44}
-    return _figure(data, layout)
+    return {"data": data, "layout": layout}
 
 
 def department_comparison(
@@ -159,24 +158,25 @@ def department_comparison(
 ) -> dict[str, Any]:
     """The three departments side by side: one group of bars per quarter."""
     data = [
-        go.Bar(
-            x=list(quarters),
-            y=list(values),
-            name=department_labels.get(department, department),
-            marker={"color": DEPARTMENT_COLOURS.get(department, "#4a5868")},
-            hovertemplate="%{y:.1f}<extra>%{fullData.name}</extra>",
-        )
+        {
+            "type": "bar",
+            "x": list(quarters),
+            "y": list(values),
+            "name": department_labels.get(department, department),
+            "marker": {"color": _department_colour(department)},
+            "hovertemplate": "%{y:.1f}<extra>%{fullData.name}</extra>",
+        }
         for department, values in scores.items()
     ]
     layout = _layout(title, barmode="group", bargap=0.25)
     layout["yaxis"] = {**layout["yaxis"], "range": [0, 100], "dtick": 20}
-    return _figure(data, layout)
+    return {"data": data, "layout": layout}
 
 
 PILLAR_COLOURS = {
-    "data_platform": "#1f6feb",
-    "risk_collaboration": "#b42318",
-    "agile_platform": "#137a4b",
+    "data_platform": BRAND,
+    "risk_collaboration": BAD,
+    "agile_platform": GOOD,
 }
 
 
@@ -192,32 +192,34 @@ def strategy_split(
     force (hollow bars of the same colour): a pillar whose solid bar falls short of its hollow one
     got less of the work than the strategy planned."""
     quarters = [row["quarter"] for row in trend]
-    data = []
+    data: list[dict[str, Any]] = []
     for pillar, colour in PILLAR_COLOURS.items():
         name = pillar_labels.get(pillar, pillar)
         data.append(
-            go.Bar(
-                x=quarters,
-                y=[row["target"][pillar] for row in trend],
-                name=f"{name} · {target_label}",
-                offsetgroup=pillar,
-                legendgroup=pillar,
-                marker={"color": "rgba(0,0,0,0)", "line": {"color": colour, "width": 2}},
-                hovertemplate="%{y:.1f} %<extra>%{fullData.name}</extra>",
-            )
+            {
+                "type": "bar",
+                "x": quarters,
+                "y": [row["target"][pillar] for row in trend],
+                "name": f"{name} · {target_label}",
+                "offsetgroup": pillar,
+                "legendgroup": pillar,
+                "marker": {"color": TRANSPARENT, "line": {"color": colour, "width": 2}},
+                "hovertemplate": "%{y:.1f} %<extra>%{fullData.name}</extra>",
+            }
         )
         data.append(
-            go.Bar(
-                x=quarters,
-                y=[row["shares"][pillar] for row in trend],
-                name=f"{name} · {done_label}",
-                offsetgroup=pillar,
-                legendgroup=pillar,
-                width=0.16,
-                marker={"color": colour},
-                hovertemplate="%{y:.1f} %<extra>%{fullData.name}</extra>",
-            )
+            {
+                "type": "bar",
+                "x": quarters,
+                "y": [row["shares"][pillar] for row in trend],
+                "name": f"{name} · {done_label}",
+                "offsetgroup": pillar,
+                "legendgroup": pillar,
+                "width": 0.16,
+                "marker": {"color": colour},
+                "hovertemplate": "%{y:.1f} %<extra>%{fullData.name}</extra>",
+            }
         )
     layout = _layout(title, barmode="group", bargap=0.3)
     layout["yaxis"] = {**layout["yaxis"], "range": [0, 100], "dtick": 20, "ticksuffix": " %"}
-    return _figure(data, layout)
+    return {"data": data, "layout": layout}

@@ -18,7 +18,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
-DEPARTMENTS: tuple[str, ...] = ("marketing", "risk", "tech")
+from carloan.departments import DEPARTMENTS
+
 COLLABORATION_METRICS: tuple[str, ...] = ("handoff_wait_time", "cross_department_cycle_time")
 WEIGHT_TOTAL = 100.0
 WEIGHT_TOLERANCE = 1e-6

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from carloan.departments import DEPARTMENTS
 from carloan.parameters.models import Parameter, ParameterChange
 from carloan.parameters.presets import PRESETS
 from carloan.parameters.registry import BUDGET_KEYS, REGISTRY
@@ -39,7 +40,6 @@ def register_work_counter(counter: WorkCounter) -> None:
 
 
 KEY_OF = dict(zip(PILLARS, BUDGET_KEYS, strict=True))
-DEPARTMENTS = ("marketing", "risk", "tech")
 TREND_QUARTERS = 4
 
 

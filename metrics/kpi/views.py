@@ -21,17 +21,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from carloan.departments import DEPARTMENTS, department_label, department_labels
+from carloan.i18n import is_chinese
 from carloan.roles import can_edit, is_manager
 from metrics.kpi import charts, exports, selectors, strategy
 from metrics.kpi.pillars import PILLAR_LABELS
 from metrics.kpi.quarters import Quarter
-from metrics.kpi.scoring import DEPARTMENTS, band
+from metrics.kpi.scoring import band
 
-DEPARTMENT_LABELS: dict[str, Any] = {
-    "marketing": gettext_lazy("Marketing"),
-    "risk": gettext_lazy("Risk control"),
-    "tech": gettext_lazy("Tech"),
-}
 PICKER_QUARTERS = 8
 
 # What kpi.js and kpi_review.js show, in the reader's language ({placeholders} filled in there).
@@ -81,8 +78,7 @@ def _language() -> str:
 
 def metric_name(key: str, language: str | None = None) -> str:
     info = selectors.metric_info(key)
-    zh = (language or _language()).lower().startswith("zh")
-    return str(info["name_zh"] if zh else info["name"])
+    return str(info["name_zh"] if is_chinese(language or _language()) else info["name"])
 
 
 def fmt(value: float | None) -> str:
@@ -125,7 +121,7 @@ def _card(card: dict[str, Any], language: str) -> dict[str, Any]:
         )
     return {
         **card,
-        "label": str(DEPARTMENT_LABELS.get(card["department"], card["department"])),
+        "label": department_label(card["department"]),
         "band": band(card["score"]),
         "missing_count": sum(1 for k in kpis if k["missing"]),
         "kpis": kpis,
@@ -143,7 +139,7 @@ def _strategy(quarter: Quarter) -> dict[str, Any]:
     split = strategy.strategy_split(quarter)
     pillar_labels = _pillar_labels()
     preset = PRESETS.get(split["preset"] or "")
-    zh = _language() == "zh"
+    zh = is_chinese()
     split["preset_label"] = (preset.label_zh if zh else preset.label_en) if preset else None
     split["rows"] = [
         {
@@ -174,16 +170,12 @@ def _strategy(quarter: Quarter) -> dict[str, Any]:
     return split
 
 
-def _labels() -> dict[str, str]:
-    return {d: str(label) for d, label in DEPARTMENT_LABELS.items()}
-
-
 def figures(
     trends: dict[str, Any], sets: dict[str, list[dict[str, Any]]], language: str
 ) -> dict[str, Any]:
     """Every chart of the page and the review, from the trends (pure figure builders)."""
     quarters = trends["quarters"]
-    labels = _labels()
+    labels = department_labels()
     kpi_labels = {"actual": _("Actual"), "target": _("Target"), "threshold": _("Threshold")}
     result: dict[str, Any] = {
         "comparison": charts.department_comparison(
@@ -284,7 +276,7 @@ def review_data(quarter: Quarter, language: str) -> dict[str, Any]:
             key: review["inputs"]["actuals"].get(key)
             for key in ("handoff_wait_time", "cross_department_cycle_time")
         },
-        "department_labels": _labels(),
+        "department_labels": department_labels(),
         "strategy": split,
     }
 
@@ -311,7 +303,7 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
     ]
     history = selectors.kpi_set_history(limit=50)
     for row in history:
-        row["label"] = str(DEPARTMENT_LABELS.get(row["department"], row["department"]))
+        row["label"] = department_label(row["department"])
         row["summary"] = ", ".join(
             f"{metric_name(k['metric'], language)} {k['weight']:g}" for k in row["new_set"]
         )
@@ -335,7 +327,7 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
                 "states": states,
                 "metrics": metric_choices,
                 "min_collaboration": selectors.min_collaboration_weight(),
-                "labels": _labels(),
+                "labels": department_labels(),
                 "quarter": quarter.label,
             },
             "js_text": {k: str(v) for k, v in JS_TEXT.items()},
@@ -365,7 +357,7 @@ def kpi_review_page(request: HttpRequest) -> HttpResponse:
                 "quarter": quarter.label,
                 "start": quarter.start.isoformat(),
                 "end": quarter.end.isoformat(),
-                "labels": _labels(),
+                "labels": department_labels(),
             },
             "js_text": {k: str(v) for k, v in JS_TEXT.items()},
         },

@@ -32,6 +32,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from carloan import departments
 from carloan.errors import Conflict
 from carloan.parameters.selectors import parameter_values
 from carloan.realtime import broadcast
@@ -45,7 +46,7 @@ from metrics.registry import METRICS
 
 logger = logging.getLogger(__name__)
 
-DEPARTMENTS = ("marketing", "risk", "tech", "managers")
+DEPARTMENTS = (*departments.DEPARTMENTS, "managers")  # "managers": escalations only
 MIN_STATUSES = ("warn", "critical")
 DIGEST_AT = 3  # more alerts than this for one channel at once: one digest instead
 GROUP_SECONDS = 60  # a channel gets at most one alert message (or digest) a minute

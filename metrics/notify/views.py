@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carloan.errors import Conflict
+from carloan.i18n import is_chinese
 from carloan.roles import can_edit, is_manager
 from metrics.models import Alert
 from metrics.notify import selectors, services
@@ -25,9 +26,7 @@ from metrics.selectors import alert_data
 
 
 def _metric_names() -> list[tuple[str, str]]:
-    from django.utils.translation import get_language
-
-    zh = (get_language() or "").startswith("zh")
+    zh = is_chinese()
     return [(d.key, d.name_zh if zh else d.name_en) for d in DEFINITIONS]
 
 

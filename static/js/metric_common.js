@@ -190,7 +190,8 @@ export function acknowledgeControl(group, data, t, onAnswer) {
   return button;
 }
 
-/** The server's sparkline figure (metrics.charts.sparkline_figure) with a panel's new data. */
+/** The server's sparkline figure (metrics.charts.sparkline_figure) with a panel's new data;
+ * `colors`: by status, and the baseline's (the palette of carloan/charts.py). */
 export function sparkFigure(template, panel, colors) {
   const figure = JSON.parse(JSON.stringify(template));
   const x = panel.series.map((p) => p.date);
@@ -225,7 +226,7 @@ export function sparkFigure(template, panel, colors) {
   const scale = [...y];
   if (finite(panel.baseline)) {
     scale.push(panel.baseline);
-    figure.layout.shapes.push(line(panel.baseline, "#6b7a8c", "dash"));
+    figure.layout.shapes.push(line(panel.baseline, colors.baseline, "dash"));
   }
   if (finite(warn)) figure.layout.shapes.push(line(warn, colors.warn, "dot"));
   figure.layout.yaxis.range = paddedRange(scale);

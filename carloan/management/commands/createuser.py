@@ -15,10 +15,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from carloan.departments import DEPARTMENTS
 from carloan.models import Profile
 from carloan.roles import ROLES
-
-DEPARTMENTS = ("marketing", "risk", "tech")
 
 
 class Command(BaseCommand):
