@@ -393,34 +393,75 @@ def _budget(key: str, region: str, day: date) -> dict[str, Any] | None:
     return error_budget(region, now=min(timezone.now(), end))
 
 
-@login_required
-def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
-    """One metric in depth: its history with baseline band, thresholds and parameter changes,
-    the regions compared on the day, its open alerts, its formula, and a CSV download."""
-    definition = METRICS.get(key)
-    if definition is None:
-        raise Http404(f"no metric {key!r}")
-    region, day, explicit = _view_of(request)
+def _span(request: HttpRequest) -> int:
+    """The history's length in days from `?range=` (one of RANGES, else the default)."""
     try:
         span = int(request.GET.get("range") or DEFAULT_RANGE)
     except ValueError:
-        span = DEFAULT_RANGE
-    if span not in RANGES:
-        span = DEFAULT_RANGE
-    start = day - timedelta(days=span - 1)
-    limits = selectors.thresholds()[key]
-    units = _text(UNIT_LABELS)
-    labels = {**_text(CHART_LABELS), "unit": units.get(definition.unit, definition.unit)}
-    rows = selectors.metric_series(key, region, start, day)
-    comparison = selectors.region_comparison(key, day)
-    markers = _parameter_markers(definition, start, day)
-    panel = selectors.panels_for_day(day, region)
-    current = next(p for p in panel if p["key"] == key)
-    open_alerts = selectors.alerts(status=AlertStatus.OPEN, metric=key, limit=MAX_OPEN_ALERTS)
-    warn, critical = charts.panel_levels(current)
+        return DEFAULT_RANGE
+    return span if span in RANGES else DEFAULT_RANGE
+
+
+def _formatted(value: float | None, unit: str, units: dict[str, str]) -> str:
+    return " ".join(charts.format_value(value, unit, units)).strip() if value is not None else ""
+
+
+def _detail_figures(
+    definition: Any,
+    current: PanelData,
+    rows: list[dict[str, Any]],
+    comparison: list[dict[str, Any]],
+    markers: list[dict[str, Any]],
+    *,
+    region: str,
+    labels: dict[str, str],
+    limits: tuple[float, float],
+) -> dict[str, Any]:
+    """The page's two Plotly figures: the history (band, thresholds or fixed levels, parameter
+    changes, target) and the regions compared on the day."""
+    key = definition.key
     absolute = current["threshold_mode"] == "absolute"
-    units_text = units.get(definition.unit, definition.unit)
-    csv_query = urlencode(
+    return {
+        "history": charts.history_figure(
+            rows,
+            direction=definition.direction,
+            warn_pct=limits[0],
+            critical_pct=limits[1],
+            unit=definition.unit,
+            labels=labels,
+            markers=markers,
+            target=_target(key),
+            levels=(current["warn_at"], current["critical_at"]) if absolute else None,
+        ),
+        "comparison": charts.comparison_figure(
+            comparison,
+            unit=definition.unit,
+            labels=labels,
+            region_labels={ALL: str(_("All regions"))},
+            selected=region,
+        ),
+    }
+
+
+def _comparison_rows(
+    comparison: list[dict[str, Any]], definition: Any, units: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The regions' table: each region's value, change and status in words."""
+    return [
+        {
+            **row,
+            "label": _region_label(row["region"]),
+            "value_text": _formatted(row["value"], definition.unit, units),
+            "delta_text": charts.format_delta(row["delta_pct"]),
+            "tone": charts.delta_tone(row["delta_pct"], definition.direction),
+            "status_label": STATUS_LABELS.get(row["status"], row["status"]),
+        }
+        for row in comparison
+    ]
+
+
+def _csv_url(key: str, region: str, start: date, day: date) -> str:
+    query = urlencode(
         {
             "metric": key,
             "region": region,
@@ -429,6 +470,37 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
             "format": "csv",
         }
     )
+    return f"{reverse('api-metrics-series')}?{query}"
+
+
+@login_required
+def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
+    """One metric in depth: its history with baseline band, thresholds and parameter changes,
+    the regions compared on the day, its open alerts, its formula, and a CSV download.
+
+    1. what to show: region, day and span from the URL;
+    2. the metric's data: its series, the regions on the day, parameter changes, its panel and
+       open alerts;
+    3. the figures and the data the page's script reads;
+    4. the page itself (the same in words, for readers without the script)."""
+    definition = METRICS.get(key)
+    if definition is None:
+        raise Http404(f"no metric {key!r}")
+    region, day, explicit = _view_of(request)
+    span = _span(request)
+    start = day - timedelta(days=span - 1)
+
+    rows = selectors.metric_series(key, region, start, day)
+    comparison = selectors.region_comparison(key, day)
+    markers = _parameter_markers(definition, start, day)
+    panel = selectors.panels_for_day(day, region)
+    current = next(p for p in panel if p["key"] == key)
+    open_alerts = selectors.alerts(status=AlertStatus.OPEN, metric=key, limit=MAX_OPEN_ALERTS)
+
+    limits = selectors.thresholds()[key]
+    units = _text(UNIT_LABELS)
+    units_text = units.get(definition.unit, definition.unit)
+    labels = {**_text(CHART_LABELS), "unit": units_text}
     data = {
         "key": key,
         "region": region,
@@ -445,27 +517,19 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
         "text": _text(DETAIL_JS_TEXT),
         "colors": charts.STATUS_COLORS,
         "timeZone": timezone.get_current_timezone_name(),
-        "figures": {
-            "history": charts.history_figure(
-                rows,
-                direction=definition.direction,
-                warn_pct=limits[0],
-                critical_pct=limits[1],
-                unit=definition.unit,
-                labels=labels,
-                markers=markers,
-                target=_target(key),
-                levels=(current["warn_at"], current["critical_at"]) if absolute else None,
-            ),
-            "comparison": charts.comparison_figure(
-                comparison,
-                unit=definition.unit,
-                labels=labels,
-                region_labels={ALL: str(_("All regions"))},
-                selected=region,
-            ),
-        },
+        "figures": _detail_figures(
+            definition,
+            current,
+            rows,
+            comparison,
+            markers,
+            region=region,
+            labels=labels,
+            limits=limits,
+        ),
     }
+
+    warn, critical = charts.panel_levels(current)
     back_query = _query(region, day, explicit)
     return render(
         request,
@@ -484,14 +548,10 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
             "panel": panel_view(current, back_query),
             "warn_pct": limits[0],
             "critical_pct": limits[1],
-            "absolute": absolute,
+            "absolute": current["threshold_mode"] == "absolute",
             "budget": _budget(key, region, day),
-            "warn_text": " ".join(charts.format_value(warn, definition.unit, units)).strip()
-            if warn is not None
-            else "",
-            "critical_text": " ".join(charts.format_value(critical, definition.unit, units)).strip()
-            if critical is not None
-            else "",
+            "warn_text": _formatted(warn, definition.unit, units),
+            "critical_text": _formatted(critical, definition.unit, units),
             "region": region,
             "region_label": _region_label(region),
             "regions": [(r, _region_label(r)) for r in selectors.region_list()],
@@ -501,22 +561,10 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
             "span": span,
             "ranges": RANGES,
             "explicit": explicit,
-            "comparison": [
-                {
-                    **row,
-                    "label": _region_label(row["region"]),
-                    "value_text": " ".join(
-                        charts.format_value(row["value"], definition.unit, units)
-                    ).strip(),
-                    "delta_text": charts.format_delta(row["delta_pct"]),
-                    "tone": charts.delta_tone(row["delta_pct"], definition.direction),
-                    "status_label": STATUS_LABELS.get(row["status"], row["status"]),
-                }
-                for row in comparison
-            ],
+            "comparison": _comparison_rows(comparison, definition, units),
             "alert_groups": alert_group_views(open_alerts),
             "markers": markers,
-            "csv_url": f"{reverse('api-metrics-series')}?{csv_query}",
+            "csv_url": _csv_url(key, region, start, day),
             "dashboard_url": reverse("dashboard") + back_query,
             "data": data,
         },
