@@ -58,7 +58,14 @@ from metrics.events import (
     panel_group,
     panel_updated,
 )
-from metrics.formulas import WINDOW_DAYS, Frame, family_sql, loanbook_regions, tune_session
+from metrics.formulas import (
+    WINDOW_DAYS,
+    Frame,
+    family_sql,
+    loanbook_regions,
+    prepare_family,
+    tune_session,
+)
 from metrics.models import Alert, MetricValue, RefreshFailure
 from metrics.registry import FAMILIES, METRICS, Family, keys_of_families
 from metrics.samples import SampleRow, business_days, samples_upsert
@@ -208,6 +215,7 @@ def _prepare_changed_table(cursor: Any) -> None:
 
 def _upsert_family(cursor: Any, family: Family, frame: Frame, regions: Sequence[str]) -> int:
     """One statement: compute a family over the frame and upsert what differs. Rows changed."""
+    prepare_family(cursor, family, frame, regions)
     cursor.execute(
         f"""
         WITH computed AS ({family_sql(family, frame)}),

@@ -287,3 +287,65 @@ def test_compute_keys_rows_by_the_period_end() -> None:
     assert {r[2] for r in rows} == {date(2026, 3, 31)}
     keys = {(r[0], r[1]) for r in rows}
     assert keys >= {("lead_conversion_rate", "EAST"), ("approval_rate", "all")}
+
+
+def test_cycle_time_median_of_every_window_is_postgresqls_percentile_cont_to_the_bit() -> None:
+    """The window medians come from day-sorted values in Python (no valuation joined to 30
+    days); on random data they equal PostgreSQL's percentile_cont(0.5) over each window exactly,
+    odd and even counts, every region and `all`, daily and over a period."""
+    import random
+    from datetime import datetime, timedelta
+
+    from django.db import connection
+
+    rng = random.Random(7)
+    start = datetime(2026, 2, 1, 0, 0)
+    for _ in range(400):
+        requested = start + timedelta(minutes=rng.randrange(0, 60 * 24 * 58))
+        completed = requested + timedelta(minutes=rng.randrange(1, 60 * 24 * 9))
+        valuation(
+            rng.choice(["EAST", "WEST", "NORTH"]), requested.isoformat(), completed.isoformat()
+        )
+    frame = Frame.daily(day("2026-03-01"), day(D))
+    got = {
+        (r[1], r[2]): (r[3], r[5])
+        for r in compute(["valuation"], frame)
+        if r[0] == "valuation_cycle_time"
+    }
+    sql = """
+        WITH v AS (
+            SELECT region, (completed_at AT TIME ZONE %(tz)s)::date AS x,
+                   (extract(epoch FROM completed_at - requested_at) / 86400)::float8 AS c
+            FROM loanbook_valuation WHERE completed_at IS NOT NULL
+        ), d AS (SELECT generate_series(%(s)s::date, %(e)s::date, '1 day')::date AS day)
+        SELECT coalesce(v.region, 'all'), d.day,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY v.c), count(*)
+        FROM d JOIN v ON v.x BETWEEN d.day - 29 AND d.day
+        GROUP BY GROUPING SETS ((v.region, d.day), (d.day))
+    """
+    from django.conf import settings
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"tz": settings.TIME_ZONE, "s": day("2026-03-01"), "e": day(D)})
+        expected = {(r[0], r[1]): (r[2], float(r[3])) for r in cursor.fetchall()}
+    assert len(expected) == 4 * 31
+    for key, (median, n) in expected.items():
+        assert got[key] == (median, n), key  # equal floats, not approximately
+    assert any(n % 2 == 0 for _, n in expected.values()) and any(
+        n % 2 for _, n in expected.values()
+    )
+    # over a period: one median of every value of the period
+    period = {
+        r[1]: r[3]
+        for r in compute(["valuation"], Frame.for_period(day("2026-02-01"), day(D)))
+        if r[0] == "valuation_cycle_time"
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY
+                   (extract(epoch FROM completed_at - requested_at) / 86400)::float8)
+               FROM loanbook_valuation
+               WHERE (completed_at AT TIME ZONE %s)::date BETWEEN %s AND %s""",
+            [settings.TIME_ZONE, day("2026-02-01"), day(D)],
+        )
+        assert period["all"] == cursor.fetchone()[0]

@@ -181,7 +181,7 @@ def tune_session(cursor: Any) -> None:
 
     JIT off: the lateral day series look huge to the planner (1000 rows each by default), so it
     would JIT-compile statements that run in tens of milliseconds, for hundreds of milliseconds.
-    More work_mem: the medians sort up to 30 copies of each valuation (one per window)."""
+    More work_mem: the funnel and portfolio statements sort and hash a day's rows per region."""
     cursor.execute("SET LOCAL jit = off")
     cursor.execute("SET LOCAL work_mem = '64MB'")
 
@@ -199,6 +199,15 @@ def family_sql(family: Family, frame: Frame) -> str:
     return builders[family](frame)
 
 
+def prepare_family(cursor: Any, family: Family, frame: Frame, regions: Sequence[str]) -> None:
+    """What a family's statement reads besides the loan book, made first in the same
+    transaction: the valuation family's window medians (`metrics.formulas.medians`)."""
+    if family == "valuation":
+        from metrics.formulas.medians import prepare_cycle_medians
+
+        prepare_cycle_medians(cursor, frame, regions)
+
+
 def compute(
     families: Sequence[Family], frame: Frame, regions: Sequence[str] | None = None
 ) -> list[tuple[str, str, date, float | None, float | None, float | None]]:
@@ -208,6 +217,7 @@ def compute(
     with transaction.atomic(), connection.cursor() as cursor:
         tune_session(cursor)
         for family in families:
+            prepare_family(cursor, family, frame, regions)
             cursor.execute(family_sql(family, frame), frame.params(regions))
             rows.extend(cursor.fetchall())
     return rows

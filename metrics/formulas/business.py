@@ -12,8 +12,9 @@ portfolio  overdue_rate, npl_ratio, compliance_complaint_rate
            snapshots carry amounts: closed and charged-off ones only end their predecessor.
            Snapshots of a loan missing from loanbook_loan have no region and are left out.
 valuation  valuation_accuracy, valuation_cycle_time
-           Accuracy from daily counts, as the funnel; the median needs the values themselves, so
-           each valuation joins the (at most 30) frame days whose window holds it.
+           Accuracy from daily counts, as the funnel; the median needs the values themselves:
+           `metrics.formulas.medians` computes it per window from the day-sorted values (no
+           valuation joined to 30 days) into a temporary table this statement reads.
 
 Sums of money are numeric (exact, so a recompute of unchanged data gives the same bits and
 nothing is rewritten); every result is cast to double precision at the end.
@@ -22,6 +23,7 @@ nothing is rewritten); every result is cast to double precision at the end.
 from __future__ import annotations
 
 from metrics.formulas import Frame, all_or, business_day, grid_sql, on_days
+from metrics.formulas.medians import CYCLE_TABLE
 
 
 def funnel_sql(frame: Frame) -> str:
@@ -178,13 +180,7 @@ def valuation_sql(frame: Frame) -> str:
         ) AS c CROSS JOIN LATERAL {frame.flow_days("c.x")} AS f
         GROUP BY GROUPING SETS ((c.region, f.day), (f.day))
     ),
-    cycle AS (
-        SELECT {all_or("c.region")} AS region, f.day,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY c.cycle_days) AS median,
-               count(*) AS n
-        FROM completed AS c CROSS JOIN LATERAL {frame.flow_days("c.x")} AS f
-        GROUP BY GROUPING SETS ((c.region, f.day), (f.day))
-    ),
+    cycle AS (SELECT region, day, median, n FROM {CYCLE_TABLE}),
     filled AS (
         SELECT g.region, g.day, coalesce(a.judged, 0) AS judged,
                coalesce(a.accurate, 0) AS accurate, y.median, coalesce(y.n, 0) AS n
