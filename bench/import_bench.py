@@ -101,7 +101,7 @@ def empty_loanbook() -> None:
 
     tables = [kind.table for kind in KINDS.values()] + [ImportRun._meta.db_table]
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")  # a scratch database
 
 
 def import_book(files: dict[str, tuple[Path, int]]) -> list[tuple[str, int, float]]:
