@@ -466,6 +466,91 @@ async def run_load(
     return {"sockets_open": opened[0], "seconds": round(measured, 1)}
 
 
+CPU_REQUESTS = 200  # per endpoint, after the scenario
+CPU_CONCURRENCY = 4
+
+
+def _web_and_db_cpu(procs: list[Proc], pg: OwnPostgres, redis: OwnRedis) -> tuple[float, float]:
+    """CPU seconds used so far by the web processes (uvicorn, every worker) and PostgreSQL."""
+    used = cpu_seconds(procs, pg, redis)
+    web = sum(v for k, v in used.items() if k.startswith("web"))
+    return web, used["postgres (all backends)"]
+
+
+async def cpu_per_request(
+    urls: list[str], procs: list[Proc], pg: OwnPostgres, redis: OwnRedis
+) -> dict[str, dict[str, float]]:
+    """After the scenario, each endpoint alone: CPU_REQUESTS requests, CPU_CONCURRENCY at a
+    time, and the CPU the web processes and PostgreSQL spent on them, in ms per request (what
+    the machine pays per call, beside its latency). The sockets are closed by then."""
+    url = urls[0]
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        tokens = {name: await token(client, name) for name in ("viewer", "tech")}
+        board = (
+            await client.get(
+                "/api/kanban/boards/", headers={"Authorization": f"Token {tokens['viewer']}"}
+            )
+        ).json()[0]["id"]
+    browser = await sign_in(url, "viewer")
+    api = httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Token {tokens['viewer']}"}, timeout=30
+    )
+    feed = httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Token {tokens['tech']}"}, timeout=30
+    )
+
+    def samples() -> list[dict[str, Any]]:
+        now = time.time()
+        return [
+            {"metric": "api_response_time", "ts": now - i * 0.001, "value": 120.0 + i,
+             "region": "EAST-01", "source": "cpu-bench"}
+            for i in range(100)
+        ]  # fmt: skip
+
+    calls: dict[str, Any] = {
+        "page /": lambda: browser.get("/"),
+        "page /kanban/": lambda: browser.get("/kanban/"),
+        "page /parameters/": lambda: browser.get("/parameters/"),
+        "api GET /api/metrics/panels/": lambda: api.get("/api/metrics/panels/"),
+        "api GET /api/alerts/?status=open": lambda: api.get("/api/alerts/?status=open"),
+        f"api GET /api/kanban/boards/{board}/": lambda: api.get(f"/api/kanban/boards/{board}/"),
+        "api GET /api/parameters/": lambda: api.get("/api/parameters/"),
+        "api POST /api/metrics/samples/ (100)": lambda: feed.post(
+            "/api/metrics/samples/", json=samples()
+        ),
+    }
+    out: dict[str, dict[str, float]] = {}
+    try:
+        for name, call in calls.items():
+            for _ in range(5):  # warm
+                await call()
+            web0, db0 = _web_and_db_cpu(procs, pg, redis)
+            began = time.monotonic()
+            remaining = [CPU_REQUESTS]
+
+            async def worker(
+                call: Any = call, name: str = name, remaining: list[int] = remaining
+            ) -> None:
+                while remaining[0] > 0:
+                    remaining[0] -= 1
+                    answer = await call()
+                    assert answer.status_code < 400, (name, answer.status_code)
+
+            await asyncio.gather(*(worker() for _ in range(CPU_CONCURRENCY)))
+            wall = time.monotonic() - began
+            web1, db1 = _web_and_db_cpu(procs, pg, redis)
+            out[name] = {
+                "web_cpu_ms": round(1000 * (web1 - web0) / CPU_REQUESTS, 1),
+                "db_cpu_ms": round(1000 * (db1 - db0) / CPU_REQUESTS, 1),
+                "wall_ms": round(1000 * wall / CPU_REQUESTS * CPU_CONCURRENCY, 1),
+            }
+    finally:
+        await browser.aclose()
+        await api.aclose()
+        await feed.aclose()
+    return out
+
+
 def summary(stats: Stats, meta: dict[str, Any], mem0: dict[str, float], mem1: dict[str, float],
             cpu: dict[str, float], args: argparse.Namespace,
             mem_half: dict[str, float]) -> dict[str, Any]:  # fmt: skip
@@ -619,10 +704,16 @@ def main(argv: list[str] | None = None) -> int:
         busy = [sum(t) - t.idle - getattr(t, "iowait", 0.0) for t in (machine0[0], machine1)]
         total = sum(machine1) - sum(machine0[0])
         result["machine_cpu_busy_pct"] = round(100 * (busy[1] - busy[0]) / total, 1)
+        print(f"CPU per request: each endpoint alone, {CPU_REQUESTS} requests …", flush=True)
+        result["cpu_ms_per_request"] = asyncio.run(cpu_per_request(urls, procs, pg, redis))
         result["json"] = str(args.json) if args.json else None
         if args.json:
             args.json.write_text(json.dumps(result, indent=2, default=str))
         print(markdown(result))
+        print("\n| endpoint, alone | web CPU ms / request | PostgreSQL CPU ms / request |"
+              " wall ms / request |\n|---|---:|---:|---:|")  # fmt: skip
+        for name, c in result["cpu_ms_per_request"].items():
+            print(f"| {name} | {c['web_cpu_ms']} | {c['db_cpu_ms']} | {c['wall_ms']} |")
         print(
             f"\nmachine CPU busy: {result['machine_cpu_busy_pct']} % of "
             f"{psutil.cpu_count()} cores (everything on it, this generator included)"
