@@ -499,13 +499,24 @@ async def cpu_per_request(
         base_url=url, headers={"Authorization": f"Token {tokens['tech']}"}, timeout=30
     )
 
+    sequence = [0]
+
     def samples() -> list[dict[str, Any]]:
-        now = time.time()
-        return [
-            {"metric": "api_response_time", "ts": now - i * 0.001, "value": 120.0 + i,
-             "region": "EAST-01", "source": "cpu-bench"}
-            for i in range(100)
-        ]  # fmt: skip
+        """100 samples as the agents send them (distinct timestamps: a sample is unique by them)."""
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        batch = []
+        for _ in range(100):
+            sequence[0] += 1
+            batch.append(
+                {
+                    "metric": "api_response_time",
+                    "ts": f"{stamp}.{sequence[0] % 1_000_000:06d}Z",
+                    "value": 120.0,
+                    "region": "EAST-01",
+                    "source": "cpu-bench",
+                }
+            )
+        return batch
 
     calls: dict[str, Any] = {
         "page /": lambda: browser.get("/"),
