@@ -539,6 +539,8 @@ class LoanbookFile:
                 missing[0],
             )
         self.width = len(header)
+        self.position = position  # column name -> its index in the CSV row
+        self.header_lines = self._reader.line_num
         # (index in the CSV row, converter); an absent optional column always gives its default.
         self._plan: list[tuple[int, Converter]] = []
         for col in self.kind.columns:
@@ -556,8 +558,6 @@ class LoanbookFile:
     def rows(self) -> Iterator[tuple[Value | int, ...]]:
         """The good rows, normalised, each ending with its line number (for error messages)."""
         reader = self._reader
-        plan = self._plan
-        check = self._check
         width = self.width
         day_indexes = [index for index, _type in self._day_columns]
         lows: list[Value] = [None] * len(day_indexes)
@@ -592,19 +592,9 @@ class LoanbookFile:
                     continue
                 self._add(error(line, "", f"has {len(fields)} fields, the header has {width}"))
                 continue
-            try:
-                row = [convert(fields[index]) for index, convert in plan]
-            except CellError:
-                bad = self._bad_row(fields, line)
-                if bad is None:
-                    continue
-                row = bad
-            if check is not None:
-                problems = check(row)
-                if problems:
-                    for column, reason in problems:
-                        self._add(error(line, column, reason))
-                    continue
+            row = self.convert_row(fields, line)
+            if row is None:
+                continue
             for slot, index in enumerate(day_indexes):
                 value = row[index]
                 if value is not None:
@@ -625,6 +615,24 @@ class LoanbookFile:
         ]
         self.first_day = min(days, default=None)
         self.last_day = max(days, default=None)
+
+    def convert_row(self, fields: list[str], line: int) -> list[Value] | None:
+        """One row's cells (in CSV order) checked and normalised in `kind.column_names` order;
+        None when it is bad, its every problem recorded in `errors`."""
+        try:
+            row = [convert(fields[index]) for index, convert in self._plan]
+        except CellError:
+            bad = self._bad_row(fields, line)
+            if bad is None:
+                return None
+            row = bad
+        if self._check is not None:
+            problems = self._check(row)
+            if problems:
+                for column, reason in problems:
+                    self._add(error(line, column, reason))
+                return None
+        return row
 
     def _bad_row(self, fields: list[str], line: int) -> list[Value] | None:
         """Every bad cell of a row that has one; None when the row is bad, else the row."""

@@ -19,6 +19,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from carloan.events import IMPORTS_GROUP, import_event
+from carloan.loanbook.bulk import NotInBulk, can_take
+from carloan.loanbook.bulk import stage as stage_in_bulk
 from carloan.loanbook.kinds import KINDS, Kind
 from carloan.loanbook.parsing import (
     MAX_REPORTED_ERRORS,
@@ -80,8 +82,11 @@ def loanbook_import(
     user: AbstractBaseUser | None = None,
     refresh: Refresh = "background",
     progress: Callable[[int], None] | None = None,
+    bulk: bool = True,
 ) -> ImportResult:
     """Validate every row of one CSV file and upsert it, all or nothing.
+
+    `bulk=False` checks every row in Python (the fast path's reference, for tests and benches).
 
     Raises `ImportRejected` (nothing stored, a rejected ImportRun recorded) on any bad row.
     After commit: `import.completed` is broadcast and the refresh runs as `refresh` says
@@ -90,7 +95,12 @@ def loanbook_import(
     try:
         with transaction.atomic():
             result = _import_file(
-                kind=kind, source=source, file_name=file_name, user=user, progress=progress
+                kind=kind,
+                source=source,
+                file_name=file_name,
+                user=user,
+                progress=progress,
+                bulk=bulk,
             )
     except ImportRejected as exc:
         _record_rejection(exc, kind=kind, file_name=file_name, user=user)
@@ -194,11 +204,14 @@ def _import_file(
     file_name: str,
     user: AbstractBaseUser | None,
     progress: Callable[[int], None] | None,
+    bulk: bool = True,
 ) -> ImportResult:
     """Inside the caller's transaction: parse, stage with COPY, check duplicates, upsert, record.
 
     1. A TEMP staging table (the target's columns plus the line number) receives every good row
-       through COPY while the file streams by: the file is never held in memory.
+       while the file streams by: the file is never held in memory. The rows are checked in bulk
+       by PostgreSQL (`bulk.py`), or one by one in Python when the fast path cannot take the
+       file (or `bulk` is False, for comparisons).
     2. Any bad row, or a key present twice, raises ImportRejected, and the caller's rollback
        drops everything.
     3. One INSERT ... ON CONFLICT DO UPDATE ... WHERE IS DISTINCT FROM upserts the rows, so
@@ -215,11 +228,7 @@ def _import_file(
             f"SELECT {', '.join(q(c) for c in columns)}, 0::integer AS {LINE} "
             f"FROM {q(spec.table)} WITH NO DATA"
         )
-        column_list = ", ".join([*(q(c) for c in columns), LINE])
-        with cursor.copy(f"COPY {STAGING} ({column_list}) FROM STDIN") as copy:
-            write_row = copy.write_row
-            for row in parsed.rows():
-                write_row(row)
+        parsed = _stage(cursor, parsed, source, progress, bulk=bulk)
         # A counted kind has no duplicates: identical rows are each a measurement.
         duplicates, duplicate_total = ([], 0) if spec.counted else _duplicates(cursor, spec)
         if spec.name == "blacklist":
@@ -260,6 +269,32 @@ def _import_file(
         run_id=run.pk,
         file_name=run.file_name,
     )
+
+
+def _stage(
+    cursor: Any,
+    parsed: LoanbookFile,
+    source: IO[bytes],
+    progress: Callable[[int], None] | None,
+    *,
+    bulk: bool,
+) -> LoanbookFile:
+    """Fill STAGING with the file's good rows; the file as read (its errors, rows, days)."""
+    if bulk and can_take(parsed, source):
+        try:
+            stage_in_bulk(cursor, parsed, source, STAGING, LINE, progress)
+            return parsed
+        except NotInBulk as why:
+            logger.info("import of %s row by row: %s", parsed.kind.name, why)
+            source.seek(0)
+            parsed = LoanbookFile(parsed.kind.name, source, progress=progress)
+    q = connection.ops.quote_name
+    column_list = ", ".join([*(q(c) for c in parsed.kind.column_names), LINE])
+    with cursor.copy(f"COPY {STAGING} ({column_list}) FROM STDIN") as copy:
+        write_row = copy.write_row
+        for row in parsed.rows():
+            write_row(row)
+    return parsed
 
 
 def _duplicates(cursor: Any, spec: Kind) -> tuple[list[dict[str, Any]], int]:
