@@ -236,7 +236,6 @@ class Sample(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["metric", "ts"], name="sample_metric_ts_idx"),
             models.Index(fields=["metric", "region", "ts"], name="sample_metric_region_ts_idx"),
         ]
 

@@ -8,6 +8,7 @@ metric values of the touched days follow: it sends `loanbook_changed`, and the m
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -94,6 +95,7 @@ def loanbook_import(
     """
     try:
         with transaction.atomic():
+            _lock_kinds([kind])
             result = _import_file(
                 kind=kind,
                 source=source,
@@ -133,6 +135,7 @@ def loanbook_import_many(
     current = files[0] if files else None
     try:
         with transaction.atomic():
+            _lock_kinds([path.stem for path in files])
             for path in files:
                 current = path
 
@@ -271,6 +274,16 @@ def _import_file(
     )
 
 
+def _lock_kinds(kinds: Iterable[str]) -> None:
+    """One import of a kind at a time (until commit), locked in one order: so the upsert needs
+    no sort by key to keep two imports from deadlocking, and none waits on a half-done one."""
+    with connection.cursor() as cursor:
+        for kind in sorted(set(kinds)):
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(f"carloan.import:{kind}".encode())]
+            )
+
+
 def _stage(
     cursor: Any,
     parsed: LoanbookFile,
@@ -347,7 +360,7 @@ def _upsert(cursor: Any, spec: Kind) -> tuple[int, int, list[date]]:
         ),
         upserted AS (
             INSERT INTO {table} AS t ({", ".join(columns)})
-            SELECT {", ".join(columns)} FROM {STAGING} ORDER BY {", ".join(keys)}
+            SELECT {", ".join(columns)} FROM {STAGING}
             ON CONFLICT ({", ".join(keys)}) DO UPDATE
             SET {", ".join(f"{c} = EXCLUDED.{c}" for c in rest)}
             WHERE ({", ".join(f"t.{c}" for c in rest)}) IS DISTINCT FROM
