@@ -30,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -135,6 +135,67 @@ def time_refresh(start: date, end: date) -> dict[str, Any]:
     began = time.perf_counter()
     result = metrics_refresh(start=start, end=end)
     return {"total": time.perf_counter() - began, **result.seconds, "result": result}
+
+
+def time_summary(end: date) -> dict[str, float]:
+    """GET /api/metrics/summary/ (any period and a comparison) on the book ending on `end`:
+    the first request of a 30-day and of a quarter-to-date period (computed: both periods, every
+    family), then the p50 / p95 of requests mixing six periods, both comparisons and every
+    region once each period has been asked (the cache serves; it drops a family's answers
+    when the loan book changes)."""
+    from django.contrib.auth.models import User
+    from django.core.cache import cache
+    from django.test import Client
+
+    from metrics.periods import Period, cache_keys, compare_period
+    from metrics.selectors import region_list
+
+    user, _ = User.objects.get_or_create(username="bench", defaults={"is_superuser": True})
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    regions = region_list()
+    quarter = date(end.year, 3 * ((end.month - 1) // 3) + 1, 1)
+    last_month = end.replace(day=1) - timedelta(days=1)
+    periods = [
+        (end - timedelta(days=29), end),
+        (quarter, end),
+        (end, end),
+        (end - timedelta(days=6), end),
+        (end.replace(day=1), end),
+        (last_month.replace(day=1), last_month),
+    ]  # fmt: skip
+    for start, stop in periods:  # a clean slate: nothing cached by an earlier run
+        for compare in ("previous_period", "previous_year"):
+            for each in (Period(start, stop), compare_period(Period(start, stop), compare)):
+                cache.delete_many(list(cache_keys(each).values()))
+
+    def ask(start: date, stop: date, region: str, compare: str) -> float:
+        began = time.perf_counter()
+        answer = client.get(
+            "/api/metrics/summary/",
+            {"start": start.isoformat(), "end": stop.isoformat(), "region": region,
+             "compare": compare},
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.content[:200]
+        return (time.perf_counter() - began) * 1000
+
+    cold_30 = ask(*periods[0], "all", "previous_period")
+    cold_quarter = ask(*periods[1], "all", "previous_period")
+    for start, stop in periods:
+        for compare in ("previous_period", "previous_year"):
+            ask(start, stop, "all", compare)
+    rng = random.Random(5)
+    times = sorted(
+        ask(*rng.choice(periods), rng.choice(regions),
+            rng.choice(["previous_period", "previous_year"]))
+        for _ in range(PANEL_REQUESTS)
+    )  # fmt: skip
+    return {
+        "cold_30d_ms": cold_30,
+        "cold_quarter_ms": cold_quarter,
+        "p50": statistics.median(times),
+        "p95": times[int(0.95 * (len(times) - 1))],
+    }
 
 
 def time_panels(start: date, end: date) -> dict[str, float]:

@@ -15,7 +15,10 @@ PostgreSQL server of DATABASE_URL:
 4. ANALYZE; the full recompute of every metric, region and day (`metrics_refresh` over the
    book's range) cold (empty values table) and warm (nothing changed), and the one-day
    incremental refresh a daily import triggers (`metrics_refresh` of the last day);
-5. GET /api/metrics/panels/ for random days and regions (in process, signed in): p50, p95.
+5. GET /api/metrics/panels/ for random days and regions (in process, signed in): p50, p95;
+6. GET /api/metrics/summary/ (issue 23: any period and a comparison): the first request of a
+   30-day and of a quarter-to-date period (computed), then p50 / p95 of requests mixing six
+   periods, both comparisons and every region (served from the cache).
 
 It prints a table per book and the issue's ratios: import time / COPY time (goal ≤ 5), how much
 faster the full recompute grows than the book (goal ≤ 1.1: time ratio / rows ratio against the
@@ -50,7 +53,7 @@ from import_bench import (  # noqa: E402
     with_database,
     write_book,
 )
-from metrics_bench import analyze, empty_metrics, time_panels  # noqa: E402
+from metrics_bench import analyze, empty_metrics, time_panels, time_summary  # noqa: E402
 
 BENCH_DB = "carloan_scale_bench"
 END = date(2026, 6, 30)
@@ -186,6 +189,7 @@ def bench_factor(factor: int, database_url: str) -> dict[str, Any]:
     warm = refresh_seconds(start, END)
     one_day = min(refresh_seconds(END, END) for _ in range(3))
     panels = time_panels(start, END)
+    periods = time_summary(END)
     result = {
         "factor": factor,
         "rows": rows,
@@ -198,6 +202,7 @@ def bench_factor(factor: int, database_url: str) -> dict[str, Any]:
         "one_day": one_day,
         "panel_p50": panels["p50"],
         "panel_p95": panels["p95"],
+        **{f"summary_{k}": v for k, v in periods.items()},
     }
     seconds = result["import"]
     print(f"  COPY floor {floor:.2f} s ({rows / floor:,.0f} rows/s); COPY into indexed tables "
@@ -207,6 +212,9 @@ def bench_factor(factor: int, database_url: str) -> dict[str, Any]:
     print(f"  full recompute cold {cold:.2f} s, warm {warm:.2f} s; one-day refresh "
           f"{one_day:.3f} s; panels p50 {panels['p50']:.1f} ms, p95 {panels['p95']:.1f} ms",
           flush=True)  # fmt: skip
+    print(f"  summary (any period): first 30-day {periods['cold_30d_ms']:.0f} ms, first quarter "
+          f"{periods['cold_quarter_ms']:.0f} ms; asked again p50 {periods['p50']:.1f} ms, "
+          f"p95 {periods['p95']:.1f} ms", flush=True)  # fmt: skip
     return result
 
 
@@ -214,14 +222,15 @@ def summary(results: list[dict[str, Any]]) -> None:
     base = results[0]
     print(
         "\n factor        rows   COPY s  indexed s  import s  ×COPY  ×indexed  peak MiB"
-        "  recompute s  growth*  one-day s  panel p95 ms"
+        "  recompute s  growth*  one-day s  panel p95 ms  summary 1st/p95 ms"
     )
     for r in results:
         growth = (r["warm"] / base["warm"]) / (r["rows"] / base["rows"])
         print(f" {r['factor']:>5}× {r['rows']:>11,} {r['copy']:>8.2f} {r['indexed_copy']:>10.2f}"
               f" {r['import']:>9.2f} {r['import'] / r['copy']:>6.1f}"
               f" {r['import'] / r['indexed_copy']:>9.1f} {r['peak_mib']:>9.0f} {r['warm']:>12.2f}"
-              f" {growth:>8.2f} {r['one_day']:>10.3f} {r['panel_p95']:>13.1f}")  # fmt: skip
+              f" {growth:>8.2f} {r['one_day']:>10.3f} {r['panel_p95']:>13.1f}"
+              f" {r['summary_cold_30d_ms']:>8.0f}/{r['summary_p95']:.1f}")  # fmt: skip
     print(
         " * growth = (warm recompute / the smallest book's) / (rows / the smallest book's);"
         " 1.0 is linear;\n   indexed = COPY of the same files, typed, into logged tables with"

@@ -14,6 +14,7 @@ of the kanban pages) and the font (`--font`).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from carloan.departments import MARKETING, RISK, TECH
@@ -81,13 +82,40 @@ def font(**extra: Any) -> dict[str, Any]:
     return {**FONT, **extra}
 
 
+# --- the light template --------------------------------------------------------------------------
+
+# A legend's and a text label's white backing over the lines they name.
+LEGEND_BG = "rgba(255,255,255,0.8)"
+LABEL_BG = "rgba(255,255,255,0.85)"
+
+# The neutral frame of every figure as a Plotly template (grid and axis lines, the legend's
+# backing, hover labels, annotations' text): figures do not name these colours themselves, so a
+# page in dark mode swaps the whole template for the dark one. static/js/plot_theme.js holds the
+# same light template and its dark twin (tests/test_plot_theme.py keeps the two light ones
+# equal); the PDF of the quarterly review, drawn without that module, stays light.
+TEMPLATE: dict[str, Any] = {
+    "layout": {
+        "font": {"color": INK},
+        "paper_bgcolor": TRANSPARENT,
+        "plot_bgcolor": TRANSPARENT,
+        "xaxis": {"gridcolor": GRID, "linecolor": LINE, "zerolinecolor": LINE},
+        "yaxis": {"gridcolor": GRID, "linecolor": LINE, "zerolinecolor": LINE},
+        "legend": {"bgcolor": LEGEND_BG},
+        "hoverlabel": {"bgcolor": WHITE, "bordercolor": LINE, "font": {"color": INK}},
+        "annotationdefaults": {"font": {"color": INK_3}},
+    }
+}
+
+
 def base_layout(**extra: Any) -> dict[str, Any]:
     """The layout every figure starts from: the shared font on a transparent background (the
-    page's card shows through), with `extra` (height, margins, axes...) added or replacing."""
+    page's card shows through) and the light template, with `extra` (height, margins, axes...)
+    added or replacing."""
     layout: dict[str, Any] = {
         "font": font(),
         "paper_bgcolor": TRANSPARENT,
         "plot_bgcolor": TRANSPARENT,
+        "template": copy.deepcopy(TEMPLATE),
     }
     layout.update(extra)
     return layout

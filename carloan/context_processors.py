@@ -8,9 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from carloan.departments import department_label
 from carloan.roles import department_of, is_manager, role_of
 
-# The pages of contract section 4a, in navigation order.
+# The pages of contract section 4a, in navigation order. The dashboard is `/?home=1`: a bare `/`
+# opens one's start page (a pinned saved view, carloan.people), this link the dashboard itself.
 NAVIGATION = [
-    ("dashboard", "/", _("Dashboard")),
+    ("dashboard", "/?home=1", _("Dashboard")),
     ("kanban", "/kanban/", _("Kanban")),
     ("kpi", "/kpi/", _("KPI & review")),
     ("parameters", "/parameters/", _("Parameters")),

@@ -24,12 +24,17 @@ class Department(models.TextChoices):
 
 
 class Profile(models.Model):
-    """A person's department (department heads belong to one)."""
+    """A person's department (department heads belong to one) and start page."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     department = models.CharField(max_length=16, choices=Department.choices, blank=True)
+    # The saved view `/` opens for this person (carloan.people): their own or one shared with
+    # them. Loaded with the user on every request (carloan.roles), so `/` checks it for free.
+    start_view = models.ForeignKey(
+        "SavedView", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.user} ({self.department or '-'})"
@@ -147,13 +152,20 @@ class LoanSnapshot(models.Model):
     outstanding_principal = models.DecimalField(max_digits=16, decimal_places=2)
     dpd = models.PositiveIntegerField(help_text="Days past due")
     status = models.CharField(max_length=16, choices=LoanStatus.choices)
+    # The as_of of the loan's next snapshot (null: the latest), kept by the database itself
+    # (a trigger, migration 0018), so the state on a day reads the snapshots current that day
+    # instead of ordering every loan's whole history.
+    superseded_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "loanbook_snapshot"
         constraints = [
             models.UniqueConstraint(fields=["loan_id", "as_of"], name="snapshot_loan_day_uniq")
         ]
-        indexes = [models.Index(fields=["as_of"], name="snapshot_as_of_idx")]
+        indexes = [
+            models.Index(fields=["as_of"], name="snapshot_as_of_idx"),
+            models.Index(fields=["superseded_on"], name="snapshot_superseded_idx"),
+        ]
 
 
 class MarketingSpend(models.Model):

@@ -259,6 +259,14 @@ METRICS_API_LATENCY = env_bool("METRICS_API_LATENCY", True)
 METRICS_LATENCY_FLUSH_SECONDS = float(os.environ.get("METRICS_LATENCY_FLUSH_SECONDS", "10"))
 METRICS_LATENCY_FLUSH_SIZE = int(os.environ.get("METRICS_LATENCY_FLUSH_SIZE", "500"))
 
+# How long a period computed by GET /api/metrics/summary/ may be kept; it is dropped as soon as
+# the loan book changes (metrics.periods). 0: computed on every request.
+METRICS_SUMMARY_CACHE_SECONDS = int(os.environ.get("METRICS_SUMMARY_CACHE_SECONDS", "600"))
+# A period's technical metrics (percentiles of its samples) may lag newer samples this long.
+METRICS_SUMMARY_SAMPLES_GRACE_SECONDS = float(
+    os.environ.get("METRICS_SUMMARY_SAMPLES_GRACE_SECONDS", "30")
+)
+
 # --- notifications (contract section 11) --------------------------------------------------------
 # Where links in messages point (the dashboard as people reach it).
 SITE_URL = (os.environ.get("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")

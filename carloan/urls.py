@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from carloan import views
 from carloan.loanbook.api import ImportView, TokenView
 from carloan.people import api as people_api
-from carloan.people.views import PasswordResetView
+from carloan.people.views import PasswordResetView, saved_view_open
 from carloan.security import ThrottledAdminLoginView, ThrottledLoginView
 
 urlpatterns = [
@@ -54,6 +54,15 @@ urlpatterns = [
         people_api.TokenRevokeView.as_view(),
         name="api-token-revoke",
     ),
+    # Saved views (carloan.people): one's own and those shared; /v/<slug>/ is a view's link.
+    path("api/views/", people_api.SavedViewsView.as_view(), name="api-views"),
+    path("api/views/<int:view_id>/", people_api.SavedViewDetailView.as_view(), name="api-view"),
+    path(
+        "api/views/<int:view_id>/pin/",
+        people_api.SavedViewPinView.as_view(),
+        name="api-view-pin",
+    ),
+    path("v/<slug:slug>/", saved_view_open, name="saved-view"),
     path("api/imports/", ImportView.as_view(), name="api-imports"),
     path("api/compliance/", include("carloan.compliance.urls")),
     path("", include("carloan.screening.urls")),

@@ -12,14 +12,23 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carloan.exports import (
+    EXPORT_FORMAT_PARAMETER,
+    ExportAPIView,
+    Sheet,
+    export_response,
+    export_responses,
+)
 from carloan.roles import CanEditOrRead
 from kanban import flow, selectors, services
 from kanban.models import Board, Card, CardLink, CardType, Department, Pillar
@@ -400,10 +409,10 @@ class BoardDetailView(APIView):
         summary="A board with lanes, columns, cards and its event number `seq`",
         responses={200: BoardDetailSerializer, **_errors(404)},
     )
-    def get(self, request: Request, board_id: int) -> Response:
-        snapshot = dict(selectors.board_snapshot(_board(request, board_id)))
-        snapshot.pop("type")
-        return Response(snapshot)
+    def get(self, request: Request, board_id: int) -> HttpResponse:
+        # The JSON is PostgreSQL's, passed through (kanban.selectors.board_snapshot_json).
+        text = selectors.board_snapshot_json(_board(request, board_id), event=False)
+        return HttpResponse(text, content_type="application/json")
 
 
 def _day(request: Request, name: str, default: dt.date) -> dt.date:
@@ -440,6 +449,53 @@ class BoardFlowView(APIView):
                 {"start": [f"A period of at most {flow.MAX_PERIOD_DAYS} days."]}
             )
         return Response(flow.board_flow(board, start, end))
+
+
+class BoardExportView(ExportAPIView):
+    """The board's cards as a table, filtered as the board page filters them."""
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="kanban_boards_export",
+        summary="The board's cards as CSV or XLSX, with their hand-offs",
+        description="One row per live card the board shows under the same filters as the board "
+        "page's URL (`department`, `assignee` (`-`: nobody), `label`, `type`, `overdue`, `q`), "
+        "in the board's order: its fields, its comment count and its hand-offs summed up "
+        "(`handoffs`, and the last one's `last_handoff_from`, `last_handoff_to`, "
+        "`last_handoff_at`). The XLSX has a second sheet, *Hand-offs*, with one row per "
+        "hand-off of those cards (when, from which department and column to which, by whom). "
+        "Times are in the business time zone. Recorded in the audit trail.",
+        parameters=[
+            EXPORT_FORMAT_PARAMETER,
+            OpenApiParameter("department", str, description="The owning department."),
+            OpenApiParameter("assignee", str, description="A user name, or `-` for nobody."),
+            OpenApiParameter("label", str),
+            OpenApiParameter("type", str, enum=list(CardType.values)),
+            OpenApiParameter("overdue", str, enum=["1"], description="`1`: overdue cards only."),
+            OpenApiParameter("q", str, description="Words of the title, or `#` and a number."),
+        ],
+        responses=export_responses({404: ERRORS[404]}),
+    )
+    def get(self, request: Request, board_id: int) -> StreamingHttpResponse:
+        fmt = self.format_of(request)
+        board = _board(request, board_id)
+        filters = {
+            name: request.query_params.get(name, "").strip()[:80] for name in selectors.CARD_FILTERS
+        }
+        handoffs = Sheet(
+            gettext("Hand-offs"),
+            selectors.HANDOFF_EXPORT_COLUMNS,
+            selectors.handoffs_export_rows(board, filters),
+        )
+        return export_response(
+            request,
+            fmt,
+            f"cards-{board.slug}-{timezone.localdate():%Y-%m-%d}",
+            selectors.CARD_EXPORT_COLUMNS,
+            selectors.cards_export_rows(board, filters),
+            sheet_title=gettext("Cards"),
+            more_sheets=[handoffs],
+        )
 
 
 class CardCreateView(APIView):

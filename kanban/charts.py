@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from carloan.charts import BAD, BRAND, DEPARTMENT_COLOURS, GRID, WHITE, base_layout
+from carloan.charts import BAD, BRAND, DEPARTMENT_COLOURS, GRID, LABEL_BG, WHITE, base_layout
 from carloan.departments import DEPARTMENTS
 
 # Backlog … Done: cool to warm, Done a calm green at the bottom of the stack.
@@ -79,10 +79,9 @@ def cumulative_flow_figure(
         "layout": _layout(
             height=360,
             hovermode="x unified",
-            xaxis={"type": "date", "gridcolor": GRID, "tickformat": "%m-%d"},
+            xaxis={"type": "date", "tickformat": "%m-%d"},
             yaxis={
                 "title": {"text": _label(labels, "cards")},
-                "gridcolor": GRID,
                 "rangemode": "tozero",
             },
             legend={"orientation": "h", "y": -0.2, "x": 0, "traceorder": "reversed"},
@@ -164,17 +163,16 @@ def cycle_time_figure(
                 "showarrow": False,
                 "text": f"{_label(labels, key)}: {float(value):.1f} {_label(labels, 'days')}",
                 "font": {"color": colour, "size": 11},
-                "bgcolor": "rgba(255,255,255,0.8)",
+                "bgcolor": LABEL_BG,
             }
         )
     return {
         "data": traces,
         "layout": _layout(
             height=360,
-            xaxis={"type": "date", "gridcolor": GRID, "tickformat": "%m-%d"},
+            xaxis={"type": "date", "tickformat": "%m-%d"},
             yaxis={
                 "title": {"text": _label(labels, "cycleDays")},
-                "gridcolor": GRID,
                 "rangemode": "tozero",
             },
             shapes=shapes,
@@ -254,7 +252,7 @@ def handoff_figure(
                 "texttemplate": "%{text}",
                 "hovertext": hover,
                 "hoverinfo": "text",
-                "colorscale": [[0, "#f1f5fb"], [0.5, "#9cc1f5"], [1, "#1f4e9c"]],
+                "colorscale": [[0, GRID], [0.5, "#9cc1f5"], [1, "#1f4e9c"]],
                 "zmin": 0,
                 "showscale": False,
                 "xgap": 3,

@@ -11,9 +11,10 @@ their department's: the board is shared so that one department can move work on 
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -314,6 +315,110 @@ def board_cards(board: Board, *, medians: dict[int, float] | None = None) -> lis
     return result
 
 
+def _iso_sql(column: str) -> str:
+    """SQL: a timestamptz as Python's isoformat() of the UTC datetime Django reads
+    ("2026-12-05T09:30:00+00:00", microseconds only when there are some), null stays null."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+        f"CASE WHEN extract(microseconds FROM {utc})::int %% 1000000 <> 0 "
+        f"THEN to_char({utc}, '.US') ELSE '' END || '+00:00'"
+    )
+
+
+# The cards of `card_data`, field for field, built by PostgreSQL as one JSON array text: the board
+# answer is the heaviest read of a busy day, and reading 2,000 rows into Python objects to write
+# them out again as JSON cost ten times the query (tests/test_kanban_api.py compares the two).
+BOARD_CARDS_SQL = f"""
+    WITH live AS (
+        SELECT k.*, u.username AS created_by_name,
+               row_number() OVER (
+                   PARTITION BY k.lane_id, k.column_id ORDER BY k.rank, k.id) - 1 AS position,
+               (extract(epoch FROM %(now)s::timestamptz - k.column_entered_at) / 86400)::float8
+                   AS age_days,
+               m.median AS median_days
+        FROM kanban_card AS k
+        LEFT JOIN auth_user AS u ON u.id = k.created_by_id
+        LEFT JOIN unnest(%(median_columns)s::bigint[], %(medians)s::float8[])
+            AS m(column_id, median) ON m.column_id = k.column_id
+        WHERE k.board_id = %(board)s AND NOT k.archived
+    ),
+    -- What hangs off the cards, gathered per card once (not a subquery per card).
+    assignees AS (
+        SELECT a.card_id, json_agg(json_build_object('id', au.id, 'username', au.username)
+                                   ORDER BY au.username) AS list
+        FROM kanban_card_assignees AS a JOIN auth_user AS au ON au.id = a.user_id
+        WHERE a.card_id IN (SELECT id FROM live) GROUP BY a.card_id
+    ),
+    links AS (
+        SELECT l.from_card_id AS card_id,
+               json_agg(json_build_object('id', l.id, 'to', l.to_card_id, 'kind', l.kind)
+                        ORDER BY l.id) AS list
+        FROM kanban_cardlink AS l
+        WHERE l.from_card_id IN (SELECT id FROM live) GROUP BY l.from_card_id
+    ),
+    comments AS (
+        SELECT o.card_id, count(*) AS n FROM kanban_comment AS o
+        WHERE o.card_id IN (SELECT id FROM live) GROUP BY o.card_id
+    ),
+    handoffs AS (
+        SELECT t.card_id, count(*) AS n FROM kanban_transition AS t
+        WHERE t.card_id IN (SELECT id FROM live) AND t.is_handoff GROUP BY t.card_id
+    )
+    SELECT coalesce(json_agg(json_build_object(
+        'id', c.id, 'board', c.board_id, 'lane', c.lane_id, 'column', c.column_id,
+        'position', c.position, 'rank', c.rank, 'title', c.title,
+        'description', c.description, 'type', c.type, 'pillar', nullif(c.pillar, ''),
+        'department', c.department, 'assignees', coalesce(a.list, '[]'::json),
+        'due_date', to_char(c.due_date, 'YYYY-MM-DD'),
+        'overdue', coalesce(c.due_date < (%(now)s::timestamptz AT TIME ZONE %(tz)s)::date
+                            AND c.done_at IS NULL, false),
+        'labels', to_json(c.labels), 'checklist', c.checklist,
+        'metric', nullif(c.metric, ''), 'alert', c.alert_id, 'region', nullif(c.region, ''),
+        'version', c.version, 'created_by', c.created_by_name,
+        'created_at', {_iso_sql("c.created_at")}, 'updated_at', {_iso_sql("c.updated_at")},
+        'column_entered_at', {_iso_sql("c.column_entered_at")},
+        'done_at', {_iso_sql("c.done_at")}, 'archived', c.archived,
+        'comment_count', coalesce(o.n, 0), 'handoff_count', coalesce(h.n, 0),
+        'links', coalesce(l.list, '[]'::json),
+        'age_days', c.age_days, 'column_median_days', c.median_days,
+        'ageing', coalesce(c.age_days > c.median_days, false)
+    ) ORDER BY c.lane_id, c.column_id, c.rank, c.id), '[]'::json)::text
+    FROM live AS c
+    LEFT JOIN assignees AS a ON a.card_id = c.id
+    LEFT JOIN links AS l ON l.card_id = c.id
+    LEFT JOIN comments AS o ON o.card_id = c.id
+    LEFT JOIN handoffs AS h ON h.card_id = c.id
+"""
+
+
+def board_cards_json(board: Board, *, medians: dict[int, float] | None = None) -> str:
+    """`board_cards` as the JSON text of the array, built in one statement by PostgreSQL."""
+    if medians is None:
+        medians = column_medians(board.pk)
+        _medians_cache[board.pk] = (time.monotonic() + MEDIANS_TTL_SECONDS, medians)
+    params = {
+        "board": board.pk,
+        "now": timezone.now(),
+        "tz": timezone.get_default_timezone_name(),
+        "median_columns": list(medians),
+        "medians": list(medians.values()),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(BOARD_CARDS_SQL, params)
+        return cursor.fetchone()[0]
+
+
+def board_snapshot_json(board: Board, *, event: bool = True) -> str:
+    """`board_snapshot` as JSON text: the board's fields (with `"type": "board.snapshot"` when
+    `event`; the API's answer has none), then the cards array from `board_cards_json` spliced in
+    as it came from the database."""
+    board.refresh_from_db(fields=["seq", "name", "visibility", "departments"])
+    data = board_data(board, list(board.lanes.all()), list(board.columns.all()))
+    head = json.dumps({"type": "board.snapshot", **data} if event else dict(data))
+    return f'{head[:-1]}, "cards": {board_cards_json(board)}}}'
+
+
 def board_snapshot(board: Board) -> BoardSnapshot:
     """The whole board for the API and the socket's `board.snapshot`.
 
@@ -321,11 +426,7 @@ def board_snapshot(board: Board) -> BoardSnapshot:
     the cards and announced with a later number (clients apply it again harmlessly, by version),
     never lost.
     """
-    board.refresh_from_db(fields=["seq", "name", "visibility", "departments"])
-    lanes = list(board.lanes.all())
-    columns = list(board.columns.all())
-    data = board_data(board, lanes, columns)
-    return {"type": "board.snapshot", **data, "cards": board_cards(board)}
+    return json.loads(board_snapshot_json(board))  # type: ignore[no-any-return]
 
 
 def boards_list(user: Any) -> list[dict[str, Any]]:
@@ -415,3 +516,218 @@ def cards_done(ids: list[int]) -> dict[int, dict[str, Any]]:
     """Whether each card is finished (review actions read their status from it)."""
     rows = Card.objects.filter(pk__in=ids).values_list("pk", "done_at")
     return {pk: {"done": done_at is not None, "done_at": _iso(done_at)} for pk, done_at in rows}
+
+
+# --- the board as a table (the CSV/XLSX export) --------------------------------------------------
+
+# The board page's filters, kept in its URL (static/js/kanban/state.js `matches`).
+CARD_FILTERS = ("department", "assignee", "label", "type", "overdue", "q")
+CARD_EXPORT_COLUMNS = (
+    "id",
+    "title",
+    "type",
+    "pillar",
+    "department",
+    "lane",
+    "column",
+    "assignees",
+    "labels",
+    "due_date",
+    "overdue",
+    "checklist_done",
+    "checklist_items",
+    "created_by",
+    "created_at",
+    "in_column_since",
+    "done_at",
+    "comments",
+    "handoffs",
+    "last_handoff_from",
+    "last_handoff_to",
+    "last_handoff_at",
+    "metric",
+    "region",
+    "alert",
+    "description",
+)
+HANDOFF_EXPORT_COLUMNS = (
+    "card",
+    "title",
+    "at",
+    "from_department",
+    "to_department",
+    "from_column",
+    "to_column",
+    "by",
+)
+
+
+def filtered_cards(board: Board, filters: dict[str, str]) -> QuerySet[Card]:
+    """The board's live cards that the board page shows under `filters` (its URL's department,
+    assignee (`-`: nobody), label, type, overdue and q: a title's words or `#id`)."""
+    cards = Card.objects.filter(board=board, archived=False)
+    if filters.get("department"):
+        cards = cards.filter(department=filters["department"])
+    if filters.get("type"):
+        cards = cards.filter(type=filters["type"])
+    if filters.get("overdue"):
+        cards = cards.filter(due_date__lt=timezone.localdate(), done_at__isnull=True)
+    if filters.get("label"):
+        cards = cards.filter(labels__contains=[filters["label"]])
+    assignee = filters.get("assignee")
+    if assignee == "-":
+        cards = cards.filter(assignees__isnull=True)
+    elif assignee:
+        cards = cards.filter(assignees__username=assignee)
+    query = (filters.get("q") or "").lower()
+    if query:
+        number = query.removeprefix("#")
+        match = Q(title__icontains=query)
+        if number.isdigit() and len(number) < 18:
+            match |= Q(pk=int(number))
+        cards = cards.filter(match)
+    return cards
+
+
+def cards_export_rows(board: Board, filters: dict[str, str]) -> Iterator[tuple[Any, ...]]:
+    """One row per card of CARD_EXPORT_COLUMNS, in the board's order (lane, column, place),
+    with its hand-offs summed up: how many, and the last one's departments and time. One query,
+    read in chunks."""
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    from carloan.exports import EXPORT_CHUNK_ROWS
+
+    def counted(rows: QuerySet[Any]) -> Any:
+        return Coalesce(
+            Subquery(
+                rows.order_by().values("card").annotate(n=Count("*")).values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        )
+
+    handoffs = Transition.objects.filter(card=OuterRef("pk"), is_handoff=True)
+    last = handoffs.order_by("-at", "-id")
+    names = (
+        Card.assignees.through.objects.filter(card_id=OuterRef("pk"))
+        .order_by("user__username")
+        .values("user__username")
+    )
+    rows = (
+        filtered_cards(board, filters)
+        .annotate(
+            comment_count=counted(Comment.objects.filter(card=OuterRef("pk"))),
+            handoff_count=counted(handoffs),
+            last_from=Subquery(last.values("from_department")[:1]),
+            last_to=Subquery(last.values("to_department")[:1]),
+            last_at=Subquery(last.values("at")[:1]),
+            assignee_names=ArraySubquery(names),
+        )
+        .order_by("lane__position", "column__position", "rank", "id")
+        .values_list(
+            "id",
+            "title",
+            "type",
+            "pillar",
+            "department",
+            "lane__department",
+            "column__name",
+            "assignee_names",
+            "labels",
+            "due_date",
+            "checklist",
+            "created_by__username",
+            "created_at",
+            "column_entered_at",
+            "done_at",
+            "comment_count",
+            "handoff_count",
+            "last_from",
+            "last_to",
+            "last_at",
+            "metric",
+            "region",
+            "alert_id",
+            "description",
+        )
+    )
+    today = timezone.localdate()
+    for (
+        card_id,
+        title,
+        kind,
+        pillar,
+        department,
+        lane,
+        column,
+        assignees,
+        labels,
+        due,
+        checklist,
+        created_by,
+        created_at,
+        entered,
+        done_at,
+        comments,
+        handoff_count,
+        last_from,
+        last_to,
+        last_at,
+        metric,
+        region,
+        alert,
+        description,
+    ) in rows.iterator(chunk_size=EXPORT_CHUNK_ROWS):
+        items = checklist if isinstance(checklist, list) else []
+        yield (
+            card_id,
+            title,
+            kind,
+            pillar or None,
+            department,
+            lane,
+            column,
+            list(assignees or []),
+            list(labels or []),
+            due,
+            bool(due and due < today and done_at is None),
+            sum(1 for item in items if isinstance(item, dict) and item.get("done")),
+            len(items),
+            created_by,
+            created_at,
+            entered,
+            done_at,
+            comments,
+            handoff_count,
+            last_from or None,
+            last_to,
+            last_at,
+            metric or None,
+            region or None,
+            alert,
+            description,
+        )
+
+
+def handoffs_export_rows(board: Board, filters: dict[str, str]) -> Iterator[tuple[Any, ...]]:
+    """One row per hand-off of the cards `filtered_cards` gives (HANDOFF_EXPORT_COLUMNS),
+    oldest first."""
+    from carloan.exports import EXPORT_CHUNK_ROWS
+
+    rows = (
+        Transition.objects.filter(
+            is_handoff=True, card__in=filtered_cards(board, filters).values("pk")
+        )
+        .order_by("at", "id")
+        .values_list(
+            "card_id",
+            "card__title",
+            "at",
+            "from_department",
+            "to_department",
+            "from_column__name",
+            "to_column__name",
+            "by__username",
+        )
+    )
+    yield from rows.iterator(chunk_size=EXPORT_CHUNK_ROWS)

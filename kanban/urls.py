@@ -20,6 +20,11 @@ api_urlpatterns: list[Any] = [
         api.BoardFlowView.as_view(),
         name="api-kanban-board-flow",
     ),
+    path(
+        "api/kanban/boards/<int:board_id>/export/",
+        api.BoardExportView.as_view(),
+        name="api-kanban-board-export",
+    ),
     path("api/kanban/cards/", api.CardCreateView.as_view(), name="api-kanban-cards"),
     path("api/kanban/cards/<int:card_id>/", api.CardDetailView.as_view(), name="api-kanban-card"),
     path(

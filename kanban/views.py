@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -311,6 +312,9 @@ def kanban_page(request: HttpRequest) -> HttpResponse:
             "can_edit": editor,
             "filters": filters,
             "filtering": any(filters.values()),
+            # The CSV/XLSX download of the cards keeps the filters (static/js/export_links.js
+            # follows them as they change).
+            "export_query": urlencode({name: value for name, value in filters.items() if value}),
             "departments": list(department_labels().items()),
             "types": [(key, TYPE_NAMES[key]) for key in CardType.values],
             "column_names": _column_names(board),

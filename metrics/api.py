@@ -11,6 +11,9 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -25,12 +28,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carloan.departments import DEPARTMENTS
-from carloan.exports import attachment_header, escape_row
+from carloan.exports import (
+    EXPORT_FORMAT_PARAMETER,
+    ExportAPIView,
+    attachment_header,
+    escape_row,
+    export_response,
+    export_responses,
+)
 from carloan.inputs import SafeJSONParser
 from carloan.people.audit import record
 from carloan.roles import TOKEN_FIRST, CanEditOrRead, CanRead
-from metrics import selectors
-from metrics.formulas import ALL
+from metrics import periods, selectors
+from metrics.formulas import ALL, loanbook_regions
 from metrics.models import AlertLevel, AlertStatus, Status
 from metrics.registry import METRIC_KEYS
 from metrics.samples import MAX_SAMPLES, parse_samples
@@ -38,6 +48,7 @@ from metrics.services import samples_record
 
 MAX_SPAN_DAYS = 3660
 DEFAULT_SPAN_DAYS = 90
+DEFAULT_PERIOD_DAYS = 30
 DETAIL = inline_serializer("MetricsDetail", {"detail": serializers.CharField()})
 
 
@@ -115,6 +126,42 @@ class SeriesQuery(serializers.Serializer):
                 {"start": f"At most {MAX_SPAN_DAYS} days per request."}
             )
         return {**attrs, "start": start, "end": end}
+
+
+class SummaryQuery(serializers.Serializer):
+    preset = serializers.ChoiceField(choices=list(periods.PRESETS), required=False)
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    region = serializers.CharField(required=False, default=ALL, max_length=32)
+    compare = serializers.ChoiceField(
+        choices=list(periods.COMPARES), required=False, default="previous_period"
+    )
+    breakdown = serializers.ChoiceField(choices=["region"], required=False)
+
+    def validate_region(self, value: str) -> str:
+        # The loan book's regions count too: a period may be asked before any refresh.
+        if value in loanbook_regions():
+            return value
+        return _check_region(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        preset = attrs.get("preset")
+        today = selectors.business_today()
+        if preset and preset != "custom":
+            if "start" in attrs or "end" in attrs:
+                raise serializers.ValidationError(
+                    {"preset": "Give either a preset or start and end, not both."}
+                )
+            period = periods.preset_period(preset, today)
+        else:
+            end = attrs.get("end") or today
+            start = attrs.get("start") or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+            if end < start:
+                raise serializers.ValidationError({"end": "end is before start."})
+            period = periods.Period(start, end)
+        if period.days > MAX_SPAN_DAYS:
+            raise serializers.ValidationError({"start": f"At most {MAX_SPAN_DAYS} days."})
+        return {**attrs, "period": period}
 
 
 class CompareQuery(serializers.Serializer):
@@ -247,6 +294,41 @@ class AlertSerializer(serializers.Serializer):
     acknowledged_by = serializers.CharField(allow_null=True, help_text="Who took it.")
     escalated_at = serializers.DateTimeField(
         allow_null=True, help_text="When it reached the managers' channels, unacknowledged."
+    )
+
+
+class SummaryPanelSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    value = serializers.FloatField(allow_null=True, help_text="Over the period; null: no data.")
+    compare_value = serializers.FloatField(allow_null=True, help_text="Over the comparison period.")
+    delta_pct = serializers.FloatField(
+        allow_null=True,
+        help_text="100 × (value − compare_value) / |compare_value|; null when either is null "
+        "or compare_value is 0.",
+    )
+    numerator = serializers.FloatField(allow_null=True)
+    denominator = serializers.FloatField(
+        allow_null=True, help_text="For percentiles and medians: the number of values."
+    )
+    compare_numerator = serializers.FloatField(allow_null=True)
+    compare_denominator = serializers.FloatField(allow_null=True)
+
+
+class SummaryRegionSerializer(serializers.Serializer):
+    region = serializers.CharField()
+    panels = SummaryPanelSerializer(many=True)
+
+
+class SummarySerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    region = serializers.CharField()
+    compare = serializers.ChoiceField(choices=list(periods.COMPARES))
+    compare_start = serializers.DateField()
+    compare_end = serializers.DateField()
+    panels = SummaryPanelSerializer(many=True)
+    by_region = SummaryRegionSerializer(
+        many=True, required=False, help_text="With `breakdown=region`: `all`, then every region."
     )
 
 
@@ -427,6 +509,49 @@ class SeriesView(MetricsAPIView):
         return _attachment(Response(rows), request, name)
 
 
+class SummaryView(MetricsAPIView):
+    """The fourteen metrics over any period, against a comparison period."""
+
+    @extend_schema(
+        summary="Any period, and a comparison",
+        description="Every metric computed over [start, end] from the loan book with the "
+        "formulas of contract section 3 (flow metrics: what falls in the period; stock metrics: "
+        "the state on `end`; technical metrics: the samples whose business day falls in the "
+        "period), never averaged from daily values, and the same over the comparison period: "
+        "`previous_period` (as many days just before `start`, the default) or `previous_year` "
+        "(the same dates a year earlier; 29 February becomes the 28th). `preset` (today, 7d, "
+        "30d, this_month, last_month, this_quarter) gives the days instead of start and end, "
+        "ending today in the business time zone (`last_month`: the whole previous month). "
+        "Without either: the 30 days ending on `end` (default today). At most 3660 days. "
+        "`breakdown=region` adds every region's panels (`by_region`) from the same computation.",
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, description="First day of the period."),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day; default today."),
+            OpenApiParameter("preset", str, enum=list(periods.PRESETS)),
+            _region_param(),
+            OpenApiParameter(
+                "compare", str, enum=list(periods.COMPARES), description="Default previous_period."
+            ),
+            OpenApiParameter("breakdown", str, enum=["region"]),
+        ],
+        responses={
+            200: SummarySerializer,
+            400: OpenApiResponse(description="A bad date, preset, comparison or region."),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = _valid(SummaryQuery, request)
+        return Response(
+            periods.period_summary(
+                query["period"],
+                query["compare"],
+                query["region"],
+                by_region=query.get("breakdown") == "region",
+            )
+        )
+
+
 class CompareView(MetricsAPIView):
     """One metric on one day in every region."""
 
@@ -558,4 +683,53 @@ class AlertListView(MetricsAPIView):
                 day=day,
                 limit=query["limit"],
             )
+        )
+
+
+class AlertsExportQuery(AlertsQuery):
+    limit = None  # an export holds every alert that matches
+
+
+class AlertExportView(ExportAPIView):
+    """The alerts as a table (the dashboard's and the metric pages' open alerts, or any)."""
+
+    authentication_classes = TOKEN_FIRST
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        summary="Alerts as CSV or XLSX",
+        description="One row per alert that `GET /api/alerts/` lists under the same filters, "
+        "without its limit, newest raised first: the metric (and its name in the reader's "
+        "language), its department, region, day, level, status, value, baseline, delta_pct, "
+        "when it was raised, resolved, acknowledged (and by whom) and escalated, and its card. "
+        "The dashboard's link asks for `status=open` and its region. Times are in the business "
+        "time zone. Recorded in the audit trail.",
+        parameters=[
+            EXPORT_FORMAT_PARAMETER,
+            OpenApiParameter("status", str, enum=list(AlertStatus.values)),
+            OpenApiParameter("region", str),
+            OpenApiParameter("metric", str, enum=list(METRIC_KEYS)),
+            OpenApiParameter("level", str, enum=list(AlertLevel.values)),
+            OpenApiParameter("date", OpenApiTypes.DATE, description="Only this business day."),
+        ],
+        responses=export_responses(),
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        fmt = self.format_of(request)
+        query = _valid(AlertsExportQuery, request)
+        rows = selectors.alerts_export_rows(
+            status=query.get("status"),
+            region=query.get("region"),
+            metric=query.get("metric"),
+            level=query.get("level"),
+            day=query.get("date"),
+        )
+        stem = f"alerts-{timezone.localdate():%Y-%m-%d}"
+        return export_response(
+            request,
+            fmt,
+            stem,
+            selectors.ALERT_EXPORT_COLUMNS,
+            rows,
+            sheet_title=gettext("Alerts"),
         )

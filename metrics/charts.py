@@ -22,10 +22,9 @@ from typing import Any, Literal
 
 from carloan.charts import (
     BAR_COLORS,
-    GRID,
     INK,
     INK_3,
-    LINE,
+    LABEL_BG,
     STATUS_COLORS,
     TRANSPARENT,
     WHITE,
@@ -542,7 +541,7 @@ def _change_lines(
                 "text": str(marker["text"]),
                 "showarrow": False,
                 "font": {"size": 11, "color": MARKER},
-                "bgcolor": "rgba(255,255,255,0.85)",
+                "bgcolor": LABEL_BG,
                 "hovertext": str(marker.get("hover", marker["text"])),
             }
         )
@@ -562,7 +561,6 @@ def _history_layout(
         height=380,
         margin={"l": 64, "r": 16, "t": 36, "b": 40},
         font=font(size=13),
-        plot_bgcolor=WHITE,
         hovermode="closest",
         showlegend=True,
         legend={
@@ -572,9 +570,8 @@ def _history_layout(
             "font": {"size": 12},
             "traceorder": "normal",
         },
-        xaxis={"type": "date", "gridcolor": GRID, "linecolor": LINE, "fixedrange": False},
+        xaxis={"type": "date", "fixedrange": False},
         yaxis={
-            "gridcolor": GRID,
             "zeroline": False,
             "tickformat": f",.{min(DECIMALS.get(unit, 2), 2)}f",
             "tickprefix": prefix,
@@ -654,14 +651,11 @@ def comparison_figure(
         height=320,
         margin={"l": 64, "r": 16, "t": 28, "b": 48},
         font=font(size=13),
-        plot_bgcolor=WHITE,
         showlegend=False,
         bargap=0.35,
-        xaxis={"fixedrange": True, "linecolor": LINE},
+        xaxis={"fixedrange": True},
         yaxis={
-            "gridcolor": GRID,
             "zeroline": True,
-            "zerolinecolor": LINE,
             "fixedrange": True,
             "rangemode": "tozero",
             "range": [min(0.0, min(finite) if finite else 0.0), top * 1.18 if top > 0 else 1.0],

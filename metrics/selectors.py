@@ -8,7 +8,7 @@ number of metrics: the rows of that region over [day-29, day].
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -267,7 +267,7 @@ def alerts(
 ) -> list[AlertData]:
     """Alerts, newest raised first (then newest day first), filtered by any of status,
     region, metric, level and day."""
-    rows = Alert.objects.select_related("acknowledged_by")
+    rows = Alert.objects.all()
     if status:
         rows = rows.filter(status=status)
     if region:
@@ -278,7 +278,54 @@ def alerts(
         rows = rows.filter(level=level)
     if day:
         rows = rows.filter(day=day)
-    return [alert_data(a) for a in rows.order_by("-raised_at", "-day", "-id")[:limit]]
+    # Plain rows, not model instances: the dashboard reads every open alert on each view.
+    return [
+        _alert_row_data(row)
+        for row in rows.order_by("-raised_at", "-day", "-id").values(
+            *ALERT_FIELDS, "acknowledged_by__username"
+        )[:limit]
+    ]
+
+
+ALERT_FIELDS = (
+    "id",
+    "metric",
+    "region",
+    "day",
+    "level",
+    "status",
+    "value",
+    "baseline",
+    "delta_pct",
+    "raised_at",
+    "resolved_at",
+    "card_id",
+    "acknowledged_at",
+    "escalated_at",
+)
+
+
+def _alert_row_data(row: dict[str, Any]) -> AlertData:
+    """`alert_data` of a `.values(*ALERT_FIELDS, "acknowledged_by__username")` row."""
+    metric = row["metric"]
+    return {
+        "id": row["id"],
+        "metric": metric,
+        "region": row["region"],
+        "day": row["day"].isoformat(),
+        "level": row["level"],
+        "status": row["status"],
+        "value": row["value"],
+        "baseline": row["baseline"],
+        "delta_pct": row["delta_pct"],
+        "raised_at": row["raised_at"].isoformat(),
+        "resolved_at": _iso(row["resolved_at"]),
+        "card": row["card_id"],
+        "department": METRICS[metric].department if metric in METRICS else "",
+        "acknowledged_at": _iso(row["acknowledged_at"]),
+        "acknowledged_by": row["acknowledged_by__username"],
+        "escalated_at": _iso(row["escalated_at"]),
+    }
 
 
 def alerts_by_id(ids: Sequence[int]) -> list[AlertData]:
@@ -308,3 +355,77 @@ def refresh_problems() -> list[str]:
         f"({failure.attempts} attempts): {failure.error}"
         for failure in RefreshFailure.objects.order_by("family")
     ]
+
+
+ALERT_EXPORT_COLUMNS = (
+    "id",
+    "metric",
+    "metric_name",
+    "department",
+    "region",
+    "day",
+    "level",
+    "status",
+    "value",
+    "baseline",
+    "delta_pct",
+    "raised_at",
+    "resolved_at",
+    "acknowledged_at",
+    "acknowledged_by",
+    "escalated_at",
+    "card",
+)
+
+
+def alerts_export_rows(
+    *,
+    status: str | None = None,
+    region: str | None = None,
+    metric: str | None = None,
+    level: str | None = None,
+    day: date | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """Every alert `alerts` would list under the same filters (no limit), in its order, as rows
+    of ALERT_EXPORT_COLUMNS; the metric named in the reader's language. Read in chunks."""
+    from carloan.exports import EXPORT_CHUNK_ROWS
+    from carloan.i18n import is_chinese
+
+    rows = Alert.objects.all()
+    for name, value in (
+        ("status", status),
+        ("region", region),
+        ("metric", metric),
+        ("level", level),
+        ("day", day),
+    ):
+        if value:
+            rows = rows.filter(**{name: value})
+    chinese = is_chinese()
+    for row in (
+        rows.order_by("-raised_at", "-day", "-id")
+        .values_list(
+            "id",
+            "metric",
+            "region",
+            "day",
+            "level",
+            "status",
+            "value",
+            "baseline",
+            "delta_pct",
+            "raised_at",
+            "resolved_at",
+            "acknowledged_at",
+            "acknowledged_by__username",
+            "escalated_at",
+            "card_id",
+        )
+        .iterator(chunk_size=EXPORT_CHUNK_ROWS)
+    ):
+        definition = METRICS.get(row[1])
+        if definition is None:
+            yield (row[0], row[1], None, None, *row[2:])
+        else:
+            name = definition.name_zh if chinese else definition.name_en
+            yield (row[0], row[1], name, definition.department, *row[2:])

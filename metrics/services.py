@@ -67,6 +67,7 @@ from metrics.formulas import (
     tune_session,
 )
 from metrics.models import Alert, MetricValue, RefreshFailure
+from metrics.periods import advance_generations
 from metrics.registry import FAMILIES, METRICS, Family, keys_of_families
 from metrics.samples import SampleRow, business_days, samples_upsert
 from metrics.selectors import (
@@ -280,6 +281,8 @@ def metrics_refresh(
     frame = Frame.daily(start, end)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        # Periods cached while the data refreshed here were being written are dropped.
+        transaction.on_commit(advance_generations)
         tune_session(cursor)
         began = time.monotonic()
         regions = loanbook_regions()

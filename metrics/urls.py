@@ -8,6 +8,7 @@ from typing import Any
 
 from django.urls import path
 
+from carloan.people.views import start_page_first
 from metrics import api, views
 from metrics.kpi import urls as kpi_urls
 from metrics.notify import api as notify_api
@@ -19,9 +20,11 @@ api_urlpatterns: list[Any] = [
     path("api/metrics/panels/", api.PanelsView.as_view(), name="api-metrics-panels"),
     path("api/metrics/values/", api.ValuesView.as_view(), name="api-metrics-values"),
     path("api/metrics/series/", api.SeriesView.as_view(), name="api-metrics-series"),
+    path("api/metrics/summary/", api.SummaryView.as_view(), name="api-metrics-summary"),
     path("api/metrics/compare/", api.CompareView.as_view(), name="api-metrics-compare"),
     path("api/metrics/samples/", api.SamplesView.as_view(), name="api-metrics-samples"),
     path("api/alerts/", api.AlertListView.as_view(), name="api-alerts"),
+    path("api/alerts/export/", api.AlertExportView.as_view(), name="api-alerts-export"),
     path(
         "api/alerts/<int:alert_id>/acknowledge/",
         notify_api.AcknowledgeView.as_view(),
@@ -62,7 +65,8 @@ api_urlpatterns: list[Any] = [
 
 # The dashboard pages: the live panels and one metric in depth (an unknown key is a 404).
 page_urlpatterns: list[Any] = [
-    path("", views.dashboard, name="dashboard"),
+    # `/` with no query string opens one's start page (a pinned saved view), if any.
+    path("", start_page_first(views.dashboard), name="dashboard"),
     path("metrics/<slug:key>/", views.metric_detail, name="metric-detail"),
     path("notifications/", notify_views.notifications_page, name="notifications"),
     path(

@@ -29,7 +29,7 @@ from carloan.parameters.models import ParameterChange
 from carloan.parameters.registry import REGISTRY
 from carloan.parameters.selectors import parameter_value
 from carloan.roles import can_edit
-from metrics import charts, selectors
+from metrics import charts, periods, selectors
 from metrics.events import AlertData, PanelData
 from metrics.formulas import ALL
 from metrics.models import AlertStatus
@@ -142,7 +142,113 @@ CHART_LABELS: dict[str, Any] = {
 }
 
 
+PERIOD_LABELS: dict[str, Any] = {
+    "today": _("Today"),
+    "7d": _("Last 7 days"),
+    "30d": _("Last 30 days"),
+    "90d": _("Last 90 days"),
+    "180d": _("Last 180 days"),
+    "365d": _("Last 365 days"),
+    "this_month": _("This month"),
+    "last_month": _("Last month"),
+    "this_quarter": _("This quarter"),
+    "custom": _("Custom…"),
+}
+COMPARE_LABELS: dict[str, Any] = {
+    "previous_period": _("Previous period"),
+    "previous_year": _("Same period last year"),
+}
+PERIOD_TEXT: dict[str, Any] = {
+    "bad_period": _(
+        "Choose a first and a last day (the first not after the last, at most 3660 "
+        "days apart): the period was not applied."
+    ),
+}
+
+
 # --- request parsing -----------------------------------------------------------------------------
+
+
+def _period_of(request: HttpRequest, anchor: date, default: str = "") -> dict[str, Any]:
+    """The period of ?period=&start=&end=&compare= (`default` when none is chosen): preset,
+    Period (None when not chosen or not valid), comparison, and an error to show. Presets end
+    on `anchor` (the day the page shows: "last 30 days" of a chosen date, "last month" before
+    its month)."""
+    preset = request.GET.get("period") or default
+    compare = request.GET.get("compare") or "previous_period"
+    if compare not in periods.COMPARES:
+        compare = "previous_period"
+    choice: dict[str, Any] = {"preset": "", "period": None, "compare": compare, "error": ""}
+    if preset not in periods.PRESETS:
+        return choice
+    choice["preset"] = preset
+    if preset != "custom":
+        choice["period"] = periods.preset_period(preset, anchor)
+        return choice
+    try:
+        period = periods.Period(
+            date.fromisoformat(request.GET.get("start") or ""),
+            date.fromisoformat(request.GET.get("end") or ""),
+        )
+    except ValueError:
+        choice["error"] = PERIOD_TEXT["bad_period"]
+        return choice
+    if period.days > periods.MAX_PERIOD_DAYS:
+        choice["error"] = PERIOD_TEXT["bad_period"]
+        return choice
+    choice["period"] = period
+    return choice
+
+
+def _period_query(choice: dict[str, Any]) -> dict[str, str]:
+    """The URL parameters of a chosen period (to carry it across links)."""
+    if not choice["preset"]:
+        return {}
+    params = {"period": choice["preset"]}
+    if choice["preset"] == "custom" and choice["period"] is not None:
+        params["start"] = choice["period"].start.isoformat()
+        params["end"] = choice["period"].end.isoformat()
+    if choice["compare"] != "previous_period":
+        params["compare"] = choice["compare"]
+    return params
+
+
+def _period_context(choice: dict[str, Any], today: date) -> dict[str, Any]:
+    """What the period fields (partials/period_fields.html) show."""
+    period = choice["period"]
+    return {
+        "period_presets": [(k, PERIOD_LABELS[k]) for k in periods.PRESETS],
+        "period_preset": choice["preset"],
+        "period_start": period.start if period else None,
+        "period_end": period.end if period else None,
+        "period_compare": choice["compare"],
+        "period_compares": list(COMPARE_LABELS.items()),
+        "period_error": choice["error"],
+        "today": today,
+    }
+
+
+def _summary_rows(
+    summary: dict[str, Any], panels: list[dict[str, Any]], units: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The period's panels in words: value, comparison value and change, toned."""
+    rows = []
+    for panel in panels:
+        definition = METRICS[panel["key"]]
+        rows.append(
+            {
+                **panel,
+                "name": metric_name(definition),
+                "category": definition.category,
+                "direction": definition.direction,
+                "value_text": _formatted(panel["value"], definition.unit, units) or "–",
+                "compare_text": _formatted(panel["compare_value"], definition.unit, units) or "–",
+                "delta_text": charts.format_delta(panel["delta_pct"]),
+                "arrow": charts.delta_arrow(panel["delta_pct"]),
+                "tone": charts.delta_tone(panel["delta_pct"], definition.direction),
+            }
+        )
+    return rows
 
 
 def metric_name(definition: MetricDefinition) -> str:
@@ -262,9 +368,14 @@ def _names() -> dict[str, dict[str, str]]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The fourteen panels of a region on a day, in two groups, with the open alerts; live."""
     region, day, explicit = _view_of(request)
+    today = selectors.business_today()
+    choice = _period_of(request, day)
     panels = selectors.panels_for_day(day, region)
-    link_query = _query(region, day, explicit)
+    link_query = _query(region, day, explicit, **_period_query(choice))
     views = [panel_view(p, link_query) for p in panels]
+    summary: dict[str, Any] | None = None
+    if choice["period"] is not None:
+        summary = periods.period_summary(choice["period"], choice["compare"], region)
     open_alerts = selectors.alerts(status=AlertStatus.OPEN, limit=MAX_OPEN_ALERTS)
     groups = alert_group_views(open_alerts, region)
     elsewhere = 0
@@ -290,11 +401,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         # The sparklines' colours, redrawn by the script as panels change.
         "colors": {**charts.STATUS_COLORS, "baseline": charts.BASELINE},
         "timeZone": timezone.get_current_timezone_name(),
+        # The period's summary is fetched again (GET /api/metrics/summary/) as data change.
+        "period": {
+            **_period_query(choice),
+            **({"start": summary["start"], "end": summary["end"]} if summary else {}),
+        },
     }
+    units = _text(UNIT_LABELS)
+    summary_rows = _summary_rows(summary, summary["panels"], units) if summary else []
     return render(
         request,
         "dashboard.html",
         {
+            **_period_context(choice, today),
+            "summary": summary,
+            "summary_groups": [
+                (CATEGORY_LABELS[c], [r for r in summary_rows if r["category"] == c])
+                for c in ("business", "technical")
+            ],
+            "compare_label": COMPARE_LABELS[choice["compare"]],
+            "link_query": link_query,
+            "period_none_label": _("One day, live"),
             "active": "dashboard",
             "region": region,
             "region_label": _region_label(region),
@@ -487,12 +614,19 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
     if definition is None:
         raise Http404(f"no metric {key!r}")
     region, day, explicit = _view_of(request)
-    span = _span(request)
-    start = day - timedelta(days=span - 1)
+    today = selectors.business_today()
+    choice = _period_of(request, day, default=f"{_span(request)}d")
+    if choice["period"] is None:  # custom days not valid: the default span, and say so
+        choice = {**choice, "preset": f"{DEFAULT_RANGE}d",
+                  "period": periods.preset_period(f"{DEFAULT_RANGE}d", day)}  # fmt: skip
+    start, end = choice["period"].start, choice["period"].end
+    summary = periods.period_summary(
+        choice["period"], choice["compare"], region, by_region=True, families=[definition.family]
+    )
 
-    rows = selectors.metric_series(key, region, start, day)
+    rows = selectors.metric_series(key, region, start, end)
     comparison = selectors.region_comparison(key, day)
-    markers = _parameter_markers(definition, start, day)
+    markers = _parameter_markers(definition, start, end)
     panel = selectors.panels_for_day(day, region)
     current = next(p for p in panel if p["key"] == key)
     open_alerts = selectors.alerts(status=AlertStatus.OPEN, metric=key, limit=MAX_OPEN_ALERTS)
@@ -531,6 +665,20 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
 
     warn, critical = charts.panel_levels(current)
     back_query = _query(region, day, explicit)
+    # Each region's link keeps the day and the period.
+    region_links = {
+        r["region"]: _query(r["region"], day, explicit, **_period_query(choice))
+        for r in summary["by_region"]
+    }
+    period_rows = [
+        {
+            **_summary_rows(summary, [p for p in r["panels"] if p["key"] == key], units)[0],
+            "region": r["region"],
+            "label": _region_label(r["region"]),
+            "url": region_links[r["region"]] or "?",
+        }
+        for r in summary["by_region"]
+    ]
     return render(
         request,
         "metric_detail.html",
@@ -557,14 +705,20 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
             "regions": [(r, _region_label(r)) for r in selectors.region_list()],
             "day": day,
             "today": selectors.business_today(),
+            **_period_context(choice, today),
             "start": start,
-            "span": span,
-            "ranges": RANGES,
+            "end": end,
+            "summary": summary,
+            "period_rows": period_rows,
+            "compare_label": COMPARE_LABELS[choice["compare"]],
             "explicit": explicit,
-            "comparison": _comparison_rows(comparison, definition, units),
+            "comparison": [
+                {**row, "url": _query(row["region"], day, explicit, **_period_query(choice))}
+                for row in _comparison_rows(comparison, definition, units)
+            ],
             "alert_groups": alert_group_views(open_alerts),
             "markers": markers,
-            "csv_url": _csv_url(key, region, start, day),
+            "csv_url": _csv_url(key, region, start, end),
             "dashboard_url": reverse("dashboard") + back_query,
             "data": data,
         },

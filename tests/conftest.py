@@ -40,6 +40,13 @@ def fresh_address_throttle() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def no_period_cache(settings: Any) -> None:
+    """A period cached by one test would outlive its rolled-back data (the loan book's
+    generation only moves forward); tests of the cache turn it back on."""
+    settings.METRICS_SUMMARY_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def fresh_parameter_cache() -> Iterator[None]:
     """Parameter values are cached in Redis, shared by processes: a test's change, rolled back
     with its transaction, must not outlive it in the cache (nor one of an earlier run that used

@@ -36,6 +36,7 @@ MARKETING, RISK, MARKETING_OR_RISK = "marketing", "risk", "marketing_or_risk"
 EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/api/auth/token/"): (PUBLIC, {}),
     ("GET", "/api/alerts/"): (SIGNED_IN, {}),
+    ("GET", "/api/alerts/export/"): (SIGNED_IN, {"status": "open"}),
     ("GET", "/api/auth/tokens/"): (SIGNED_IN, {}),
     ("POST", "/api/people/{user_id}/deactivate/"): (MANAGER, {}),
     ("POST", "/api/auth/tokens/"): (SIGNED_IN, {}),
@@ -59,6 +60,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("PATCH", "/api/compliance/scripts/{script_id}/"): (MARKETING_OR_RISK, {}),
     ("GET", "/api/compliance/scripts/{script_id}/history/"): (SIGNED_IN, {}),
     ("GET", "/api/compliance/calls/"): (SIGNED_IN, {"flagged": "1"}),
+    ("GET", "/api/compliance/calls/export/"): (SIGNED_IN, {"flagged": "1", "format": "xlsx"}),
     ("POST", "/api/compliance/calls/"): (EDITOR, {}),
     ("GET", "/api/compliance/calls/{call_id}/"): (SIGNED_IN, {}),
     ("POST", "/api/compliance/calls/{call_id}/verdicts/"): (RISK, {}),
@@ -75,6 +77,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("GET", "/api/risk/applications/{application_id}/checks/"): (SIGNED_IN, {}),
     ("GET", "/api/risk/applications/{application_id}/ring/"): (SIGNED_IN, {}),
     ("GET", "/api/risk/flags/"): (SIGNED_IN, {"status": "open"}),
+    ("GET", "/api/risk/flags/export/"): (SIGNED_IN, {"status": "open"}),
     ("POST", "/api/risk/flags/{application_id}/clear/"): (RISK, {}),
     ("GET", "/api/risk/blacklist/"): (SIGNED_IN, {}),
     ("GET", "/api/risk/blacklist/changes/"): (SIGNED_IN, {"status": "pending"}),
@@ -87,6 +90,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("GET", "/api/kanban/boards/"): (SIGNED_IN, {}),
     ("GET", "/api/kanban/boards/{board_id}/"): (SIGNED_IN, {}),
     ("GET", "/api/kanban/boards/{board_id}/flow/"): (SIGNED_IN, {}),
+    ("GET", "/api/kanban/boards/{board_id}/export/"): (SIGNED_IN, {"format": "xlsx"}),
     ("POST", "/api/kanban/cards/"): (EDITOR, {}),
     ("GET", "/api/kanban/cards/{card_id}/"): (SIGNED_IN, {}),
     ("PATCH", "/api/kanban/cards/{card_id}/"): (EDITOR, {}),
@@ -117,6 +121,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("GET", "/api/kpi/trends/"): (SIGNED_IN, {}),
     ("GET", "/api/metrics/"): (SIGNED_IN, {}),
     ("GET", "/api/metrics/compare/"): (SIGNED_IN, {"metric": "overdue_rate"}),
+    ("GET", "/api/metrics/summary/"): (SIGNED_IN, {}),
     ("GET", "/api/metrics/panels/"): (SIGNED_IN, {}),
     ("GET", "/api/metrics/regions/"): (SIGNED_IN, {}),
     ("POST", "/api/metrics/samples/"): (EDITOR, {}),
@@ -137,6 +142,15 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/api/parameters/requests/{id}/approve/"): (MANAGER, {}),
     ("POST", "/api/parameters/requests/{id}/reject/"): (MANAGER, {}),
     ("GET", "/api/valuations/collateral/"): (SIGNED_IN, {}),
+    ("GET", "/api/valuations/collateral/export/"): (SIGNED_IN, {"format": "csv"}),
+    # Saved views: anyone signed in keeps their own; the object is a manager's shared view, so
+    # only its owner (the manager) changes or deletes it, and anyone signed in may pin it.
+    ("GET", "/api/views/"): (SIGNED_IN, {}),
+    ("POST", "/api/views/"): (SIGNED_IN, {}),
+    ("PATCH", "/api/views/{view_id}/"): (MANAGER, {}),
+    ("DELETE", "/api/views/{view_id}/"): (MANAGER, {}),
+    ("POST", "/api/views/{view_id}/pin/"): (SIGNED_IN, {}),
+    ("DELETE", "/api/views/{view_id}/pin/"): (SIGNED_IN, {}),
     ("GET", "/api/valuations/models/"): (SIGNED_IN, {}),
     ("POST", "/api/valuations/quote/"): (SIGNED_IN, {}),
     ("POST", "/api/valuations/quote/batch/"): (SIGNED_IN, {}),
@@ -222,6 +236,7 @@ def _objects(manager: User) -> dict[str, str]:
         # A manager's own token (revoked by each signed-in role in turn: others' is 403 or 404)
         "token_id": str(token_create(user=manager, name="matrix")[0].pk),
         "user_id": str(make_user("pm_leaving", "viewer").pk),
+        **_saved_views(manager),
     }
 
 
@@ -229,6 +244,21 @@ def token_create(**kwargs: object) -> tuple:
     from carloan.people.services import token_create as create
 
     return create(**kwargs)  # type: ignore[arg-type]
+
+
+def _saved_views(manager: User) -> dict[str, str]:
+    """A manager's shared view, and another for the DELETE (which runs first and removes it)."""
+    from carloan.people.services import saved_view_create
+
+    def view(name: str) -> str:
+        made = saved_view_create(owner=manager, name=name, path="/kanban/", shared=True)
+        return str(made.pk)
+
+    return {"view_id": view("Matrix view"), "deleted_view_id": view("Matrix view to delete")}
+
+
+# A DELETE removes its object: it is given one of its own, so the calls after it find theirs.
+OWN_OBJECT = {("DELETE", "/api/views/{view_id}/"): {"view_id": "deleted_view_id"}}
 
 
 def _notification_objects(manager: User) -> dict[str, str]:
@@ -328,7 +358,8 @@ def test_permission_matrix() -> None:
     wrong: list[str] = []
     for method, path in operations:
         who, query = EXPECTED[(method, path)]
-        url = _fill(path, objects)
+        own = {name: objects[key] for name, key in OWN_OBJECT.get((method, path), {}).items()}
+        url = _fill(path, {**objects, **own})
         roles = sorted(ROLES, key=lambda role: role in ALLOWED[who])
         for role in roles:
             client = clients[role]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -18,6 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carloan.exports import (
+    EXPORT_FORMAT_PARAMETER,
+    ExportAPIView,
+    export_response,
+    export_responses,
+)
 from carloan.roles import CanRead
 from valuation import engine, selectors
 from valuation.charts import waterfall_figure
@@ -265,6 +272,47 @@ class CollateralView(APIView):
                 "totals": selectors.collateral_totals(region=region, branch=branch),
                 "results": [selectors.check_data(row) for row in rows[:limit]],
             }
+        )
+
+
+class CollateralExportView(ExportAPIView):
+    """The collateral checks as a table (the valuation page's two lists, or any)."""
+
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        summary="Collateral checks as CSV or XLSX",
+        description="Every check `GET /api/valuations/collateral/` lists under the same filters "
+        "(without its limit), highest LTV first, with all its fields: outstanding, model value "
+        "and range, value at funding, appraisal and its excess, LTV, both flags and the limits "
+        "they were judged against. `over_limit=1&inflated=1` (the valuation page's link) gives "
+        "the loans with either flag. Times are in the business time zone. Recorded in the audit "
+        "trail.",
+        parameters=[
+            EXPORT_FORMAT_PARAMETER,
+            OpenApiParameter("over_limit", bool, description="Only loans above risk.max_ltv_pct"),
+            OpenApiParameter("inflated", bool, description="Only inflated appraisals"),
+            OpenApiParameter("region", str),
+            OpenApiParameter("branch", str),
+        ],
+        responses=export_responses(),
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        fmt = self.format_of(request)
+        params = request.query_params
+        rows = selectors.collateral_export_rows(
+            over_limit=_flag(params.get("over_limit")),
+            inflated=_flag(params.get("inflated")),
+            region=params.get("region", ""),
+            branch=params.get("branch", ""),
+        )
+        return export_response(
+            request,
+            fmt,
+            f"collateral-checks-{timezone.localdate():%Y-%m-%d}",
+            selectors.COLLATERAL_EXPORT_COLUMNS,
+            rows,
+            sheet_title=_("Collateral checks"),
         )
 
 

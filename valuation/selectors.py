@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -131,3 +132,42 @@ def collateral_places() -> dict[str, list[str]]:
         if branch:
             places[region].append(branch)
     return places
+
+
+COLLATERAL_EXPORT_COLUMNS = (
+    "loan_id",
+    "application_id",
+    "vehicle_id",
+    "region",
+    "branch",
+    "as_of",
+    "outstanding",
+    "model_value",
+    "value_low",
+    "value_high",
+    "value_at_funding",
+    "appraised_value",
+    "appraisal_excess_pct",
+    "ltv_pct",
+    "over_limit",
+    "inflated",
+    "max_ltv_pct",
+    "tolerance_pct",
+    "model_version",
+    "checked_at",
+)
+
+
+def collateral_export_rows(
+    *,
+    over_limit: bool | None = None,
+    inflated: bool | None = None,
+    region: str = "",
+    branch: str = "",
+) -> Iterator[tuple[Any, ...]]:
+    """The collateral checks `collateral_checks` gives (highest LTV first), every one, as rows
+    of COLLATERAL_EXPORT_COLUMNS read in chunks."""
+    from carloan.exports import EXPORT_CHUNK_ROWS
+
+    rows = collateral_checks(over_limit=over_limit, inflated=inflated, region=region, branch=branch)
+    yield from rows.values_list(*COLLATERAL_EXPORT_COLUMNS).iterator(chunk_size=EXPORT_CHUNK_ROWS)

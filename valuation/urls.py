@@ -13,5 +13,10 @@ urlpatterns: list[Any] = [
     path(
         "api/valuations/collateral/", api.CollateralView.as_view(), name="api-valuation-collateral"
     ),
+    path(
+        "api/valuations/collateral/export/",
+        api.CollateralExportView.as_view(),
+        name="api-valuation-collateral-export",
+    ),
     path("api/valuations/models/", api.ModelsView.as_view(), name="api-valuation-models"),
 ]

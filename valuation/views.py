@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -133,6 +134,11 @@ def valuation_page(request: HttpRequest) -> HttpResponse:
         "branches": branches,
         "region": region,
         "branch": branch,
+        # The download holds both lists (a loan with either flag), under the same filters.
+        "collateral_export_query": urlencode(
+            {"over_limit": 1, "inflated": 1}
+            | {name: value for name, value in (("region", region), ("branch", branch)) if value}
+        ),
         "list_limit": LIST_LIMIT,
         "max_ltv_pct": limits[0],
         "tolerance_pct": limits[1],

@@ -12,7 +12,9 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -32,6 +34,12 @@ from carloan.compliance.library import BY_KEY, CATEGORIES
 from carloan.compliance.models import ScriptState, Severity, Verdict
 from carloan.compliance.patterns import MAX_PATTERN_LENGTH, MAX_PATTERNS
 from carloan.compliance.report import evaluation_summary
+from carloan.exports import (
+    EXPORT_FORMAT_PARAMETER,
+    ExportAPIView,
+    export_response,
+    export_responses,
+)
 from carloan.roles import CanRead
 
 TAG = ["compliance"]
@@ -576,6 +584,43 @@ class CallsView(APIView):
         data = _valid(CallInSerializer, request.data)
         return Response(
             services.call_record(user=request.user, data=data), status=status.HTTP_201_CREATED
+        )
+
+
+class CallsExportQuery(serializers.Serializer):
+    flagged = serializers.BooleanField(required=False, allow_null=True, default=None)
+    region = serializers.CharField(required=False, max_length=32)
+    agent = serializers.CharField(required=False, max_length=64)
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+
+class CallsExportView(ExportAPIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Checked calls as CSV or XLSX (`flagged=1`: the flagged calls)",
+        description="Every call `GET /api/compliance/calls/` lists under the same filters "
+        "(without its pages), newest first: who, where and when, whether it is flagged, its "
+        "findings counted by severity, their categories and excerpts, and how many reviewers "
+        "judged right, wrong or missed. The compliance page's link asks for `flagged=1`. Times "
+        "are in the business time zone. Recorded in the audit trail.",
+        parameters=[EXPORT_FORMAT_PARAMETER, CallsExportQuery],
+        responses=export_responses(),
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        fmt = self.format_of(request)
+        query = _valid(CallsExportQuery, request.query_params)
+        flagged = query.get("flagged")
+        which = "calls" if flagged is None else ("flagged-calls" if flagged else "unflagged-calls")
+        return export_response(
+            request,
+            fmt,
+            f"{which}-{timezone.localdate():%Y-%m-%d}",
+            selectors.CALL_EXPORT_COLUMNS,
+            selectors.calls_export_rows(**query),
+            sheet_title=gettext("Calls"),
         )
 
 

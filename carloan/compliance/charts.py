@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from carloan.charts import BAD, GRID, INK_3, base_layout
+from carloan.charts import BAD, INK_3, LABEL_BG, base_layout
 
 BAR = "#d97706"
 BAR_EMPTY = "#cbd5e1"
@@ -101,10 +101,9 @@ def flagged_calls_figure(
         "layout": _layout(
             height=250,
             bargap=0.25,
-            xaxis={"type": "date", "gridcolor": GRID, "tickformat": "%m-%d", "fixedrange": True},
+            xaxis={"type": "date", "tickformat": "%m-%d", "fixedrange": True},
             yaxis={
                 "title": {"text": per_100},
-                "gridcolor": GRID,
                 "rangemode": "tozero",
                 "fixedrange": True,
             },
@@ -131,7 +130,7 @@ def flagged_calls_figure(
                     "showarrow": False,
                     "text": f"{_label(labels, 'overall')}: {overall:.1f}",
                     "font": {"color": AVERAGE, "size": 11},
-                    "bgcolor": "rgba(255,255,255,0.8)",
+                    "bgcolor": LABEL_BG,
                 }
             ],
         ),
@@ -259,7 +258,6 @@ def risk_matrix_figure(
             "title": {"text": complaints, "standoff": 6},
             "fixedrange": True,
             "showgrid": True,
-            "gridcolor": GRID,
             "rangemode": "tozero",
         },
         yaxis={

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.db.models import Count, Q
@@ -21,6 +21,7 @@ from carloan.compliance.models import (
     Script,
     ScriptRevision,
     ScriptState,
+    Severity,
     Verdict,
 )
 
@@ -217,6 +218,93 @@ def calls_list(
     for verdict in FindingVerdict.objects.filter(call__in=[c.call_id for c in page]):
         verdicts[verdict.call_id].append(verdict)
     return count, [call_data(c, verdicts[c.call_id]) for c in page]
+
+
+CALL_EXPORT_COLUMNS = (
+    "call_id",
+    "started_at",
+    "region",
+    "agent",
+    "lead_id",
+    "script_id",
+    "direction",
+    "checked_at",
+    "flagged",
+    "findings",
+    "high",
+    "medium",
+    "low",
+    "categories",
+    "excerpts",
+    "judged_right",
+    "judged_wrong",
+    "missed",
+)
+
+
+def calls_export_rows(
+    *,
+    flagged: bool | None = None,
+    region: str | None = None,
+    agent: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """Every checked call `calls_list` would list (no page), newest first, as rows of
+    CALL_EXPORT_COLUMNS: its findings counted by severity, their categories and excerpts
+    (`category: excerpt`, joined by ` | `), and what reviewers said of them. Read in chunks;
+    each chunk's verdicts in one query."""
+    from carloan.exports import EXPORT_CHUNK_ROWS, batched
+
+    calls = Call.objects.exclude(checked_hash="")
+    if flagged is not None:
+        calls = calls.filter(flagged=flagged)
+    if region:
+        calls = calls.filter(region=region)
+    if agent:
+        calls = calls.filter(agent=agent)
+    if start:
+        calls = calls.filter(started_at__gte=_day_start(start))
+    if end:
+        calls = calls.filter(started_at__lt=_day_start(end + dt.timedelta(days=1)))
+    ordered = (
+        calls.order_by("-started_at", "call_id")
+        .defer("transcript")
+        .iterator(chunk_size=EXPORT_CHUNK_ROWS)
+    )
+    for chunk in batched(ordered, EXPORT_CHUNK_ROWS):
+        verdicts: dict[str, Counter[str]] = defaultdict(Counter)
+        for call_id, verdict, n in (
+            FindingVerdict.objects.filter(call__in=[c.call_id for c in chunk])
+            .values("call_id", "verdict")
+            .annotate(n=Count("id"))
+            .values_list("call_id", "verdict", "n")
+        ):
+            verdicts[call_id][verdict] += n
+        for call in chunk:
+            findings = [f for f in (call.findings or []) if isinstance(f, dict)]
+            severities = Counter(str(f.get("severity")) for f in findings)
+            said = verdicts[call.call_id]
+            yield (
+                call.call_id,
+                call.started_at,
+                call.region,
+                call.agent,
+                call.lead_id,
+                call.script_id,
+                call.direction,
+                call.checked_at,
+                call.flagged,
+                len(findings),
+                severities[Severity.HIGH],
+                severities[Severity.MEDIUM],
+                severities[Severity.LOW],
+                list(dict.fromkeys(str(f.get("category")) for f in findings)),
+                " | ".join(f"{f.get('category')}: {f.get('excerpt', '')}" for f in findings),
+                said[Verdict.RIGHT],
+                said[Verdict.WRONG],
+                said[Verdict.MISSED],
+            )
 
 
 def call_detail(call_id: str) -> dict[str, Any] | None:

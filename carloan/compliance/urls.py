@@ -14,6 +14,8 @@ urlpatterns = [
         name="api-compliance-script-history",
     ),
     path("calls/", api.CallsView.as_view(), name="api-compliance-calls"),
+    # Before the call's own route: `export` is read as the download, not as a call id.
+    path("calls/export/", api.CallsExportView.as_view(), name="api-compliance-calls-export"),
     path("calls/<str:call_id>/", api.CallView.as_view(), name="api-compliance-call"),
     path(
         "calls/<str:call_id>/verdicts/",

@@ -43,6 +43,8 @@ class Kind:
     # apart by an `occurrence` column the import numbers (0, 1, ...); `key` names every column
     # and `occurrence`, so a file imported again stores nothing twice.
     counted: bool = False
+    # Columns the import computes from the rows it inserts (name, SQL over the staged rows).
+    computed: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -148,6 +150,8 @@ KINDS: dict[str, Kind] = {
             ),
             key=("loan_id", "as_of"),
             day_column="as_of",
+            # The next snapshot among the file's (a trigger corrects it against stored ones).
+            computed=(("superseded_on", "lead(as_of) OVER (PARTITION BY loan_id ORDER BY as_of)"),),
             description="A loan's outstanding principal, days past due and status as of a day",
         ),
         Kind(

@@ -346,6 +346,8 @@ def _upsert(cursor: Any, spec: Kind) -> tuple[int, int, list[date]]:
     columns = [q(c) for c in spec.column_names]
     keys = [q(c) for c in spec.key]
     rest = [q(c) for c in spec.column_names if c not in spec.key]
+    computed_names = [q(name) for name, _sql in spec.computed]
+    computed_sql = [sql for _name, sql in spec.computed]
     day_columns = [spec.day_column, *spec.extra_days_columns]
     old_days = ", ".join(
         f"(SELECT min(t.{q(c)}) FROM changed t), (SELECT max(t.{q(c)}) FROM changed t)"
@@ -359,8 +361,8 @@ def _upsert(cursor: Any, spec: Kind) -> tuple[int, int, list[date]]:
                   ({", ".join(f"s.{c}" for c in rest)})
         ),
         upserted AS (
-            INSERT INTO {table} AS t ({", ".join(columns)})
-            SELECT {", ".join(columns)} FROM {STAGING}
+            INSERT INTO {table} AS t ({", ".join([*columns, *computed_names])})
+            SELECT {", ".join([*columns, *computed_sql])} FROM {STAGING}
             ON CONFLICT ({", ".join(keys)}) DO UPDATE
             SET {", ".join(f"{c} = EXCLUDED.{c}" for c in rest)}
             WHERE ({", ".join(f"t.{c}" for c in rest)}) IS DISTINCT FROM

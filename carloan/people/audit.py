@@ -9,6 +9,7 @@ token_revoked, export; and, read from their own records, parameter_changed and i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from django.utils import timezone
@@ -134,3 +135,82 @@ def trail(
         ]
     rows.sort(key=lambda r: r["at"], reverse=True)
     return [{**r, "at": r["at"].isoformat()} for r in rows[:limit]]
+
+
+TRAIL_COLUMNS = ("at", "actor", "action", "target", "detail", "ip")
+
+
+def trail_rows(
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """Every event `trail` would list (same filters, no limit), newest first, as rows of
+    TRAIL_COLUMNS: the three sources are read in chunks and merged as they come (the export)."""
+    import heapq
+
+    from carloan.exports import EXPORT_CHUNK_ROWS
+    from carloan.models import ImportRun
+    from carloan.parameters.models import ParameterChange
+
+    zone = timezone.get_current_timezone()
+    lo = dt.datetime.combine(start, dt.time.min, tzinfo=zone) if start else None
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone) if end else None
+
+    def within(rows: Any, field: str, person: str) -> Any:
+        if actor:
+            rows = rows.filter(**{person: actor})
+        if lo:
+            rows = rows.filter(**{f"{field}__gte": lo})
+        if hi:
+            rows = rows.filter(**{f"{field}__lt": hi})
+        return rows.order_by(f"-{field}", "-id")
+
+    def changes() -> Iterator[tuple[Any, ...]]:
+        rows = within(ParameterChange.objects.all(), "changed_at", "changed_by__username")
+        for at, who, key, old, new, version, reason in rows.values_list(
+            "changed_at",
+            "changed_by__username",
+            "key",
+            "old_value",
+            "new_value",
+            "version",
+            "reason",
+        ).iterator(chunk_size=EXPORT_CHUNK_ROWS):
+            detail = f"{old!r} → {new!r} (v{version}) {reason}".strip()
+            yield (at, who or "", "parameter_changed", key, detail, "")
+
+    def imports() -> Iterator[tuple[Any, ...]]:
+        rows = within(ImportRun.objects.all(), "started_at", "imported_by__username")
+        for at, who, kind, name, status, count, created, updated in rows.values_list(
+            "started_at",
+            "imported_by__username",
+            "kind",
+            "file_name",
+            "status",
+            "rows",
+            "created",
+            "updated",
+        ).iterator(chunk_size=EXPORT_CHUNK_ROWS):
+            detail = f"{status}, {count} rows ({created} new, {updated} changed)"
+            yield (at, who or "", "import", f"{kind}: {name}", detail, "")
+
+    def events() -> Iterator[tuple[Any, ...]]:
+        rows = AuditEvent.objects.all()
+        if action:
+            rows = rows.filter(action=action)
+        rows = within(rows, "at", "actor_name")
+        yield from rows.values_list(
+            "at", "actor_name", "action", "target", "detail", "ip"
+        ).iterator(chunk_size=EXPORT_CHUNK_ROWS)
+
+    sources = []
+    if action in (None, "", "parameter_changed"):
+        sources.append(changes())
+    if action in (None, "", "import"):
+        sources.append(imports())
+    if action not in ("parameter_changed", "import"):
+        sources.append(events())
+    yield from heapq.merge(*sources, key=lambda row: row[0], reverse=True)

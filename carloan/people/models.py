@@ -1,9 +1,10 @@
-"""Stored state of people and access: API tokens (hashes only)."""
+"""Stored state of people and access: API tokens (hashes only), the audit trail, saved views."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class ApiToken(models.Model):
@@ -44,3 +45,38 @@ class AuditEvent(models.Model):
     class Meta:
         db_table = "people_audit_event"
         ordering = ["-at", "-id"]
+
+
+class SavedView(models.Model):
+    """A page as someone left it (its path and query string: region, period, comparison, board
+    filters), kept under a name; when shared, every colleague finds it in their menu and may
+    open it by its link. A person's start page is one of these (`Profile.start_view`)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=80)
+    path = models.CharField(max_length=200, help_text="A page of this site, e.g. /kanban/.")
+    query = models.CharField(max_length=1000, blank=True, default="", help_text="Without '?'.")
+    shared = models.BooleanField(default=False)
+    slug = models.CharField(max_length=16, unique=True, help_text="Of its link, /v/<slug>/.")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "people_saved_view"
+        ordering = ["name", "id"]
+        constraints = [
+            # One name once per person, whatever its case ("Risk" and "risk" would confuse).
+            models.UniqueConstraint(
+                "owner", Lower("name"), name="people_saved_view_owner_name_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["name"], condition=models.Q(shared=True), name="people_saved_view_shared"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

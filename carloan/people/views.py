@@ -1,7 +1,10 @@
-"""`/account/`: one's own password and API tokens (contract section 12)."""
+"""`/account/`: one's own password and API tokens (contract section 12); the people and audit
+pages; a saved view's link and the start page."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -10,7 +13,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -143,13 +147,13 @@ def people_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def audit_page(request: HttpRequest) -> HttpResponse:
-    """The audit trail (managers): filter by action, person and days; `?format=csv` downloads
-    what the filter shows (spreadsheet-safe)."""
-    import csv
+def audit_page(request: HttpRequest) -> HttpResponseBase:
+    """The audit trail (managers): filter by action, person and days; `?format=csv` or
+    `?format=xlsx` downloads every event the filter finds (the page shows the latest 500),
+    spreadsheet-safe and streamed; another format is a 400."""
     import datetime as dt
 
-    from carloan.exports import attachment_header, escape_row
+    from carloan.exports import ExportFormatError, export_response
     from carloan.people import audit
     from carloan.roles import is_manager
 
@@ -170,24 +174,25 @@ def audit_page(request: HttpRequest) -> HttpResponse:
     }
     if filters["action"] not in (None, *audit.ACTIONS):
         filters["action"] = None
-    rows = audit.trail(**filters, limit=5000 if request.GET.get("format") == "csv" else 500)
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = attachment_header("audit-trail.csv")
-        writer = csv.writer(response)
-        writer.writerow(["at", "actor", "action", "target", "detail", "ip"])
-        for row in rows:
-            writer.writerow(
-                escape_row([row[k] for k in ("at", "actor", "action", "target", "detail", "ip")])
+    if "format" in request.GET:
+        try:
+            return export_response(
+                request,
+                request.GET["format"],
+                f"audit-trail-{timezone.localdate():%Y-%m-%d}",
+                audit.TRAIL_COLUMNS,
+                audit.trail_rows(**filters),
+                sheet_title=_("Audit trail"),
             )
-        audit.record("export", actor=request.user, target="audit-trail.csv")
-        return response
+        except ExportFormatError as exc:
+            return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    rows = audit.trail(**filters, limit=500)
     for row in rows:
         row["when"] = (
             f"{timezone.localtime(dt.datetime.fromisoformat(row['at'])):%Y-%m-%d %H:%M:%S}"
         )
     query = request.GET.copy()
-    query["format"] = "csv"
+    query.pop("format", None)
     return render(
         request,
         "audit.html",
@@ -196,7 +201,7 @@ def audit_page(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "actions": audit.ACTIONS,
             "filters": filters,
-            "csv_query": query.urlencode(),
+            "export_query": query.urlencode(),
         },
     )
 
@@ -223,3 +228,34 @@ class PasswordResetView(auth_views.PasswordResetView):
 
         audit.record("password_reset_asked", detail=form.cleaned_data.get("email", ""))
         return super().form_valid(form)
+
+
+@login_required
+def saved_view_open(request: HttpRequest, slug: str) -> HttpResponse:
+    """A saved view's link, `/v/<slug>/`: to the page as it was saved, for its owner and, when
+    shared, for anyone signed in; otherwise a 404 (an unshared view's name stays private)."""
+    view = selectors.saved_view_visible(request.user, slug=slug)
+    if view is None:
+        raise Http404("There is no such saved view.")
+    return redirect(selectors.view_url(view.path, view.query))
+
+
+def start_page_first(page: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For the dashboard's route: `/` with no query string opens the signed-in person's start
+    page (a pinned saved view) instead. Any query string (the navigation's `/?home=1`, a
+    region, a period) shows the dashboard itself, so a start page that is the dashboard with
+    settings cannot loop."""
+
+    @functools.wraps(page)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if (
+            request.method == "GET"
+            and not request.META.get("QUERY_STRING")
+            and request.user.is_authenticated
+        ):
+            target = selectors.start_page_of(request.user)
+            if target is not None:
+                return redirect(target)
+        return page(request, *args, **kwargs)
+
+    return wrapper

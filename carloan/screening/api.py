@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -14,6 +17,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carloan.departments import DEPARTMENTS
+from carloan.exports import (
+    EXPORT_FORMAT_PARAMETER,
+    ExportAPIView,
+    export_response,
+    export_responses,
+)
 from carloan.roles import CanEditOrRead, CanRead
 from carloan.screening import page_data, selectors, services
 from carloan.screening.identifiers import BLACKLIST_TYPES
@@ -158,6 +167,40 @@ class FlagsView(APIView):
         for row in rows:
             row["explanations"] = why.get(row["application_id"], {})
         return Response(rows, headers={"X-Total-Count": str(count)})
+
+
+class FlagsExportQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["open", "cleared", "all"], default="open")
+
+
+class FlagsExportView(ExportAPIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(
+        tags=TAG,
+        summary="Flagged applications as CSV or XLSX",
+        description="Every flagged application of the status the risk page's queue shows "
+        "(`open` by default, `cleared` or `all`), most failed checks first: its status, how "
+        "many checks failed and which, the six results, why each failed one failed in words "
+        "(in the reader's language), region, when it was applied for and checked, and its "
+        "identifiers masked (`****1234`). Times are in the business time zone. Recorded in the "
+        "audit trail.",
+        parameters=[EXPORT_FORMAT_PARAMETER, FlagsExportQuery],
+        responses=export_responses(),
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        fmt = self.format_of(request)
+        query = FlagsExportQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        status = query.validated_data["status"]
+        return export_response(
+            request,
+            fmt,
+            f"flagged-applications-{status}-{timezone.localdate():%Y-%m-%d}",
+            page_data.FLAG_EXPORT_COLUMNS,
+            page_data.flags_export_rows(status=None if status == "all" else status),
+            sheet_title=gettext("Flagged applications"),
+        )
 
 
 class FlagClearView(APIView):

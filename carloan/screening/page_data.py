@@ -19,7 +19,7 @@ the stored keyed hashes are compared in SQL and never answered.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -486,3 +486,60 @@ def ring_with_figure(application_id: str, *, max_nodes: int = MAX_RING) -> dict[
     if found is None:
         return None
     return {**found, "figure": charts.ring_figure(found, labels=ring_labels())}
+
+
+FLAG_EXPORT_COLUMNS = (
+    "application_id",
+    "status",
+    "failed",
+    "failed_checks",
+    *CHECK_KEYS,
+    "why",
+    "region",
+    "applied_at",
+    "checked_at",
+    "applicant",
+    "phone",
+    "vin",
+    "device",
+    "dealer",
+)
+
+
+def flags_export_rows(*, status: str | None = "open") -> Iterator[tuple[Any, ...]]:
+    """Every flagged application of `status` (None: all) in the queue's order (most failed
+    first), as rows of FLAG_EXPORT_COLUMNS: the six results, why each failed one failed in
+    words, and the identifiers masked. Read in chunks; each chunk's applications and
+    explanations in one query each."""
+    from carloan.exports import EXPORT_CHUNK_ROWS, batched
+    from carloan.models import LoanApplication
+
+    rows = ApplicationCheck.objects.filter(flagged=True)
+    if status:
+        rows = rows.filter(status=status)
+    ordered = rows.order_by("-failed", "-checked_at", "application_id").iterator(
+        chunk_size=EXPORT_CHUNK_ROWS
+    )
+    for chunk in batched(ordered, EXPORT_CHUNK_ROWS):
+        ids = [row.application_id for row in chunk]
+        apps = {a.application_id: a for a in LoanApplication.objects.filter(application_id__in=ids)}
+        words = explanations(ids)
+        for row in chunk:
+            app = apps.get(row.application_id)
+            failed = [key for key in CHECK_KEYS if getattr(row, key) == "fail"]
+            why = words.get(row.application_id, {})
+            yield (
+                row.application_id,
+                row.status,
+                row.failed,
+                failed,
+                *(getattr(row, key) for key in CHECK_KEYS),
+                "; ".join(why[key] for key in failed if why.get(key)),
+                app.region if app else None,
+                app.applied_at if app else None,
+                row.checked_at,
+                *(
+                    masked(getattr(app, field)) if app else None
+                    for field in ("applicant_key", "phone", "vin", "device_id", "dealer_id")
+                ),
+            )

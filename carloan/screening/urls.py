@@ -16,6 +16,7 @@ urlpatterns = [
         name="api-risk-application-ring",
     ),
     path("api/risk/flags/", api.FlagsView.as_view(), name="api-risk-flags"),
+    path("api/risk/flags/export/", api.FlagsExportView.as_view(), name="api-risk-flags-export"),
     path(
         "api/risk/flags/<str:application_id>/clear/",
         api.FlagClearView.as_view(),

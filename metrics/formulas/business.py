@@ -6,9 +6,12 @@ funnel     lead_conversion_rate, approval_rate, customer_acquisition_cost
            window holds it (at most 30), with GROUPING SETS for `all`: never a row-by-day join.
 portfolio  overdue_rate, npl_ratio, compliance_complaint_rate
            Stock on day d is each loan's latest snapshot with as_of <= d. A snapshot holds from its
-           as_of until its successor's as_of (lead()), so it adds its amounts on the first day it
-           holds (as_of, or the first frame day if earlier) and takes them away on its successor's
-           day; a running sum over the days then gives the state of every day at once. Only active
+           as_of until its successor's as_of (`superseded_on`, kept by the database), so it adds
+           its amounts on the first day it holds (as_of, or the first frame day if earlier) and
+           takes them away on its successor's day; a running sum over the days then gives the
+           state of every day at once. Only the snapshots still holding on the first frame day
+           are read (an index on superseded_on): a one-day frame reads the current book, not
+           every loan's history. Only active
            snapshots carry amounts: closed and charged-off ones only end their predecessor.
            Snapshots of a loan missing from loanbook_loan have no region and are left out.
 valuation  valuation_accuracy, valuation_cycle_time
@@ -87,11 +90,11 @@ def portfolio_sql(frame: Frame) -> str:
     grid AS ({grid_sql()}),
     regions AS (SELECT unnest(%(regions)s::text[]) AS region),
     held AS (
-        SELECT l.region, s.as_of, s.status,
-               lead(s.as_of) OVER (PARTITION BY s.loan_id ORDER BY s.as_of) AS until,
+        SELECT l.region, s.as_of, s.status, s.superseded_on AS until,
                s.outstanding_principal AS outstanding, s.dpd
         FROM loanbook_snapshot AS s JOIN loanbook_loan AS l ON l.loan_id = s.loan_id
         WHERE s.as_of <= %(end)s
+          AND (s.superseded_on IS NULL OR s.superseded_on > %(first_day)s)
     ),
     active AS (
         SELECT region, as_of, until, outstanding AS active_out,
@@ -101,17 +104,17 @@ def portfolio_sql(frame: Frame) -> str:
         WHERE status = 'active' AND (until IS NULL OR until > %(first_day)s)
     ),
     moves AS (
-        SELECT region, x, sum(active_out) AS active_out, sum(overdue_out) AS overdue_out,
-               sum(npl_out) AS npl_out, sum(active_n) AS active_n
-        FROM (
-            SELECT region, greatest(as_of, %(first_day)s::date) AS x, active_out, overdue_out,
-                   npl_out, 1 AS active_n
-            FROM active
-            UNION ALL
-            SELECT region, until, -active_out, -overdue_out, -npl_out, -1
-            FROM active WHERE until <= %(end)s
-        ) AS m
-        GROUP BY region, x
+        -- One pass over the active snapshots: each adds on the first day it holds and takes
+        -- away on its successor's day (when that falls in the frame).
+        SELECT a.region, m.x, sum(m.sign * a.active_out) AS active_out,
+               sum(m.sign * a.overdue_out) AS overdue_out, sum(m.sign * a.npl_out) AS npl_out,
+               sum(m.sign) AS active_n
+        FROM active AS a CROSS JOIN LATERAL (VALUES
+            (greatest(a.as_of, %(first_day)s::date), 1),
+            (CASE WHEN a.until <= %(end)s THEN a.until END, -1)
+        ) AS m(x, sign)
+        WHERE m.x IS NOT NULL
+        GROUP BY a.region, m.x
     ),
     stock AS (
         SELECT r.region, d.day,

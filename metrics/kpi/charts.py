@@ -15,10 +15,8 @@ from carloan.charts import (
     BRAND,
     DEPARTMENT_COLOURS,
     GOOD,
-    GRID,
     INK_2,
     TRANSPARENT,
-    WHITE,
     base_layout,
 )
 
@@ -33,11 +31,10 @@ def _layout(title: str, **extra: Any) -> dict[str, Any]:
     layout = base_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
         margin={"l": 56, "r": 16, "t": 44, "b": 40},
-        plot_bgcolor=WHITE,
         legend={"orientation": "h", "y": -0.18, "x": 0},
         hovermode="x unified",
-        xaxis={"type": "category", "gridcolor": GRID},
-        yaxis={"gridcolor": GRID, "zeroline": False},
+        xaxis={"type": "category"},
+        yaxis={"zeroline": False},
     )
     layout.update(extra)
     return layout

@@ -10,8 +10,10 @@
 // The region and date pickers change the view without reloading: the URL follows
 // (history.replaceState) and the socket is told with {"type": "view", region, date}.
 
-import { el, readJson, translate } from "./common.js";
+import { apiFetch, el, readJson, translate } from "./common.js";
 import { connectLive } from "./live.js";
+import { react } from "./plot_theme.js";
+import { periodSearch, summaryQuery, wirePeriodPicker } from "./period.js";
 import {
   silenceOf,
   acknowledgeControl,
@@ -56,7 +58,7 @@ function plotly() {
 function drawSpark(key, figure) {
   const host = document.querySelector(`#panel-${CSS.escape(key)} [data-role=spark]`);
   if (!host || !plotly() || !figure) return;
-  plotly().react(host, figure.data, figure.layout, figure.config);
+  react(host, figure.data, figure.layout, figure.config);
 }
 
 // ---- Panels -------------------------------------------------------------------------------------
@@ -65,8 +67,61 @@ function linkQuery() {
   const params = new URLSearchParams();
   if (state.region !== ALL) params.set("region", state.region);
   if (state.explicitDate) params.set("date", state.date);
-  const text = params.toString();
-  return text ? `?${text}` : "";
+  return periodSearch(params.toString(), period);
+}
+
+// ---- The period (GET /api/metrics/summary/), when one is chosen ---------------------------------
+
+const period = data.period || {};
+const summaryBox = document.getElementById("period-summary");
+let summaryTimer = null;
+let summaryAbort = null;
+
+function renderSummaryRow(panel) {
+  const row = summaryBox && summaryBox.querySelector(`[data-key="${CSS.escape(panel.key)}"]`);
+  const meta = (data.names || {})[panel.key];
+  if (!row || !meta) return;
+  const text = (value) => formatValue(value, meta.unit, data.units).join(" ").trim();
+  const set = (role, value) => {
+    const cell = row.querySelector(`[data-role=${role}]`);
+    if (cell && cell.textContent !== value) {
+      cell.textContent = value;
+      row.classList.add("is-updated");
+    }
+  };
+  set("value", text(panel.value));
+  set("compare", text(panel.compare_value));
+  set("delta", `${arrow(panel.delta_pct)} ${formatDelta(panel.delta_pct)}`.trim());
+  const delta = row.querySelector("[data-role=delta]");
+  if (delta) delta.className = `num delta delta--${tone(panel.delta_pct, meta.direction)}`;
+  const link = row.querySelector("a");
+  if (link) link.href = `/metrics/${panel.key}/${linkQuery()}`;
+}
+
+async function refreshSummary() {
+  if (!summaryBox || !period.start) return;
+  if (summaryAbort) summaryAbort.abort();
+  summaryAbort = new AbortController();
+  let answer;
+  try {
+    answer = await apiFetch(`/api/metrics/summary/?${summaryQuery(period, state.region)}`, {
+      signal: summaryAbort.signal,
+    });
+  } catch {
+    return; // superseded by a newer request
+  }
+  summaryBox.classList.remove("is-loading");
+  if (!answer.ok || !answer.data) return;
+  const scope = document.getElementById("period-region");
+  if (scope) scope.textContent = state.region === ALL ? data.allRegions : state.region;
+  for (const panel of answer.data.panels || []) renderSummaryRow(panel);
+}
+
+/** The period's figures follow the data: fetched again a moment after values change. */
+function scheduleSummary(delay = 1500) {
+  if (!summaryBox || !period.start) return;
+  clearTimeout(summaryTimer);
+  summaryTimer = setTimeout(refreshSummary, delay);
 }
 
 function renderPanel(panel, flash) {
@@ -186,10 +241,15 @@ function changeView(region, date, explicitDate) {
   state.region = region;
   state.date = date;
   state.explicitDate = explicitDate;
-  window.history.replaceState(null, "", `${window.location.pathname}${linkQuery()}`);
+  // A bare "/" would open the person's pinned start page on reload: the dashboard says so.
+  window.history.replaceState(null, "", `${window.location.pathname}${linkQuery() || "?home=1"}`);
   renderScope();
   renderAlerts();
   panelsBox.classList.add("is-loading");
+  if (summaryBox && period.start) {
+    summaryBox.classList.add("is-loading");
+    scheduleSummary(0);
+  }
   const message = { type: "view", region: state.region };
   if (state.explicitDate) message.date = state.date;
   // Not connected: the next connection's snapshot is checked against the view and corrected.
@@ -237,6 +297,7 @@ function onSnapshot(msg) {
   state.alerts = new Map((msg.alerts || []).map((a) => [a.id, a]));
   renderAlerts();
   renderSummary();
+  scheduleSummary(); // a reconnect may have missed changes
   panelsBox.classList.remove("is-loading");
 }
 
@@ -245,6 +306,7 @@ function onEvent(msg) {
     if (msg.region !== state.region || msg.date !== state.date) return;
     renderPanel(msg.panel, true);
     renderSummary();
+    scheduleSummary();
   } else if (msg.type === "silence.changed") {
     state.silences = msg.silences || [];
     renderAlerts();
@@ -269,6 +331,7 @@ function onEvent(msg) {
 function start() {
   for (const [key, figure] of Object.entries(data.sparklines || {})) drawSpark(key, figure);
   renderSummary();
+  wirePeriodPicker(document);
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

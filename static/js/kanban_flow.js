@@ -2,6 +2,7 @@
 // with the locally served plotly.js. Nothing is computed here.
 
 import { readJson } from "./common.js";
+import { newPlot } from "./plot_theme.js";
 
 const PLOT_CONFIG = { displayModeBar: false, responsive: true };
 const TARGETS = { cfd: "chart-cfd", cycle: "chart-cycle", handoffs: "chart-handoffs" };
@@ -13,7 +14,7 @@ function draw() {
     const target = document.getElementById(id);
     const figure = figures[key];
     if (!target || !figure) continue;
-    window.Plotly.newPlot(target, figure.data, figure.layout, PLOT_CONFIG);
+    newPlot(target, figure.data, figure.layout, PLOT_CONFIG);
     target.dataset.drawn = "1";
   }
 }

@@ -3,6 +3,7 @@
 // (The print rendering, kpi_print.js, is a classic script and stands alone.)
 
 import { apiFetch } from "./common.js";
+import { newPlot } from "./plot_theme.js";
 
 /** apiFetch, resolving to {status, body} (body null when not JSON); rejects when the server
  * could not be reached, so that the callers' catch says so. */
@@ -38,7 +39,7 @@ export function drawFigures(root, figures, { staticPlot = false, height } = {}) 
     const layout = { ...figure.layout, autosize: true };
     if (height || node.dataset.height) layout.height = Number(node.dataset.height || height);
     promises.push(
-      Plotly.newPlot(node, figure.data, layout, {
+      newPlot(node, figure.data, layout, {
         displaylogo: false,
         responsive: !staticPlot,
         staticPlot,

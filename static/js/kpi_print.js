@@ -1,5 +1,7 @@
 // The print rendering of the quarterly review (read by headless Chromium from a file, so a classic
-// script): draw every [data-figure] as a static chart, then mark the page ready.
+// script): draw every [data-figure] as a static chart, then mark the page ready. The figures carry
+// the light template (carloan/charts.py) and are drawn as they are: the PDF is light whatever
+// mode the person reads the pages in (static/js/plot_theme.js is for the pages).
 (function () {
   "use strict";
   var node = document.getElementById("kpi-figures");

@@ -5,6 +5,8 @@
 
 import { el, readJson, translate } from "./common.js";
 import { connectLive } from "./live.js";
+import { newPlot } from "./plot_theme.js";
+import { wirePeriodPicker } from "./period.js";
 import {
   acknowledgeControl,
   alertGroups,
@@ -28,16 +30,18 @@ function draw() {
     ["chart-comparison", figures.comparison],
   ]) {
     const host = document.getElementById(id);
-    if (host && figure) Plotly.newPlot(host, figure.data, figure.layout, figure.config);
+    if (host && figure) newPlot(host, figure.data, figure.layout, figure.config);
   }
 }
 
 // The pickers are a plain GET form: submitting on change is all it takes.
 const form = document.getElementById("metric-controls");
-for (const id of ["pick-region", "pick-date", "pick-range"]) {
+for (const id of ["pick-region", "pick-date"]) {
   const input = document.getElementById(id);
   if (input && form) input.addEventListener("change", () => form.requestSubmit());
 }
+// The period: a preset or comparison applies at once, custom days once both are set.
+wirePeriodPicker(document);
 
 function renderCurrent(panel, flash) {
   const box = document.getElementById("metric-current");

@@ -5,6 +5,7 @@
 // Answers (contract section 6): 200/201 quote; 400 {field: [messages]}; 401/403; 503 no model.
 
 import { apiFetch, el, readJson, translator } from "./common.js";
+import { newPlot, react } from "./plot_theme.js";
 
 const t = translator(readJson("valuation-i18n", {}));
 const form = document.getElementById("quote-form");
@@ -169,7 +170,7 @@ function render(quote) {
   renderFactors(quote);
   const chart = document.getElementById("quote-waterfall");
   if (window.Plotly && quote.chart) {
-    window.Plotly.react(chart, quote.chart.data, quote.chart.layout, PLOT_CONFIG).then(() => {
+    react(chart, quote.chart.data, quote.chart.layout, PLOT_CONFIG).then(() => {
       result.dataset.ready = "1";
     });
   } else {
@@ -214,7 +215,7 @@ function drawScatter() {
   const figure = readJson("holdout-figure", null);
   const target = document.getElementById("holdout-scatter");
   if (!figure || !target || !window.Plotly) return;
-  window.Plotly.newPlot(target, figure.data, figure.layout, PLOT_CONFIG);
+  newPlot(target, figure.data, figure.layout, PLOT_CONFIG);
 }
 
 function wireFilters() {

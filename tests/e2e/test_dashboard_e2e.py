@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -183,3 +183,48 @@ def test_a_panel_changes_live_when_samples_arrive(
         assert errors == []
         assert outside == []
         context.close()
+
+
+def test_a_period_and_its_comparison_are_chosen_and_kept_in_the_url(
+    live_url: str, today_book: dict[str, Any]
+) -> None:
+    """The period picker: a preset shows the period's figures against the previous period, the
+    comparison and custom days follow, the URL keeps each, a metric's link carries it on."""
+    today = date.fromisoformat(today_book["today"])
+    row = f"#period-summary tr[data-key={P95}]"
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, live_url, "vera_viewer", "/?region=EAST")
+        assert page.locator("#period-summary").count() == 0
+
+        page.select_option("#pick-period", "7d")
+        page.wait_for_url(re.compile(r"period=7d"))
+        assert "region=EAST" in page.url
+        expect(page.locator(row + " [data-role=value]")).to_have_text("100 ms")
+        expect(page.locator(row + " [data-role=delta]")).to_have_text("▶ 0.0 %")
+        start = (today - timedelta(days=6)).isoformat()
+        expect(page.locator("#period-title")).to_contain_text(f"{start} – {today.isoformat()}")
+
+        page.select_option("#pick-compare", "previous_year")
+        page.wait_for_url(re.compile(r"compare=previous_year"))
+        expect(page.locator(row + " [data-role=compare]")).to_have_text("–")  # no samples then
+
+        page.select_option("#pick-period", "custom")
+        page.fill("#pick-start", (today - timedelta(days=2)).isoformat())
+        page.fill("#pick-end", today.isoformat())
+        page.locator("#pick-end").dispatch_event("change")
+        page.wait_for_url(re.compile(r"period=custom&start=.*&end="))
+        expect(page.locator("#period-title")).to_contain_text(
+            f"{(today - timedelta(days=2)).isoformat()} – {today.isoformat()}"
+        )
+
+        page.click(f"{row} a")
+        page.wait_for_url(re.compile(rf"/metrics/{P95}/\?.*period=custom"))
+        expect(page.locator("#period-summary tr[data-region=EAST] [data-role=value]")).to_have_text(
+            "100 ms"
+        )
+        assert page.input_value("#pick-period") == "custom"
+        shoot(page, "e2e-metric-period")
+        assert errors == []

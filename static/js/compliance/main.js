@@ -9,6 +9,7 @@
 
 import { apiFetch, el, readJson, translator } from "../common.js";
 import { connectLive } from "../live.js";
+import { newPlot } from "../plot_theme.js";
 import {
   categoryEditorNotice,
   editorNotice,
@@ -148,7 +149,7 @@ function drawCharts() {
     const target = document.getElementById(id);
     const figure = charts[key];
     if (!target || !figure) continue;
-    window.Plotly.newPlot(target, figure.data, figure.layout, PLOT_CONFIG);
+    newPlot(target, figure.data, figure.layout, PLOT_CONFIG);
     target.dataset.drawn = "1";
   }
 }

@@ -1,5 +1,6 @@
 // Moving cards on the shared board (/kanban/): with the mouse (HTML5 drag and drop, a
-// placeholder shows where the card will land) or the keyboard (Space picks up, arrows move,
+// placeholder shows where the card will land), a finger or a pen (pointer events, the same
+// placeholder; drag_geometry.js has the pure parts) or the keyboard (Space picks up, arrows move,
 // Space drops, Escape cancels); and the board's clicks (open a card, "show more", a cell's "+").
 //
 // Moves are optimistic: the card moves at once, then POST /api/kanban/cards/<id>/move/
@@ -37,6 +38,7 @@ import { boardEl, flash, paintCell, repaint, showAnswer, view } from "./render.j
 import { openDrawer } from "./drawer.js";
 import { openNewCard } from "./new_card.js";
 import { flushQueue } from "./socket.js";
+import { edgeSpeed, insertionIndex, passedThreshold } from "./drag_geometry.js";
 
 /** Move card `id` to (lane, column, position) at once, then ask the server. */
 async function moveCard(id, laneId, columnId, position, version) {
@@ -84,7 +86,7 @@ async function moveCard(id, laneId, columnId, position, version) {
   flash(id);
 }
 
-// ---- mouse --------------------------------------------------------------------------------------
+// ---- mouse, finger and pen: what both ways of dragging share -----------------------------------
 
 let placeholder = null;
 let dropTarget = null;
@@ -103,72 +105,276 @@ function clearDragMarks() {
   }
 }
 
+/** Lift card `node` for dragging: the model knows, and a placeholder its height is made. */
+function liftForDrag(node, id) {
+  lift(S, "drag", id);
+  placeholder = el("div", { cls: "kb-placeholder", attrs: { "aria-hidden": "true" } });
+  placeholder.style.height = `${node.offsetHeight}px`;
+}
+
+/** The dragged card is over `cell` at height `clientY`: mark the cell (would the server refuse?)
+ * and put the placeholder where the card would land. */
+function hoverCell(cell, clientY) {
+  const laneId = Number(cell.dataset.lane);
+  const columnId = Number(cell.dataset.column);
+  if (!dropTarget || dropTarget.cell !== cell) {
+    for (const other of boardEl.querySelectorAll(".kb-cell.is-over, .kb-cell.is-refusing")) {
+      other.classList.remove("is-over", "is-refusing");
+    }
+    cell.classList.add(wouldRefuse(S, S.busy.id, laneId, columnId) ? "is-refusing" : "is-over");
+  }
+  dropTarget = { cell, laneId, columnId };
+  const list = cell.querySelector(".kb-cell__cards");
+  // Reads first (card middles), then one write (the placeholder).
+  const others = [...list.children].filter((node) => node !== placeholder && !node.classList.contains("is-dragging"));
+  const middles = others.map((node) => {
+    const box = node.getBoundingClientRect();
+    return box.top + box.height / 2;
+  });
+  const before = others[insertionIndex(middles, clientY)] || null;
+  if (placeholder.parentNode !== list || placeholder.nextSibling !== before) list.insertBefore(placeholder, before);
+}
+
+/** The dragged card is over no cell: a drop now would put it back. */
+function hoverNowhere() {
+  if (!dropTarget) return;
+  for (const cell of boardEl.querySelectorAll(".kb-cell.is-over, .kb-cell.is-refusing")) {
+    cell.classList.remove("is-over", "is-refusing");
+  }
+  if (placeholder) placeholder.remove();
+  dropTarget = null;
+}
+
+/** Drop the dragged card where the placeholder is: the one move call of every way of moving. */
+function dropOnTarget() {
+  const { id, version } = S.busy;
+  const { laneId, columnId } = dropTarget;
+  const position = dropPosition(id, laneId, columnId, placeholder);
+  clearDragMarks();
+  const node = view.nodes.get(id);
+  if (node) node.classList.remove("is-dragging");
+  endBusy();
+  moveCard(id, laneId, columnId, position, version);
+}
+
+/** The drag ended without a drop: nothing moves. */
+function cancelDrag(id) {
+  clearDragMarks();
+  const node = view.nodes.get(id);
+  if (node) node.classList.remove("is-dragging");
+  endBusy();
+}
+
+// ---- mouse (HTML5 drag and drop) ----------------------------------------------------------------
+
 function setupMouse() {
   boardEl.addEventListener("dragstart", (event) => {
     const node = event.target.closest && event.target.closest(".kb-card");
-    if (!node || S.busy) return;
+    if (!node) return;
+    // A finger or pen drags with pointer events (below): no native drag on a long press.
+    if (touch || S.busy) {
+      event.preventDefault();
+      return;
+    }
     const id = Number(node.dataset.id);
     if (S.pending.has(id)) {
       event.preventDefault();
       return;
     }
-    lift(S, "drag", id);
+    liftForDrag(node, id);
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", String(id));
-    placeholder = el("div", { cls: "kb-placeholder", attrs: { "aria-hidden": "true" } });
-    placeholder.style.height = `${node.offsetHeight}px`;
     requestAnimationFrame(() => node.classList.add("is-dragging"));
   });
 
   boardEl.addEventListener("dragover", (event) => {
-    if (!S.busy || S.busy.kind !== "drag") return;
+    if (!S.busy || S.busy.kind !== "drag" || touch) return;
     const cell = event.target.closest && event.target.closest(".kb-cell");
     if (!cell) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = "move";
-    const laneId = Number(cell.dataset.lane);
-    const columnId = Number(cell.dataset.column);
-    if (!dropTarget || dropTarget.cell !== cell) {
-      for (const other of boardEl.querySelectorAll(".kb-cell.is-over, .kb-cell.is-refusing")) {
-        other.classList.remove("is-over", "is-refusing");
-      }
-      cell.classList.add(wouldRefuse(S, S.busy.id, laneId, columnId) ? "is-refusing" : "is-over");
-    }
-    dropTarget = { cell, laneId, columnId };
-    const list = cell.querySelector(".kb-cell__cards");
-    // Reads first (card middles), then one write (the placeholder).
-    let before = null;
-    for (const node of list.children) {
-      if (node === placeholder || node.classList.contains("is-dragging")) continue;
-      const box = node.getBoundingClientRect();
-      if (event.clientY < box.top + box.height / 2) {
-        before = node;
-        break;
-      }
-    }
-    if (placeholder.parentNode !== list || placeholder.nextSibling !== before) list.insertBefore(placeholder, before);
+    hoverCell(cell, event.clientY);
   });
 
   boardEl.addEventListener("drop", (event) => {
-    if (!S.busy || S.busy.kind !== "drag" || !dropTarget) return;
+    if (!S.busy || S.busy.kind !== "drag" || !dropTarget || touch) return;
     event.preventDefault();
-    const { id, version } = S.busy;
-    const { laneId, columnId } = dropTarget;
-    const position = dropPosition(id, laneId, columnId, placeholder);
-    clearDragMarks();
-    const node = view.nodes.get(id);
-    if (node) node.classList.remove("is-dragging");
-    endBusy();
-    moveCard(id, laneId, columnId, position, version);
+    dropOnTarget();
   });
 
   boardEl.addEventListener("dragend", (event) => {
     const node = event.target.closest && event.target.closest(".kb-card");
     if (node) node.classList.remove("is-dragging");
-    if (S.busy && S.busy.kind === "drag") {
-      clearDragMarks();
-      endBusy();
+    if (S.busy && S.busy.kind === "drag" && !touch) cancelDrag(S.busy.id);
+  });
+}
+
+// ---- finger and pen (pointer events) ------------------------------------------------------------
+//
+// A press on a card that moves past DRAG_THRESHOLD lifts it: a copy follows the pointer, the
+// placeholder shows where it lands, the board scrolls near its edges; lifting the finger drops it
+// (the same move call as the mouse). A press that does not move is a tap and opens the card. Cards
+// that may be moved have `touch-action: none` (app.css), so the page does not scroll under them
+// and still scrolls from anywhere else.
+
+let touch = null; // the press or drag going on: {id, node, pointerId, x0, y0, x, y, ...}
+let swallowClick = false; // the click a pen may send after a drag does not open the card
+
+function scroller() {
+  return boardEl.closest(".kb-scroll") || boardEl.parentElement;
+}
+
+function placeGhost() {
+  const { ghost, x, y, offsetX, offsetY } = touch;
+  ghost.style.transform = `translate(${x - offsetX}px, ${y - offsetY}px) rotate(-1.5deg)`;
+}
+
+function trackPoint() {
+  const hit = document.elementFromPoint(touch.x, touch.y);
+  const cell = hit && hit.closest(".kb-cell");
+  if (cell && boardEl.contains(cell)) hoverCell(cell, touch.y);
+  else hoverNowhere();
+}
+
+function autoScroll() {
+  if (!touch || !touch.started) return;
+  let moved = false;
+  const box = scroller();
+  if (box) {
+    const rect = box.getBoundingClientRect();
+    const dx = edgeSpeed(touch.x, rect.left, rect.right);
+    if (dx) {
+      const before = box.scrollLeft;
+      box.scrollLeft += dx;
+      moved = moved || box.scrollLeft !== before;
     }
+  }
+  const dy = edgeSpeed(touch.y, 0, window.innerHeight);
+  if (dy) {
+    const before = window.scrollY;
+    window.scrollBy(0, dy);
+    moved = moved || window.scrollY !== before;
+  }
+  const list = dropTarget && dropTarget.cell.querySelector(".kb-cell__cards");
+  if (list && list.scrollHeight > list.clientHeight) {
+    const rect = list.getBoundingClientRect();
+    const dl = edgeSpeed(touch.y, rect.top, rect.bottom, { margin: 32, max: 12 });
+    if (dl) {
+      const before = list.scrollTop;
+      list.scrollTop += dl;
+      moved = moved || list.scrollTop !== before;
+    }
+  }
+  if (moved) trackPoint();
+  touch.frame = requestAnimationFrame(autoScroll);
+}
+
+function startTouchDrag() {
+  const { node, id } = touch;
+  liftForDrag(node, id);
+  const box = node.getBoundingClientRect();
+  const ghost = node.cloneNode(true);
+  ghost.classList.add("kb-ghost");
+  for (const name of ["data-id", "tabindex", "draggable", "role", "aria-label", "aria-roledescription"]) ghost.removeAttribute(name);
+  ghost.setAttribute("aria-hidden", "true");
+  ghost.style.width = `${box.width}px`;
+  document.body.append(ghost);
+  touch.ghost = ghost;
+  touch.started = true;
+  node.classList.add("is-dragging");
+  placeGhost();
+  const card = S.cards.get(id);
+  announce(t("pickedUp", { id, title: card ? card.title : "" }));
+  touch.frame = requestAnimationFrame(autoScroll);
+}
+
+function endTouch() {
+  if (!touch) return;
+  cancelAnimationFrame(touch.frame);
+  if (touch.ghost) touch.ghost.remove();
+  try {
+    if (touch.node.hasPointerCapture(touch.pointerId)) touch.node.releasePointerCapture(touch.pointerId);
+  } catch {
+    // the card left the page meanwhile
+  }
+  window.removeEventListener("pointermove", onTouchMove);
+  window.removeEventListener("pointerup", onTouchUp);
+  window.removeEventListener("pointercancel", onTouchCancel);
+  touch = null;
+}
+
+function onTouchMove(event) {
+  if (!touch || event.pointerId !== touch.pointerId) return;
+  touch.x = event.clientX;
+  touch.y = event.clientY;
+  if (!touch.started) {
+    if (!passedThreshold(touch.x - touch.x0, touch.y - touch.y0)) return;
+    if (S.busy) {
+      endTouch(); // a keyboard move is going on
+      return;
+    }
+    startTouchDrag();
+  }
+  event.preventDefault();
+  placeGhost();
+  trackPoint();
+}
+
+function onTouchUp(event) {
+  if (!touch || event.pointerId !== touch.pointerId) return;
+  if (!touch.started) {
+    endTouch(); // a tap: the click that follows opens the card
+    return;
+  }
+  event.preventDefault();
+  touch.x = event.clientX;
+  touch.y = event.clientY;
+  trackPoint();
+  swallowClick = true;
+  const { id } = touch;
+  endTouch();
+  if (dropTarget) dropOnTarget();
+  else cancelDrag(id);
+}
+
+function onTouchCancel(event) {
+  if (!touch || event.pointerId !== touch.pointerId) return;
+  const { id, started } = touch;
+  endTouch();
+  if (started) cancelDrag(id);
+}
+
+function setupTouch() {
+  boardEl.addEventListener("pointerdown", (event) => {
+    swallowClick = false; // a new press: its click counts
+    if (event.pointerType === "mouse" || !event.isPrimary || event.button !== 0 || touch) return;
+    const node = event.target.closest && event.target.closest('.kb-card[draggable="true"]');
+    if (!node || S.busy) return;
+    const id = Number(node.dataset.id);
+    if (S.pending.has(id)) return;
+    const box = node.getBoundingClientRect();
+    touch = {
+      id,
+      node,
+      pointerId: event.pointerId,
+      x0: event.clientX,
+      y0: event.clientY,
+      x: event.clientX,
+      y: event.clientY,
+      offsetX: event.clientX - box.left,
+      offsetY: event.clientY - box.top,
+      started: false,
+      ghost: null,
+      frame: 0,
+    };
+    try {
+      node.setPointerCapture(event.pointerId);
+    } catch {
+      // not capturable (the pointer is gone already): the window listeners still follow it
+    }
+    window.addEventListener("pointermove", onTouchMove, { passive: false });
+    window.addEventListener("pointerup", onTouchUp);
+    window.addEventListener("pointercancel", onTouchCancel);
   });
 }
 
@@ -282,6 +488,10 @@ function setupKeys() {
 
 function setupClicks() {
   boardEl.addEventListener("click", (event) => {
+    if (swallowClick) {
+      swallowClick = false;
+      return;
+    }
     const more = event.target.closest("[data-more]");
     if (more) {
       const key = more.dataset.more;
@@ -302,7 +512,10 @@ function setupClicks() {
 /** Wire the board's pointer and keyboard handling (drag and drop only for those who may edit). */
 export function setupMoves() {
   if (!boardEl) return;
-  if (CAN_EDIT) setupMouse();
+  if (CAN_EDIT) {
+    setupMouse();
+    setupTouch();
+  }
   setupKeys();
   setupClicks();
 }

@@ -4,6 +4,7 @@
 // a small DOM; a repaint touches only the cells it is given and re-uses card elements.
 
 import { el } from "../common.js";
+import { newPlot } from "../plot_theme.js";
 import {
   applyAnswer,
   ageOf,
@@ -501,14 +502,12 @@ export async function drawSpark(target, { height = 30, axes = false } = {}) {
   const layout = {
     height,
     margin: axes ? { l: 40, r: 8, t: 8, b: 28 } : { l: 0, r: 0, t: 2, b: 2 },
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "rgba(0,0,0,0)",
     showlegend: false,
     xaxis: { visible: axes, fixedrange: true, tickformat: "%m-%d" },
-    yaxis: { visible: axes, fixedrange: true, gridcolor: "#eef2f6" },
+    yaxis: { visible: axes, fixedrange: true },
     font: { size: 11 },
-  };
-  window.Plotly.newPlot(target, [trace, marker], layout, { staticPlot: !axes, displayModeBar: false, responsive: true });
+  }; // backgrounds, grid and text colours: the mode's template (plot_theme.js)
+  newPlot(target, [trace, marker], layout, { staticPlot: !axes, displayModeBar: false, responsive: true });
   target.dataset.drawn = "1";
 }
 

@@ -11,6 +11,7 @@
 // Tabs follow the URL's hash: #queue, #application-{id}, #blacklist, #prescreen.
 
 import { apiFetch, el, readJson, translator } from "../common.js";
+import { newPlot } from "../plot_theme.js";
 import { startProposals } from "./changes.js";
 import {
   blacklistRow,
@@ -165,6 +166,15 @@ function startTimer() {
 
 // ---- An application -------------------------------------------------------------------------
 
+/** The queue's CSV and XLSX downloads hold the flags of the status shown. */
+function exportStatus(status) {
+  for (const link of document.querySelectorAll("a[id^='flags-export-']")) {
+    const url = new URL(link.getAttribute("href"), window.location.href);
+    url.searchParams.set("status", status);
+    link.setAttribute("href", `${url.pathname}${url.search}`);
+  }
+}
+
 async function openApplication(id, { keepScroll = false } = {}) {
   page.selected = id;
   markSelected(page);
@@ -191,7 +201,7 @@ async function openApplication(id, { keepScroll = false } = {}) {
   page.explanations = rememberExplanations(page.explanations, [data.application]);
   const chart = paintDetail(page, data);
   if (chart && data.figure && window.Plotly) {
-    window.Plotly.newPlot(chart, data.figure.data, data.figure.layout, PLOT_CONFIG).then(() => {
+    newPlot(chart, data.figure.data, data.figure.layout, PLOT_CONFIG).then(() => {
       chart.dataset.drawn = "1";
       chart.on("plotly_click", (event) => {
         const point = event && event.points && event.points[0];
@@ -340,6 +350,7 @@ function start() {
     chip.addEventListener("click", () => {
       if (page.state.status === chip.dataset.statusFilter) return;
       page.state = { ...page.state, status: chip.dataset.statusFilter, queue: [], queueCount: 0 };
+      exportStatus(page.state.status);
       paintQueue(page);
       refreshQueue();
     });
