@@ -158,6 +158,11 @@ COMPARE_LABELS: dict[str, Any] = {
     "previous_period": _("Previous period"),
     "previous_year": _("Same period last year"),
 }
+# The same, inside "… against {what} (start – end)".
+COMPARE_PHRASES: dict[str, Any] = {
+    "previous_period": _("the previous period"),
+    "previous_year": _("the same period last year"),
+}
 PERIOD_TEXT: dict[str, Any] = {
     "bad_period": _(
         "Choose a first and a last day (the first not after the last, at most 3660 "
@@ -419,7 +424,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 (CATEGORY_LABELS[c], [r for r in summary_rows if r["category"] == c])
                 for c in ("business", "technical")
             ],
-            "compare_label": COMPARE_LABELS[choice["compare"]],
+            "compare_label": COMPARE_PHRASES[choice["compare"]],
             "link_query": link_query,
             "period_none_label": _("One day, live"),
             "active": "dashboard",
@@ -710,7 +715,7 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
             "end": end,
             "summary": summary,
             "period_rows": period_rows,
-            "compare_label": COMPARE_LABELS[choice["compare"]],
+            "compare_label": COMPARE_PHRASES[choice["compare"]],
             "explicit": explicit,
             "comparison": [
                 {**row, "url": _query(row["region"], day, explicit, **_period_query(choice))}
