@@ -206,6 +206,28 @@ def period_values(period: Period, families: Sequence[Family] = FAMILIES) -> Peri
     return values
 
 
+# The presets a person picks most, computed ahead after the book changes (`warm_periods`).
+WARM_PRESETS: tuple[str, ...] = ("today", "7d", "30d", "this_month", "last_month", "this_quarter")
+BUSINESS_FAMILIES: tuple[Family, ...] = ("funnel", "portfolio", "valuation")
+
+
+def warm_periods(today: date, families: Sequence[Family] = BUSINESS_FAMILIES) -> int:
+    """Compute into the cache the common presets ending `today` and both their comparisons, so
+    the first person to pick one after an import is answered from the cache. The number of
+    distinct periods computed (those already cached cost a cache read)."""
+    if int(getattr(settings, "METRICS_SUMMARY_CACHE_SECONDS", 0)) <= 0:
+        return 0
+    wanted: dict[Period, None] = {}
+    for preset in WARM_PRESETS:
+        period = preset_period(preset, today)
+        wanted[period] = None
+        for compare in COMPARES:
+            wanted[compare_period(period, compare)] = None
+    for period in wanted:
+        period_values(period, families)
+    return len(wanted)
+
+
 class SummaryPanel(TypedDict):
     key: str
     value: float | None

@@ -313,8 +313,21 @@ def metrics_refresh(
         began = time.monotonic()
         result.panel_events = _announce(cursor, evaluated)
         result.seconds["events"] = time.monotonic() - began
+        if result.values_changed and any(f != "technical" for f in chosen):
+            # The book changed: the Period picker's common periods are computed ahead.
+            transaction.on_commit(_queue_periods_warm, robust=True)
     logger.info("metrics refresh %s..%s %s: %s", start, end, ",".join(chosen), result.as_dict())
     return result
+
+
+def _queue_periods_warm() -> None:
+    from django.conf import settings
+
+    if int(getattr(settings, "METRICS_SUMMARY_CACHE_SECONDS", 0)) <= 0:
+        return
+    from metrics.tasks import metrics_periods_warm
+
+    metrics_periods_warm.delay()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -28,6 +28,16 @@ def metrics_refresh_pending(family: str) -> dict | None:
     return result.as_dict() if result is not None else None
 
 
+@service_task("metrics.metrics_periods_warm", max_retries=1)
+def metrics_periods_warm() -> int:
+    """Compute the common periods of the Period picker into the cache after the loan book
+    changed (see metrics.periods.warm_periods)."""
+    from metrics.periods import warm_periods
+    from metrics.selectors import business_today
+
+    return warm_periods(business_today())
+
+
 @service_task("metrics.metrics_statuses_refresh", max_retries=5)
 def metrics_statuses_refresh(metrics: list[str]) -> dict:
     """Re-evaluate the statuses and alerts of `metrics` against the thresholds now in force (after

@@ -339,3 +339,46 @@ def test_the_metric_page_still_reads_an_old_range(viewer: Any) -> None:
     history = page_data(html, "metric-data")["figures"]["history"]
     value = next(t for t in history["data"] if t["name"] == "Daily value")
     assert value["x"][0] == "2026-02-09" and value["x"][-1] == "2026-03-10"
+
+
+def test_the_common_periods_are_computed_ahead(
+    client_for: Any, viewer: Any, period_cache: Any
+) -> None:
+    from django.core.cache import cache
+
+    from metrics.periods import cache_keys, warm_periods
+
+    small_book()
+    today = date(2026, 3, 10)
+    week = preset_period("7d", today)
+    for each in (week, *(compare_period(week, c) for c in ("previous_period", "previous_year"))):
+        cache.delete_many(list(cache_keys(each).values()))  # no answer of an earlier run
+
+    assert warm_periods(today) > 6
+    with CaptureQueriesContext(connection) as asked:
+        got = client_for(viewer).get(
+            URL, {"start": week.start.isoformat(), "end": week.end.isoformat(), "region": "EAST"}
+        )
+    assert panels(got.json())["lead_conversion_rate"]["denominator"] == 3  # 03-04 .. 03-10
+    sql = " ".join(q["sql"] for q in asked.captured_queries)
+    assert "'lead_conversion_rate'" not in sql and "'overdue_rate'" not in sql
+    assert "'availability'" in sql  # samples arrive all the time: not computed ahead
+
+
+def test_a_refresh_that_changes_the_book_queues_the_warm_up(
+    period_cache: Any, eager_celery: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.cache import cache
+
+    from metrics.periods import cache_keys
+    from metrics.selectors import business_today
+    from metrics.services import metrics_refresh
+
+    month = preset_period("30d", business_today())
+    cache.delete_many(list(cache_keys(month).values()))
+    lead("EAST", f"{business_today().isoformat()}T00:00")
+    with django_capture_on_commit_callbacks(execute=True):
+        metrics_refresh(start=business_today(), end=business_today(), families=["funnel"])
+
+    assert cache.get(cache_keys(month)["funnel"]) is not None
+    assert cache.get(cache_keys(month)["technical"]) is None
