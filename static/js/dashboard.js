@@ -84,7 +84,7 @@ function renderSummaryRow(panel) {
   const text = (value) => formatValue(value, meta.unit, data.units).join(" ").trim();
   const set = (role, value) => {
     const cell = row.querySelector(`[data-role=${role}]`);
-    if (cell && cell.textContent !== value) {
+    if (cell && cell.textContent.trim() !== value) {
       cell.textContent = value;
       row.classList.add("is-updated");
     }
