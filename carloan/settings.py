@@ -259,6 +259,10 @@ METRICS_API_LATENCY = env_bool("METRICS_API_LATENCY", True)
 METRICS_LATENCY_FLUSH_SECONDS = float(os.environ.get("METRICS_LATENCY_FLUSH_SECONDS", "10"))
 METRICS_LATENCY_FLUSH_SIZE = int(os.environ.get("METRICS_LATENCY_FLUSH_SIZE", "500"))
 
+# How long a board's cards may be served again for the same board event number (`seq`): any
+# change of a card moves the number on; only the cards' ages can be this old. 0: never kept.
+KANBAN_BOARD_CACHE_SECONDS = float(os.environ.get("KANBAN_BOARD_CACHE_SECONDS", "5"))
+
 # How long a period computed by GET /api/metrics/summary/ may be kept; it is dropped as soon as
 # the loan book changes (metrics.periods). 0: computed on every request.
 METRICS_SUMMARY_CACHE_SECONDS = int(os.environ.get("METRICS_SUMMARY_CACHE_SECONDS", "600"))

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -416,7 +418,23 @@ def board_snapshot_json(board: Board, *, event: bool = True) -> str:
     board.refresh_from_db(fields=["seq", "name", "visibility", "departments"])
     data = board_data(board, list(board.lanes.all()), list(board.columns.all()))
     head = json.dumps({"type": "board.snapshot", **data} if event else dict(data))
-    return f'{head[:-1]}, "cards": {board_cards_json(board)}}}'
+    return f'{head[:-1]}, "cards": {_cards_at_seq(board)}}}'
+
+
+def _cards_at_seq(board: Board) -> str:
+    """`board_cards_json`, kept for KANBAN_BOARD_CACHE_SECONDS under the board's `seq`: every
+    change of a card (and of its comments, links, assignees) takes the next seq, so a cached
+    array is never served after one; only the ages (`age_days`, `ageing`, `overdue`) may be that
+    many seconds old. Every open board reads it on each page view and reconnect."""
+    seconds = float(getattr(settings, "KANBAN_BOARD_CACHE_SECONDS", 0))
+    if seconds <= 0:
+        return board_cards_json(board)
+    key = f"kanban:board-cards:{board.pk}:{board.seq}"
+    cards = cache.get(key)
+    if cards is None:
+        cards = board_cards_json(board)
+        cache.set(key, cards, seconds)
+    return cards
 
 
 def board_snapshot(board: Board) -> BoardSnapshot:

@@ -40,10 +40,12 @@ def fresh_address_throttle() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def no_period_cache(settings: Any) -> None:
+def no_cross_test_caches(settings: Any) -> None:
     """A period cached by one test would outlive its rolled-back data (the loan book's
     generation only moves forward); tests of the cache turn it back on."""
     settings.METRICS_SUMMARY_CACHE_SECONDS = 0
+    # The same for a board's cards kept under its event number (numbers repeat across tests).
+    settings.KANBAN_BOARD_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

@@ -90,3 +90,27 @@ def test_the_board_answer_is_the_snapshot_without_its_type(manager: Any, client_
 def test_an_empty_board_has_no_cards(client_for: Any, manager: Any) -> None:
     board = shared_board()
     assert json.loads(board_cards_json(board)) == []
+
+
+def test_the_cards_are_kept_until_the_board_changes(
+    manager: Any, client_for: Any, settings: Any
+) -> None:
+    from django.core.cache import cache
+
+    settings.KANBAN_BOARD_CACHE_SECONDS = 60
+    board = shared_board()
+    cache.delete_many([f"kanban:board-cards:{board.pk}:{n}" for n in range(100)])
+    card = new_card(manager, "First")
+    api = client_for(manager)
+    url = f"/api/kanban/boards/{board.pk}/"
+    assert [c["title"] for c in api.get(url).json()["cards"]] == ["First"]
+
+    # Not through the board's services: no new event number, the kept cards are served.
+    Card.objects.filter(pk=card["id"]).update(title="Behind the board's back")
+    assert [c["title"] for c in api.get(url).json()["cards"]] == ["First"]
+
+    # Any change through them moves the number on: read afresh.
+    services.card_update(
+        user=manager, card_id=card["id"], version=card["version"], changes={"title": "Renamed"}
+    )
+    assert [c["title"] for c in api.get(url).json()["cards"]] == ["Renamed"]
