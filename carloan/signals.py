@@ -9,6 +9,10 @@ from django.dispatch import Signal
 
 loanbook_changed = Signal()
 
+# Sent after an import commits, whatever its refresh (also "none"): `kinds` (the kinds
+# imported). Caches of figures computed from the loan book are dropped (metrics' periods).
+loanbook_imported = Signal()
+
 # Sent after a parameter change commits, with `keys` (the parameter keys whose values changed),
 # so listeners can react without the core importing them (metrics re-evaluates alert statuses).
 parameters_changed = Signal()

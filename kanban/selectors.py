@@ -12,6 +12,7 @@ their department's: the board is shared so that one department can move work on 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -601,7 +602,7 @@ def filtered_cards(board: Board, filters: dict[str, str]) -> QuerySet[Card]:
     if query:
         number = query.removeprefix("#")
         match = Q(title__icontains=query)
-        if number.isdigit() and len(number) < 18:
+        if re.fullmatch(r"[0-9]{1,17}", number):  # not isdigit(): "²" is a digit int() refuses
             match |= Q(pk=int(number))
         cards = cards.filter(match)
     return cards

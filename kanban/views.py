@@ -10,6 +10,7 @@ computes the board's flow statistics for the period in the URL and hands the Plo
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -233,7 +234,7 @@ def _board_for(request: HttpRequest) -> tuple[Board | None, list[Board]]:
     """The board the URL names (`?board=`) among those the user sees, else the shared one."""
     boards = list(selectors.visible_boards(request.user).order_by("id"))
     wanted = request.GET.get("board", "")
-    if wanted.isdigit():
+    if re.fullmatch(r"[0-9]{1,18}", wanted):
         for board in boards:
             if board.pk == int(wanted):
                 return board, boards
@@ -338,7 +339,8 @@ def _period(request: HttpRequest) -> tuple[dt.date, dt.date, list[str]]:
         except ValueError:
             errors.append(str(_("The end is not a date (YYYY-MM-DD): the last 30 days are shown.")))
     days_raw = request.GET.get("days", "")
-    days = int(days_raw) if days_raw.isdigit() and 0 < int(days_raw) <= 731 else 30
+    plain = re.fullmatch(r"[0-9]{1,3}", days_raw)  # not isdigit(): "²" is one int() refuses
+    days = int(days_raw) if plain and 0 < int(days_raw) <= 731 else 30
     start = end - dt.timedelta(days=days - 1)
     raw_start = request.GET.get("start", "")
     if raw_start:

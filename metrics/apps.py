@@ -11,7 +11,7 @@ class MetricsConfig(AppConfig):
 
         from carloan.compliance import selectors as compliance
         from carloan.health import problem_source_register
-        from carloan.signals import loanbook_changed, parameters_changed
+        from carloan.signals import loanbook_changed, loanbook_imported, parameters_changed
         from metrics import latency, listeners
         from metrics.registry import register_period_metric
         from metrics.selectors import refresh_problems
@@ -19,6 +19,7 @@ class MetricsConfig(AppConfig):
         problem_source_register("metrics_refresh", refresh_problems)
         request_finished.connect(latency.flush_if_due, dispatch_uid="metrics.latency")
         loanbook_changed.connect(listeners.on_loanbook_changed, dispatch_uid="metrics.refresh")
+        loanbook_imported.connect(listeners.on_loanbook_imported, dispatch_uid="metrics.periods")
         parameters_changed.connect(
             listeners.on_parameters_changed, dispatch_uid="metrics.thresholds"
         )

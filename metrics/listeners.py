@@ -23,6 +23,15 @@ from metrics.selectors import MIN_DENOMINATOR_KEY
 logger = logging.getLogger(__name__)
 
 
+def on_loanbook_imported(sender: Any, *, kinds: list[str], **kwargs: Any) -> None:
+    """An import committed: periods cached from the book before it are dropped now, not at its
+    refresh (an import's writes advance the generations before they commit, so a period
+    computed meanwhile may have been cached under them)."""
+    from metrics.periods import advance_generations
+
+    advance_generations(technical="samples" in kinds, business=kinds != ["samples"])
+
+
 def on_loanbook_changed(
     sender: Any,
     *,

@@ -133,11 +133,21 @@ def generations() -> dict[str, int]:
         return {name: int(value) for name, value in cursor.fetchall()}
 
 
-def advance_generations() -> None:
-    """Drop every cached period. Called after a refresh commits: an import's writes advance the
-    sequences before they commit, so a period computed meanwhile may be cached under them."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(f"nextval('{name}')" for name in SEQUENCES))
+def advance_generations(*, business: bool = True, technical: bool = True) -> None:
+    """Drop the cached periods of the business families, of the technical one, or both. Called
+    once writes commit (an import, samples, a refresh): the writes advance the sequences before
+    they commit, so a period computed meanwhile may have been cached under them."""
+    names = [
+        name
+        for name, wanted in (
+            ("metrics_loanbook_generation", business),
+            ("metrics_samples_generation", technical),
+        )
+        if wanted
+    ]
+    if names:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(f"nextval('{name}')" for name in names))
 
 
 def _compute(period: Period, families: Sequence[Family]) -> PeriodValues:

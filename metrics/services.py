@@ -282,7 +282,12 @@ def metrics_refresh(
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
         # Periods cached while the data refreshed here were being written are dropped.
-        transaction.on_commit(advance_generations)
+        transaction.on_commit(
+            lambda: advance_generations(
+                business=any(f != "technical" for f in chosen), technical="technical" in chosen
+            ),
+            robust=True,
+        )
         tune_session(cursor)
         began = time.monotonic()
         regions = loanbook_regions()
@@ -719,6 +724,9 @@ def samples_record(*, rows: list[SampleRow], refresh: RefreshMode = "background"
     span = business_days(rows)
     with transaction.atomic():
         created, updated = samples_upsert(rows)
+        if created or updated:
+            # Periods' technical figures cached before these samples are dropped once they are in.
+            transaction.on_commit(lambda: advance_generations(business=False), robust=True)
         if span is not None and (created or updated) and refresh == "background":
             metrics_refresh_later(start=span[0], end=span[1], families=["technical"])
     if span is not None and (created or updated) and refresh == "now":

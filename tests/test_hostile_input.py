@@ -163,6 +163,28 @@ def test_cr_lf_in_any_query_parameter_never_breaks_a_header(
     assert not failures, "\n".join(failures)
 
 
+def test_digits_int_refuses_in_any_query_parameter_are_never_a_500(
+    manager_client: tuple[APIClient, User],
+) -> None:
+    """"²" is a digit to str.isdigit() but not to int(): every query parameter of every GET,
+    downloads read to their end (a streamed one fails while it is sent, after its 200)."""
+    client, manager = manager_client
+    failures = []
+    for path, url, parameters in _reads(manager):
+        for parameter in [*(p["name"] for p in parameters), "q"]:
+            for value in ("²", "#²", "2²"):
+                answer = client.get(url, {parameter: value, "metric": "overdue_rate"})
+                try:
+                    if getattr(answer, "streaming", False):
+                        b"".join(answer.streaming_content)
+                    status = answer.status_code
+                except Exception as exc:  # the failure to report
+                    status = f"{type(exc).__name__} while streaming"
+                if not isinstance(status, int) or status >= 500:
+                    failures.append(f"GET {path}?{parameter}={value}: {status}")
+    assert not failures, "\n".join(failures)
+
+
 def test_a_download_name_keeps_to_safe_characters() -> None:
     from carloan.exports import attachment_header
 
@@ -185,7 +207,9 @@ PAGES = (
 )
 
 
-@pytest.mark.parametrize("value", [*CALENDAR_ENDS, "a\x00b", "2026-02-30", "EAST\r\n"])
+@pytest.mark.parametrize(
+    "value", [*CALENDAR_ENDS, "a\x00b", "2026-02-30", "EAST\r\n", "²", "#²"]
+)
 def test_pages_take_any_query_value_without_a_500(value: str) -> None:
     from django.test import Client
 
@@ -196,7 +220,7 @@ def test_pages_take_any_query_value_without_a_500(value: str) -> None:
     assert client.login(username=user.username, password=PASSWORD)
     failures = []
     for page in PAGES:
-        for name in ("date", "start", "end", "quarter", "region", "board", "metric"):
+        for name in ("date", "start", "end", "quarter", "region", "board", "metric", "days", "q"):
             status = client.get(page, {name: value}).status_code
             if status >= 500:
                 failures.append(f"{page}?{name}={value!r}: {status}")

@@ -93,3 +93,46 @@ def test_a_snapshot_imported_late_changes_the_stock_from_its_day() -> None:
     assert [v for m, r, _d, v, _n, _dn in rows if m == "overdue_rate" and r == "EAST"] == [
         pytest.approx(100.0)
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_of_one_loan_leave_one_chain() -> None:
+    """T1 adds 03-05 and T2 03-03 to the same loan at the same time: the second relinks after
+    the first commits, seeing its row (without the lock each saw only its own: two latest)."""
+    import threading
+    import time
+
+    import psycopg
+
+    from tests.dburl import this_test_database_url
+
+    snapshot("K1", "2026-03-01", "1000", 0, "active")
+    insert = (
+        "INSERT INTO loanbook_snapshot (loan_id, as_of, outstanding_principal, dpd, status) "
+        "VALUES ('K1', %s, 900, 0, 'active')"
+    )
+    first = psycopg.connect(this_test_database_url())
+    second = psycopg.connect(this_test_database_url())
+    try:
+        first.execute(insert, ["2026-03-05"])
+
+        def write_second() -> None:
+            second.execute(insert, ["2026-03-03"])
+            second.commit()
+
+        writer = threading.Thread(target=write_second)
+        writer.start()
+        time.sleep(0.5)
+        assert writer.is_alive()  # waiting for the first to commit
+        first.commit()
+        writer.join(timeout=10)
+        assert not writer.is_alive()
+    finally:
+        first.close()
+        second.close()
+
+    assert chain("K1") == [
+        ("2026-03-01", "2026-03-03"),
+        ("2026-03-03", "2026-03-05"),
+        ("2026-03-05", None),
+    ]

@@ -31,7 +31,7 @@ from carloan.loanbook.parsing import (
 )
 from carloan.models import ImportRun
 from carloan.realtime import broadcast
-from carloan.signals import loanbook_changed
+from carloan.signals import loanbook_changed, loanbook_imported
 
 logger = logging.getLogger(__name__)
 
@@ -426,7 +426,13 @@ def _record_rejection(
 
 
 def _after_import(results: Iterable[ImportResult], refresh: Refresh) -> None:
-    """Start the refresh of each run: on commit in the worker, or here and now."""
+    """Start the refresh of each run: on commit in the worker, or here and now; and say, once
+    committed, that the book changed."""
+    results = list(results)
+    kinds = sorted({r.kind for r in results})
+    transaction.on_commit(
+        lambda: loanbook_imported.send(sender=ImportResult, kinds=kinds), robust=True
+    )
     run_ids = [r.run_id for r in results if r.run_id is not None]
     if refresh == "now":
         # Here the import's own transaction has committed (or, when nested in the caller's,

@@ -271,7 +271,9 @@ VIEW_PAGES = frozenset(
 _LOCAL_PATH = re.compile(r"/(?:[A-Za-z0-9_~-][A-Za-z0-9_.~-]*/)*")
 # Query keys that are not a page's state: `home` only says "the plain dashboard, not my start
 # page" (selectors.view_url adds it back where it is needed).
-_DROPPED_KEYS = frozenset({selectors.HOME_KEY})
+# Not part of a page's state: `home` (the dashboard itself), `format` (a download: a saved or
+# pinned view must not start one, audited in the name of whoever opens it).
+_DROPPED_KEYS = frozenset({selectors.HOME_KEY, "format"})
 
 
 def _clean_view_name(name: str) -> tuple[str, list[str]]:

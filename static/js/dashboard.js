@@ -238,9 +238,16 @@ function socketPath() {
 }
 
 function changeView(region, date, explicitDate) {
+  const presetMoves = period.period && period.period !== "custom" && date !== state.date;
   state.region = region;
   state.date = date;
   state.explicitDate = explicitDate;
+  if (presetMoves) {
+    // A preset's days end on the day shown ("last 30 days" of that date): the server
+    // resolves them again, with the period's table.
+    window.location.assign(`${window.location.pathname}${linkQuery() || "?home=1"}`);
+    return;
+  }
   // A bare "/" would open the person's pinned start page on reload: the dashboard says so.
   window.history.replaceState(null, "", `${window.location.pathname}${linkQuery() || "?home=1"}`);
   renderScope();
@@ -332,6 +339,9 @@ function start() {
   for (const [key, figure] of Object.entries(data.sparklines || {})) drawSpark(key, figure);
   renderSummary();
   wirePeriodPicker(document);
+  // Changes to earlier days of the period send no event for the day shown: look again each
+  // minute (a cached period costs the server a cache read).
+  if (summaryBox && period.start) setInterval(() => scheduleSummary(0), 60_000);
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -165,6 +165,8 @@ function draw(method, target, data, layout, config) {
   const Plotly = globalThis.Plotly;
   if (!Plotly || !target) return Promise.resolve(target);
   sources.set(target, { data, layout, config });
+  // Charts whose node left the page (a card's sparkline redrawn) are forgotten as they go.
+  for (const old of drawn) if (!old.isConnected) drawn.delete(old);
   drawn.add(target);
   const figure = themedFigure(data, layout, currentMode());
   return Plotly[method](target, figure.data, figure.layout, config);

@@ -330,7 +330,12 @@ function onTouchUp(event) {
   touch.x = event.clientX;
   touch.y = event.clientY;
   trackPoint();
+  // A pen may send a click after the drag; a finger sends none, so the flag must not outlive
+  // this turn (or the next keyboard "click" on the board would be lost).
   swallowClick = true;
+  setTimeout(() => {
+    swallowClick = false;
+  }, 0);
   const { id } = touch;
   endTouch();
   if (dropTarget) dropOnTarget();
