@@ -166,7 +166,7 @@ def test_cr_lf_in_any_query_parameter_never_breaks_a_header(
 def test_digits_int_refuses_in_any_query_parameter_are_never_a_500(
     manager_client: tuple[APIClient, User],
 ) -> None:
-    """"²" is a digit to str.isdigit() but not to int(): every query parameter of every GET,
+    """ "²" is a digit to str.isdigit() but not to int(): every query parameter of every GET,
     downloads read to their end (a streamed one fails while it is sent, after its 200)."""
     client, manager = manager_client
     failures = []
@@ -207,9 +207,7 @@ PAGES = (
 )
 
 
-@pytest.mark.parametrize(
-    "value", [*CALENDAR_ENDS, "a\x00b", "2026-02-30", "EAST\r\n", "²", "#²"]
-)
+@pytest.mark.parametrize("value", [*CALENDAR_ENDS, "a\x00b", "2026-02-30", "EAST\r\n", "²", "#²"])
 def test_pages_take_any_query_value_without_a_500(value: str) -> None:
     from django.test import Client
 
