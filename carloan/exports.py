@@ -5,7 +5,8 @@ LibreOffice and Google Sheets (CSV injection, OWASP). Such *text* gets a leading
 spreadsheet shows as text and does not display. Numbers are left as numbers: `-3.5` is a value,
 not a formula, and must stay one.
 
-`export_response` is the one way a table is downloaded (CSV or XLSX, streamed, escaped, audited);
+`export_response` is the one way a table is downloaded (CSV or XLSX, written to a temporary file
+from rows read in chunks, then streamed; escaped; audited);
 each app's view or API builds the rows of its table and calls it.
 """
 
@@ -23,6 +24,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from asgiref.sync import sync_to_async
+from django.db import connection
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -57,12 +59,12 @@ def attachment_header(filename: str) -> str:
 
 # --- downloads of the tables the pages show (CSV and XLSX) ---------------------------------------
 #
-# One way for every table: `export_response` checks `?format=`, records the export in the audit
-# trail and answers a streamed CSV (rows read and written as they come) or an XLSX written row by
-# row (openpyxl's write-only mode) to a temporary file that is then sent in blocks, so that memory
-# stays flat whatever the size. Cells are typed the same in both formats: numbers stay numbers,
-# text is escaped (`escape_formula`), dates and times are in the business time zone (ISO text in
-# CSV, real date cells in XLSX).
+# One way for every table: `export_response` checks `?format=`, writes the CSV (rows read in
+# chunks) or the XLSX (row by row, openpyxl's write-only mode) to a temporary file, records the
+# export in the audit trail, gives the database connection back and sends the file in blocks, so
+# that memory stays flat whatever the size and a slow client holds no connection. Cells are typed
+# the same in both formats: numbers stay numbers, text is escaped (`escape_formula`), dates and
+# times are in the business time zone (ISO text in CSV, real date cells in XLSX).
 
 EXPORT_FORMATS = ("csv", "xlsx")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -159,6 +161,20 @@ def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterato
             buffer.seek(0)
             buffer.truncate(0)
     yield buffer.getvalue().encode("utf-8")
+
+
+def csv_file(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> IO[bytes]:
+    """`csv_chunks` written to a temporary file (in memory up to 1 MiB), positioned at its
+    start; closed (and deleted) with the response."""
+    handle = tempfile.SpooledTemporaryFile(max_size=1 << 20, prefix="export-", suffix=".csv")  # noqa: SIM115 (closed by the response)
+    try:
+        for chunk in csv_chunks(columns, rows):
+            handle.write(chunk)
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    return handle  # type: ignore[return-value]
 
 
 def _sheet_title(title: str, taken: set[str]) -> str:
@@ -273,16 +289,22 @@ def export_response(
     filename = f"{filename_stem}.{fmt}"
     filters = request.GET.copy()
     filters.pop("format", None)
+    # The whole file is written first (rows read in chunks, memory flat): bad input fails before
+    # any 200, and the database connection goes back to the pool before a slow client reads.
+    if fmt == "csv":
+        handle = csv_file(columns, rows)
+        content_type = CSV_CONTENT_TYPE
+    else:
+        first = Sheet(sheet_title or filename_stem, columns, rows)
+        handle = xlsx_file([first, *more_sheets])
+        content_type = XLSX_CONTENT_TYPE
     record(
         "export", actor=getattr(request, "user", None), target=filename, detail=filters.urlencode()
     )
-    response: StreamingHttpResponse
-    if fmt == "csv":
-        response = StreamingHttpResponse(csv_chunks(columns, rows), content_type=CSV_CONTENT_TYPE)
-    else:
-        first = Sheet(sheet_title or filename_stem, columns, rows)
-        response = FileResponse(xlsx_file([first, *more_sheets]), content_type=XLSX_CONTENT_TYPE)
-        response.block_size = CSV_CHUNK_BYTES
+    if not connection.in_atomic_block:
+        connection.close()  # to the pool: nothing more is read for this answer
+    response: StreamingHttpResponse = FileResponse(handle, content_type=content_type)
+    response.block_size = CSV_CHUNK_BYTES
     response["Content-Disposition"] = attachment_header(filename)
     response["Cache-Control"] = "no-store"
     _served_asynchronously(response, request)

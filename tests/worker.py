@@ -67,6 +67,10 @@ def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Itera
     nodename = f"carloan-test-{os.getpid()}@{socket.gethostname()}"
     env = {**os.environ, "DATABASE_URL": _database_url(name), "PYTHONUNBUFFERED": "1"}
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    # No periods computed ahead after refreshes: the warm-up would still be reading the loan
+    # book when a test's teardown truncates it (a deadlock). tests/test_metrics_summary.py
+    # tests the warm-up with eager tasks.
+    env["METRICS_SUMMARY_CACHE_SECONDS"] = "0"
     with tempfile.NamedTemporaryFile(
         "wb", prefix="celery-worker-", suffix=".log", delete=False
     ) as f:
