@@ -88,12 +88,24 @@ class Stats:
         self.every_socket.clear()
         self.panel_updates = self.samples_accepted = self.socket_failures = 0
 
-    def record(self, name: str, started: float, response: httpx.Response | None, ok: set[int]):
+    def record(
+        self,
+        name: str,
+        started: float,
+        response: httpx.Response | Exception | None,
+        ok: set[int],
+    ) -> None:
+        failure = response if isinstance(response, Exception) else None
+        response = None if failure is not None else response
         self.timings[name].append(time.monotonic() - started)
         if response is None or response.status_code not in ok:
             self.errors[name] += 1
             if len(self.error_samples) < 20:
-                status = response.status_code if response is not None else "no answer"
+                status = (
+                    response.status_code
+                    if response is not None
+                    else f"no answer ({type(failure).__name__}: {failure})"
+                )
                 body = response.text[:200] if response is not None else ""
                 self.error_samples.append(f"{name}: {status} {body}")
 
@@ -130,7 +142,8 @@ def start_stack(
         web = Proc(
             f"web{n}",
             [uvicorn, "carloan.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+             "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+             "--timeout-keep-alive", "75"],
             env,
             logs,
         )  # fmt: skip
@@ -249,15 +262,15 @@ async def browse(url: str, username: str, board: int, stats: Stats, until: float
             started = time.monotonic()
             try:
                 answer = await client.get(page.split(" ", 1)[1])
-            except httpx.HTTPError:
-                answer = None
+            except httpx.HTTPError as exc:
+                answer = exc
             stats.record(page, started, answer, {200})
             for api in apis:
                 started = time.monotonic()
                 try:
                     answer = await client.get(api)
-                except httpx.HTTPError:
-                    answer = None
+                except httpx.HTTPError as exc:
+                    answer = exc
                 stats.record(f"api {api.split('?')[0]}", started, answer, {200})
             await asyncio.sleep(random.uniform(*think))
     finally:
@@ -317,10 +330,10 @@ async def ingest(url: str, tok: str, rate: int, stats: Stats, until: float) -> N
             started = time.monotonic()
             try:
                 answer = await client.post("/api/metrics/samples/", json=batch)
-            except httpx.HTTPError:
-                answer = None
+            except httpx.HTTPError as exc:
+                answer = exc
             stats.record("api POST /api/metrics/samples/", started, answer, {201})
-            if answer is not None and answer.status_code == 201:
+            if isinstance(answer, httpx.Response) and answer.status_code == 201:
                 stats.samples_accepted += answer.json()["accepted"]
 
         while time.monotonic() < until:
@@ -374,10 +387,10 @@ async def change(url: str, manager_tok: str, risk_tok: str, board: dict[str, Any
                     f"/api/parameters/{key}/",
                     json={"value": value, "version": version, "reason": "load bench"},
                 )
-            except httpx.HTTPError:
-                answer = None
+            except httpx.HTTPError as exc:
+                answer = exc
             stats.record("api PATCH /api/parameters/{key}/", started, answer, {200})
-            if answer is not None and answer.status_code == 200:
+            if isinstance(answer, httpx.Response) and answer.status_code == 200:
                 version = int(answer.json()["version"])
             else:
                 with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
@@ -390,8 +403,8 @@ async def change(url: str, manager_tok: str, risk_tok: str, board: dict[str, Any
                     "/api/kanban/cards/",
                     json={"board": board["id"], "title": title, "lane": lane, "column": column},
                 )
-            except httpx.HTTPError:
-                answer = None
+            except httpx.HTTPError as exc:
+                answer = exc
             stats.record("api POST /api/kanban/cards/", started, answer, {201})
             await asyncio.sleep(2)
 

@@ -521,6 +521,9 @@ def serve(env: dict[str, str], var_dir: Path, host: str, port: int, *, demo: boo
             python, "-m", "uvicorn", "carloan.asgi:application",
             "--host", bind_host, "--port", str(port),
             "--ws", "websockets-sansio", "--lifespan", "off", "--no-server-header",
+            # Longer than any client's or proxy's idle time-out (httpx 5 s, nginx 60 s): the
+            # client closes an idle connection first, so no request races a closing one.
+            "--timeout-keep-alive", "75",
         ],
         env,
     )  # fmt: skip
