@@ -263,6 +263,10 @@ METRICS_LATENCY_FLUSH_SIZE = int(os.environ.get("METRICS_LATENCY_FLUSH_SIZE", "5
 # change of a card moves the number on; only the cards' ages can be this old. 0: never kept.
 KANBAN_BOARD_CACHE_SECONDS = float(os.environ.get("KANBAN_BOARD_CACHE_SECONDS", "5"))
 
+# How long a region's panels and the open alerts may be kept in the shared cache; they are
+# dropped as soon as the values or the alerts change (metrics.selectors). 0: read every time.
+METRICS_READ_CACHE_SECONDS = float(os.environ.get("METRICS_READ_CACHE_SECONDS", "60"))
+
 # How long a period computed by GET /api/metrics/summary/ may be kept; it is dropped as soon as
 # the loan book changes (metrics.periods). 0: computed on every request.
 METRICS_SUMMARY_CACHE_SECONDS = int(os.environ.get("METRICS_SUMMARY_CACHE_SECONDS", "600"))

@@ -28,7 +28,7 @@ from carloan.departments import department_labels
 from carloan.i18n import is_chinese
 from carloan.roles import can_edit, department_of
 from kanban import charts, flow, selectors
-from kanban.models import Board, CardType, Pillar
+from kanban.models import Board, CardType, Column, Pillar
 
 # The pillar as a card shows it (the drawer names it in full).
 PILLAR_SHORT: dict[str, Any] = {
@@ -238,10 +238,10 @@ def _board_for(request: HttpRequest) -> tuple[Board | None, list[Board]]:
         for board in boards:
             if board.pk == int(wanted):
                 return board, boards
-    default = selectors.default_board()
-    if default is not None and any(b.pk == default.pk for b in boards):
-        return next(b for b in boards if b.pk == default.pk), boards
-    return (boards[0] if boards else None), boards
+    # The shared board (selectors.default_board) when the user sees it, else their first: the
+    # same choice, without another query.
+    shared = next((b for b in boards if b.slug == selectors.DEFAULT_BOARD_SLUG), None)
+    return (shared or (boards[0] if boards else None)), boards
 
 
 def _board_labels(board: Board) -> list[str]:
@@ -262,10 +262,10 @@ def _metric_names() -> dict[str, str]:
     return {key: (d.name_zh if chinese else d.name_en) for key, d in METRICS.items()}
 
 
-def _column_names(board: Board | None) -> dict[str, str]:
+def _column_names(board: Board | None, columns: list[Column] | None = None) -> dict[str, str]:
     names = _names(COLUMN_NAMES)
     if board is not None:
-        for column in board.columns.all():
+        for column in board.columns.all() if columns is None else columns:
             names.setdefault(column.name, column.name)
     return names
 
@@ -284,6 +284,7 @@ def kanban_page(request: HttpRequest) -> HttpResponse:
     )
     lanes = list(board.lanes.all()) if board is not None else []
     columns = list(board.columns.all()) if board is not None else []
+    column_names = _column_names(board, columns)
     config = {
         "board": board.pk if board is not None else None,
         "canEdit": editor,
@@ -294,7 +295,7 @@ def kanban_page(request: HttpRequest) -> HttpResponse:
         "types": _names(TYPE_NAMES),
         "pillars": {value: str(label) for value, label in Pillar.choices},
         "pillarShort": _names(PILLAR_SHORT),
-        "columns": _column_names(board),
+        "columns": column_names,
         "metrics": _metric_names(),
         "users": users,
         "doneShown": DONE_SHOWN,
@@ -318,7 +319,7 @@ def kanban_page(request: HttpRequest) -> HttpResponse:
             "export_query": urlencode({name: value for name, value in filters.items() if value}),
             "departments": list(department_labels().items()),
             "types": [(key, TYPE_NAMES[key]) for key in CardType.values],
-            "column_names": _column_names(board),
+            "column_names": column_names,
             "labels": _board_labels(board) if board is not None else [],
             "users": users,
             "js_config": config,

@@ -11,7 +11,7 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
@@ -671,19 +671,19 @@ class AlertListView(MetricsAPIView):
             401: UNAUTHENTICATED,
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         query = _valid(AlertsQuery, request)
         day: date | None = query.get("date")
-        return Response(
-            selectors.alerts(
-                status=query.get("status"),
-                region=query.get("region"),
-                metric=query.get("metric"),
-                level=query.get("level"),
-                day=day,
-                limit=query["limit"],
-            )
+        # The list's JSON text, kept with the cached list (every dashboard reads it).
+        _rows, text = selectors.alerts_with_json(
+            status=query.get("status"),
+            region=query.get("region"),
+            metric=query.get("metric"),
+            level=query.get("level"),
+            day=day,
+            limit=query["limit"],
         )
+        return HttpResponse(text, content_type="application/json")
 
 
 class AlertsExportQuery(AlertsQuery):

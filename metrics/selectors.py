@@ -3,15 +3,28 @@
 Everything here reads the materialised values table (and the live thresholds, from the parameter
 cache); nothing recomputes a formula. A panel for (region, day) needs one query whatever the
 number of metrics: the rows of that region over [day-29, day].
+
+Every open browser reads a region's panels and the open alerts on each page view, API call and
+socket (re)connect, so both are kept in the shared cache under a generation: a sequence that any
+statement writing the values (or the alerts) advances, and that a refresh, an acknowledgement
+and an escalation advance again once they commit (`advance_read_generations`). An answer is
+used only while its generation is current (and, for panels, while the thresholds it was built
+with are the live ones), so a change is seen on the next read; METRICS_READ_CACHE_SECONDS bounds
+what a writer that forgot the after-commit step could leave.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
@@ -20,6 +33,8 @@ from metrics.events import AlertData, PanelData, PanelsSnapshot, SeriesPoint
 from metrics.formulas import ALL, WINDOW_DAYS
 from metrics.models import Alert, AlertStatus, MetricValue, Status
 from metrics.registry import DEFINITIONS, METRICS
+
+logger = logging.getLogger(__name__)
 
 PanelKey = tuple[str, str, date]  # (metric, region, day)
 MIN_DENOMINATOR_KEY = "alert.min_denominator"
@@ -30,16 +45,16 @@ def business_today() -> date:
     return timezone.localdate()
 
 
-def thresholds() -> dict[str, tuple[float, float]]:
+def thresholds(values: dict[str, Any] | None = None) -> dict[str, tuple[float, float]]:
     """(warn_pct, critical_pct) of every metric, from the live parameters (one cache read)."""
-    values = parameter_values()
+    values = parameter_values() if values is None else values
     return {d.key: (float(values[d.warn_key]), float(values[d.critical_key])) for d in DEFINITIONS}
 
 
-def alert_modes() -> dict[str, tuple[str, float, float]]:
+def alert_modes(values: dict[str, Any] | None = None) -> dict[str, tuple[str, float, float]]:
     """(mode, warn_at, critical_at) of every metric: `relative` (deviation from the baseline,
     warn_pct / critical_pct) or `absolute` (a service level in the metric's unit)."""
-    values = parameter_values()
+    values = parameter_values() if values is None else values
     return {
         d.key: (
             str(values[d.mode_key]),
@@ -98,7 +113,71 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def panels_for_keys(keys: Iterable[PanelKey]) -> dict[PanelKey, PanelData]:
+# --- the read caches' generations ---------------------------------------------------------------
+
+VALUES_GENERATION = "metrics_values_generation"
+ALERTS_GENERATION = "metrics_alerts_generation"
+
+
+def _read_cache_seconds() -> float:
+    return float(getattr(settings, "METRICS_READ_CACHE_SECONDS", 0))
+
+
+def _generation(sequence: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT last_value + is_called::int FROM {sequence}")
+        return int(cursor.fetchone()[0])
+
+
+def advance_read_generations(*, values: bool = True, alerts: bool = True) -> None:
+    """Retire the cached panels (`values`) and alert lists (`alerts`). Called once a write has
+    committed: its statements advanced the sequences before the commit, so an answer read
+    meanwhile (the old rows) may have been cached under the new number."""
+    pairs = ((VALUES_GENERATION, values), (ALERTS_GENERATION, alerts))
+    names = [name for name, wanted in pairs if wanted]
+    if names:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(f"nextval('{name}')" for name in names))
+
+
+class _Slot:
+    """One cache entry that holds the answer of the generation it was read at: a reader uses it
+    only at that generation. One key per answer, whatever the generation (samples move the
+    values' generation every second; a key per generation would fill Redis with dead ones)."""
+
+    def __init__(self, key: str, sequence: str) -> None:
+        self.key = f"metrics:{key}:{connection.settings_dict['NAME']}"
+        self.generation = _generation(sequence)
+
+    def get(self) -> Any:
+        """The answer kept at the current generation, or None."""
+        try:
+            entry = cache.get(self.key)
+        except Exception:  # the cache is down: the database answers
+            logger.warning("could not read %s from the cache", self.key, exc_info=True)
+            return None
+        if entry is None or entry[0] != self.generation:
+            return None
+        return entry[1]
+
+    def keep(self, answer: Any) -> None:
+        """Keep `answer`, read after the generation was (see the module)."""
+        # Never inside a transaction: it may have written what it read (the sequence has moved
+        # on already, so other readers would be served rows that may yet roll back).
+        if connection.in_atomic_block:
+            return
+        try:
+            cache.set(self.key, (self.generation, answer), _read_cache_seconds())
+        except Exception:
+            logger.warning("could not keep %s in the cache", self.key, exc_info=True)
+
+
+# --- panels --------------------------------------------------------------------------------------
+
+
+def panels_for_keys(
+    keys: Iterable[PanelKey], *, parameters: dict[str, Any] | None = None
+) -> dict[PanelKey, PanelData]:
     """The panel of each (metric, region, day): one query for any number of keys.
 
     A panel: the metric's definition, its value, baseline, delta_pct and status on the day (a day
@@ -132,8 +211,9 @@ def panels_for_keys(keys: Iterable[PanelKey]) -> dict[PanelKey, PanelData]:
         )
         for metric, region, day, row_day, *rest in cursor.fetchall():
             rows[(metric, region, day)][row_day] = tuple(rest)
-    limits = thresholds()
-    modes = alert_modes()
+    parameters = parameter_values() if parameters is None else parameters
+    limits = thresholds(parameters)
+    modes = alert_modes(parameters)
     panels: dict[PanelKey, PanelData] = {}
     for key in wanted:
         metric, _region, day = key
@@ -175,10 +255,22 @@ def panels_for_keys(keys: Iterable[PanelKey]) -> dict[PanelKey, PanelData]:
 
 def panels_for_day(day: date, region: str = ALL) -> list[PanelData]:
     """The fourteen panels of `region` on `day`, in registry order (business, then technical).
-    One query on the values table, plus one read of the parameter cache."""
+    One query on the values table, plus one read of the parameter cache; or, while neither the
+    values nor the thresholds changed, one read of the cache (see the module)."""
     keys = [(d.key, region, day) for d in DEFINITIONS]
-    panels = panels_for_keys(keys)
-    return [panels[key] for key in keys]
+    if _read_cache_seconds() <= 0:
+        panels = panels_for_keys(keys)
+        return [panels[key] for key in keys]
+    parameters = parameter_values()
+    used = (thresholds(parameters), alert_modes(parameters))
+    slot = _Slot(f"panels:{region}:{day.isoformat()}", VALUES_GENERATION)
+    entry = slot.get()
+    if entry is not None and entry[0] == used:
+        return list(entry[1])
+    panels = panels_for_keys(keys, parameters=parameters)
+    answer = [panels[key] for key in keys]
+    slot.keep((used, answer))
+    return answer
 
 
 def metric_series(metric: str, region: str, start: date, end: date) -> list[dict[str, Any]]:
@@ -266,7 +358,59 @@ def alerts(
     limit: int = 200,
 ) -> list[AlertData]:
     """Alerts, newest raised first (then newest day first), filtered by any of status,
-    region, metric, level and day."""
+    region, metric, level and day. The lists by status alone (every open alert: each dashboard
+    view) are cached under the alerts' generation (see the module)."""
+    return alerts_with_json(
+        status=status, region=region, metric=metric, level=level, day=day, limit=limit
+    )[0]
+
+
+def alerts_with_json(
+    *,
+    status: str | None = None,
+    region: str | None = None,
+    metric: str | None = None,
+    level: str | None = None,
+    day: date | None = None,
+    limit: int = 200,
+) -> tuple[list[AlertData], str]:
+    """`alerts` and the JSON text of the list, which a cached list carries ready: the API
+    answers with it as it is and the dashboard embeds it (no `<`, `>` or `&` in it, see
+    `json_for_script`)."""
+    if _read_cache_seconds() > 0 and not (region or metric or level or day):
+        slot = _Slot(f"alert-list:{status or 'any'}:{limit}", ALERTS_GENERATION)
+        cached = slot.get()
+        if cached is not None:
+            return list(cached[0]), cached[1]
+        answer = _alerts(status=status, limit=limit)
+        text = json_for_script(answer)
+        slot.keep((answer, text))
+        return answer, text
+    answer = _alerts(status=status, region=region, metric=metric, level=level, day=day, limit=limit)
+    return answer, json_for_script(answer)
+
+
+# What django.utils.html.json_script escapes, so that the text can close no <script> element.
+_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def json_for_script(value: Any) -> str:
+    """JSON text that is safe inside a <script> element as it is (and still the same JSON)."""
+    text = json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"))
+    if "<" in text or ">" in text or "&" in text:
+        text = text.translate(_SCRIPT_ESCAPES)
+    return text
+
+
+def _alerts(
+    *,
+    status: str | None = None,
+    region: str | None = None,
+    metric: str | None = None,
+    level: str | None = None,
+    day: date | None = None,
+    limit: int = 200,
+) -> list[AlertData]:
     rows = Alert.objects.all()
     if status:
         rows = rows.filter(status=status)

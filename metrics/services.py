@@ -71,6 +71,7 @@ from metrics.periods import advance_generations
 from metrics.registry import FAMILIES, METRICS, Family, keys_of_families
 from metrics.samples import SampleRow, business_days, samples_upsert
 from metrics.selectors import (
+    advance_read_generations,
     alert_modes,
     alerts_by_id,
     business_today,
@@ -288,6 +289,8 @@ def metrics_refresh(
             ),
             robust=True,
         )
+        # And the panels and alert lists read while it ran (metrics.selectors).
+        transaction.on_commit(advance_read_generations, robust=True)
         tune_session(cursor)
         began = time.monotonic()
         regions = loanbook_regions()
@@ -674,6 +677,7 @@ def _announce(cursor: Any, evaluation: _Evaluation) -> int:
 
 def alert_card_attach(*, alert_id: int, card_id: int | None) -> bool:
     """Record the kanban card opened for an alert (None detaches it). False when no such alert."""
+    transaction.on_commit(lambda: advance_read_generations(values=False), robust=True)
     return Alert.objects.filter(pk=alert_id).update(card_id=card_id) == 1
 
 

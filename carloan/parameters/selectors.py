@@ -93,6 +93,25 @@ def parameter_values() -> dict[str, Value]:
     return values
 
 
+def parameters_generation() -> str | None:
+    """The token that every committed change of a parameter or a change request replaces: what
+    is built from the parameters and cached under it is current while it stays. None when the
+    cache cannot say (down, or this process owes an invalidation): then build afresh."""
+    if _invalidation_owed or (
+        connection.in_atomic_block and getattr(connection, WROTE_FLAG, False)
+    ):
+        return None
+    generation_key, _ = _cache_keys()
+    try:
+        generation = cache.get(generation_key)
+        if generation is None:
+            cache.add(generation_key, uuid.uuid4().hex, timeout=None)
+            generation = cache.get(generation_key)
+    except Exception:
+        return None
+    return str(generation) if generation is not None else None
+
+
 def parameter_value(key: str) -> Value:
     """The current value of one parameter (its default when never changed). KeyError if unknown."""
     if key not in REGISTRY:

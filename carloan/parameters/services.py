@@ -225,7 +225,7 @@ def _change(
                 source=source,
                 evidence=evidence,
             )
-            broadcast(PARAMETERS_GROUP, _request_event(filed, "change_request.created"))
+            _announce_request(filed, "change_request.created")
             return ChangeOutcome(request=filed)
         outcome = _apply(rows, effective, user=user, reason=reason, action=action, request=request)
         if request is None:  # an approval decides its request after this: read afresh then
@@ -307,6 +307,15 @@ def _request_event(
     request: ChangeRequest, type_: Literal["change_request.created", "change_request.decided"]
 ) -> ChangeRequestEvent:
     return {"type": type_, "request": change_request_data(request)}
+
+
+def _announce_request(
+    request: ChangeRequest, type_: Literal["change_request.created", "change_request.decided"]
+) -> None:
+    """Push a filed or decided request to every open page, and (on commit) retire what was
+    cached under the parameters' token: the parameters page shows the pending requests."""
+    transaction.on_commit(parameter_cache_invalidate, robust=True)
+    broadcast(PARAMETERS_GROUP, _request_event(request, type_))
 
 
 # --- the public writers -------------------------------------------------------------------------
@@ -459,7 +468,7 @@ def change_request_approve(*, request_id: int, user: Any, note: str = "") -> Cha
         request.decided_at = timezone.now()
         request.decision_note = note.strip()
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        broadcast(PARAMETERS_GROUP, _request_event(request, "change_request.decided"))
+        _announce_request(request, "change_request.decided")
         outcome.request = request
     return outcome
 
@@ -475,5 +484,5 @@ def change_request_reject(*, request_id: int, user: Any, note: str = "") -> Chan
         request.decided_at = timezone.now()
         request.decision_note = note.strip()
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        broadcast(PARAMETERS_GROUP, _request_event(request, "change_request.decided"))
+        _announce_request(request, "change_request.decided")
     return request

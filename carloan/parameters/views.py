@@ -9,14 +9,20 @@ calibration, all through the API.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import json_script
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from carloan.i18n import is_chinese
@@ -234,6 +240,9 @@ JS_TEXT: dict[str, Any] = {
 }
 
 
+logger = logging.getLogger(__name__)
+
+
 def _when(iso: str | None) -> datetime | None:
     return timezone.localtime(parse_datetime(iso)) if iso else None
 
@@ -412,7 +421,57 @@ def page_context(user: Any) -> dict[str, Any]:
     }
 
 
+def shared_page(user: Any) -> dict[str, Any]:
+    """What /parameters/ shows alike to everyone of a role (manager or not) in one language:
+    the sections' HTML, the state script, the script's words and configuration, the number of
+    pending requests. Built once per state of the parameters and their change requests (the
+    token `selectors.parameters_generation` that each commit of either replaces) and kept in
+    the cache: every open browser reloads this page, the rows take most of its time."""
+    manager = is_manager(user)
+    token = selectors.parameters_generation()
+    # One entry per language and role, holding the token it was built under.
+    key = (
+        f"parameters:page:{connection.settings_dict['NAME']}:{get_language()}:"
+        f"{int(manager)}:{timezone.get_current_timezone_name()}"
+    )
+    if token is not None:
+        try:
+            cached = cache.get(key)
+        except Exception:
+            logger.warning("could not read the parameters page from the cache", exc_info=True)
+            cached = None
+        if cached is not None and cached[0] == token:
+            return dict(cached[1])
+    # Read after the token: a change committing meanwhile replaces it, so nothing built from
+    # the rows before that change outlives it under the new token.
+    context = page_context(user)
+    shared = {
+        "is_manager": manager,
+        "pending_count": context["pending_count"],
+        "sections": render_to_string("parameters_sections.html", context),
+        "state_script": json_script(context["js_state"], "parameters-state"),
+        "js_config": context["js_config"],
+        "js_text": context["js_text"],
+    }
+    if token is not None and not connection.in_atomic_block:
+        try:
+            cache.set(key, (token, shared), PAGE_CACHE_SECONDS)
+        except Exception:
+            logger.warning("could not keep the parameters page in the cache", exc_info=True)
+    return shared
+
+
+# How long a built page part may be kept at most (the token retires it at the next change).
+PAGE_CACHE_SECONDS = 300
+
+
 @login_required
 def parameters_page(request: HttpRequest) -> HttpResponse:
     """Every live parameter, live; managers edit in place (see the module)."""
-    return render(request, "parameters.html", page_context(request.user))
+    shared = shared_page(request.user)
+    config = {**shared["js_config"], "username": request.user.get_username()}
+    return render(
+        request,
+        "parameters.html",
+        {**shared, "active": "parameters", "titles": CATEGORY_TITLES, "js_config": config},
+    )

@@ -448,7 +448,7 @@ def deliver(delivery_id: int) -> float | None:
 def alert_acknowledge(*, alert_id: int, user: Any) -> AlertData:
     """Someone took the alert: kept with who and when, pushed live to every open dashboard.
     Department heads and managers; Conflict (409) when it was acknowledged already."""
-    from metrics.selectors import alert_data
+    from metrics.selectors import advance_read_generations, alert_data
 
     if user is None or not can_edit(user):
         raise PermissionDenied("Only department heads and managers may acknowledge alerts.")
@@ -470,6 +470,7 @@ def alert_acknowledge(*, alert_id: int, user: Any) -> AlertData:
         alert.acknowledged_by = user
         alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
         data = alert_data(alert)
+        transaction.on_commit(lambda: advance_read_generations(values=False), robust=True)
         broadcast(ALERTS_GROUP, {"type": "alert.acknowledged", "alert": data})
     return data
 
@@ -477,6 +478,8 @@ def alert_acknowledge(*, alert_id: int, user: Any) -> AlertData:
 def escalate_due(now: dt.datetime | None = None) -> list[int]:
     """Send, once, every critical alert still open and unacknowledged after
     `alert.escalate_after_minutes` to the managers' channels; the escalated alerts' ids."""
+    from metrics.selectors import advance_read_generations
+
     now = now or timezone.now()
     minutes = int(parameter_values()[ESCALATE_KEY])
     with transaction.atomic():
@@ -495,6 +498,7 @@ def escalate_due(now: dt.datetime | None = None) -> list[int]:
         if not due:
             return []
         Alert.objects.filter(pk__in=[a.pk for a in due]).update(escalated_at=now)
+        transaction.on_commit(lambda: advance_read_generations(values=False), robust=True)
         channels = list(Channel.objects.filter(enabled=True, department="managers"))
         rows = [
             Delivery(channel=c, kind=Delivery.Kind.ESCALATION, alert=a, created_at=now)

@@ -1,0 +1,318 @@
+"""The caches that every open browser's reads go through (issue 22: cheaper requests).
+
+- A region's panels and the open alerts (metrics.selectors) are kept under the values' and the
+  alerts' generations; a change is seen on the very next read, whoever made it: a refresh, an
+  acknowledgement, a write outside the services, a threshold change.
+- /parameters/ keeps its sections under the parameters' token; a change, a filed request and a
+  decision are seen on the next load, and each role and language gets its own page.
+
+Each test commits (a cache is only written outside transactions), so they use the real
+database without the rolled-back test transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from metrics import selectors
+from metrics.models import Alert, MetricValue
+from metrics.notify.services import alert_acknowledge
+from tests.factories import PASSWORD, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Clients = Callable[[User | None], APIClient]
+OVERDUE = "overdue_rate"
+
+
+@pytest.fixture(autouse=True)
+def read_cache_on(settings: Any) -> None:
+    settings.METRICS_READ_CACHE_SECONDS = 60
+
+
+def _value(day: Any, value: float, region: str = "all", metric: str = OVERDUE) -> MetricValue:
+    return MetricValue.objects.create(
+        metric=metric,
+        region=region,
+        day=day,
+        value=value,
+        baseline=4.0,
+        delta_pct=100 * (value - 4.0) / 4.0,
+        status="ok",
+        numerator=value,
+        denominator=100,
+        computed_at=timezone.now(),
+    )
+
+
+def _panel(client: APIClient, day: Any, region: str = "all") -> dict[str, Any]:
+    answer = client.get(f"/api/metrics/panels/?date={day.isoformat()}&region={region}")
+    assert answer.status_code == 200, answer.content
+    return next(p for p in answer.json()["panels"] if p["key"] == OVERDUE)
+
+
+def _alert(day: Any, region: str = "EAST-01", level: str = "critical") -> Alert:
+    return Alert.objects.create(
+        metric=OVERDUE,
+        region=region,
+        day=day,
+        level=level,
+        value=6.0,
+        baseline=4.0,
+        delta_pct=50.0,
+        raised_at=timezone.now(),
+    )
+
+
+def _values_queries(run: Callable[[], Any]) -> int:
+    with CaptureQueriesContext(connection) as seen:
+        run()
+    return sum("metrics_metricvalue" in q["sql"] for q in seen.captured_queries)
+
+
+def _alert_queries(run: Callable[[], Any]) -> int:
+    with CaptureQueriesContext(connection) as seen:
+        run()
+    return sum('FROM "metrics_alert"' in q["sql"] for q in seen.captured_queries)
+
+
+# --- panels ---------------------------------------------------------------------------------------
+
+
+def test_panels_are_read_once_then_served_until_a_value_changes(client_for: Clients) -> None:
+    viewer = make_user("vera", "viewer")
+    client = client_for(viewer)
+    day = timezone.localdate()
+    row = _value(day, 5.0)
+
+    assert _values_queries(lambda: _panel(client, day)) == 1
+    assert _values_queries(lambda: _panel(client, day)) == 0  # the second read: the cache
+    assert _panel(client, day)["value"] == 5.0
+
+    # A write outside the services (the statement's trigger moves the generation on).
+    MetricValue.objects.filter(pk=row.pk).update(value=6.5, delta_pct=62.5)
+    panel = _panel(client, day)
+    assert (panel["value"], panel["delta_pct"]) == (6.5, 62.5)
+    # Another region and another day are other entries.
+    _value(day, 9.0, region="EAST-01")
+    assert _panel(client, day, "EAST-01")["value"] == 9.0
+    assert _panel(client, day - timedelta(days=1))["value"] is None
+
+
+def test_a_threshold_change_shows_in_the_next_panel_read(client_for: Clients) -> None:
+    manager = make_user("mona", "manager")
+    client = client_for(manager)
+    day = timezone.localdate()
+    _value(day, 5.0)
+    before = _panel(client, day)
+    key = "alert.overdue_rate.warn_pct"
+    current = client.get(f"/api/parameters/{key}/").json()
+    new = before["warn_pct"] + 1
+    answer = client.patch(
+        f"/api/parameters/{key}/",
+        {"value": new, "version": current["version"], "reason": "looser"},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.content
+    assert _panel(client, day)["warn_pct"] == new
+
+
+def test_a_refresh_retires_panels_read_while_it_was_writing(client_for: Clients) -> None:
+    """Values written by an open transaction, read (old) and cached meanwhile: once the writer
+    commits and calls advance_read_generations, as the refresh does, the new values are read."""
+    client = client_for(make_user("vera", "viewer"))
+    day = timezone.localdate()
+    row = _value(day, 5.0)
+    written, go = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        try:
+            with transaction.atomic():
+                MetricValue.objects.filter(pk=row.pk).update(value=7.0)
+                written.set()
+                go.wait(10)
+                transaction.on_commit(selectors.advance_read_generations)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert written.wait(10)
+    assert _panel(client, day)["value"] == 5.0  # not committed yet: cached under the new number
+    go.set()
+    thread.join(10)
+    assert _panel(client, day)["value"] == 7.0
+
+
+# --- open alerts ----------------------------------------------------------------------------------
+
+
+def test_open_alerts_are_cached_until_one_is_acknowledged(client_for: Clients) -> None:
+    head = make_user("rita", "department_head", "risk")
+    client = client_for(head)
+    day = timezone.localdate()
+    alert = _alert(day)
+
+    first = client.get("/api/alerts/?status=open")
+    assert first.status_code == 200
+    assert first["Content-Type"] == "application/json"
+    assert [a["id"] for a in first.json()] == [alert.pk]
+    assert _alert_queries(lambda: client.get("/api/alerts/?status=open")) == 0
+
+    answer = client.post(f"/api/alerts/{alert.pk}/acknowledge/", {}, format="json")
+    assert answer.status_code == 200, answer.content
+    listed = client.get("/api/alerts/?status=open").json()
+    assert listed[0]["acknowledged_by"] == "rita"
+    assert listed[0]["acknowledged_at"] is not None
+
+
+def test_raised_and_resolved_alerts_show_at_once(client_for: Clients) -> None:
+    client = client_for(make_user("vera", "viewer"))
+    day = timezone.localdate()
+    assert client.get("/api/alerts/?status=open").json() == []
+    alert = _alert(day)
+    assert [a["id"] for a in client.get("/api/alerts/?status=open").json()] == [alert.pk]
+    Alert.objects.filter(pk=alert.pk).update(status="resolved", resolved_at=timezone.now())
+    assert client.get("/api/alerts/?status=open").json() == []
+    assert [a["id"] for a in client.get("/api/alerts/?status=resolved").json()] == [alert.pk]
+
+
+def test_filtered_alert_lists_are_read_from_the_database(client_for: Clients) -> None:
+    client = client_for(make_user("vera", "viewer"))
+    day = timezone.localdate()
+    _alert(day, region="EAST-01")
+    west = _alert(day, region="WEST-01")
+    for _ in range(2):
+        assert _alert_queries(lambda: client.get("/api/alerts/?region=WEST-01")) == 1
+    assert [a["id"] for a in client.get("/api/alerts/?region=WEST-01").json()] == [west.pk]
+
+
+def test_an_acknowledgement_committing_during_a_read_is_not_lost(client_for: Clients) -> None:
+    """The list read (and cached) while an acknowledgement is uncommitted is retired by the
+    acknowledgement's after-commit step."""
+    head = make_user("rita", "department_head", "risk")
+    client = client_for(head)
+    alert = _alert(timezone.localdate())
+    written, go = threading.Event(), threading.Event()
+
+    def acknowledge() -> None:
+        try:
+            with transaction.atomic():
+                alert_acknowledge(alert_id=alert.pk, user=head)
+                written.set()
+                go.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=acknowledge)
+    thread.start()
+    assert written.wait(10)
+    assert client.get("/api/alerts/?status=open").json()[0]["acknowledged_by"] is None
+    go.set()
+    thread.join(10)
+    assert client.get("/api/alerts/?status=open").json()[0]["acknowledged_by"] == "rita"
+
+
+def test_dashboard_embeds_the_open_alerts_as_the_api_lists_them(client_for: Clients) -> None:
+    viewer = make_user("vera", "viewer")
+    _alert(timezone.localdate(), region="EAST-01")
+    _alert(timezone.localdate(), region="WEST-01", level="warn")
+    page = Client()
+    assert page.login(username="vera", password=PASSWORD)
+    for _ in range(2):  # built, then from the cache
+        html = page.get("/?region=all").content.decode()
+        start = html.index('<script id="dashboard-data" type="application/json">')
+        text = html[start:].split(">", 1)[1].split("</script>", 1)[0]
+        data = json.loads(text)
+        assert data["alerts"] == client_for(viewer).get("/api/alerts/?status=open").json()
+        assert data["region"] == "all"
+        assert {p["key"] for p in data["panels"]} >= {OVERDUE}
+
+
+# --- the parameters page --------------------------------------------------------------------------
+
+
+def _page(client: Client) -> str:
+    answer = client.get("/parameters/")
+    assert answer.status_code == 200
+    return answer.content.decode()
+
+
+def _value_cell(html: str, key: str) -> str:
+    marker = f'data-param="{key}" data-role="value">'
+    return html.split(marker, 1)[1].split("<", 1)[0]
+
+
+def test_parameters_page_follows_changes_requests_and_roles(client_for: Clients) -> None:
+    make_user("mona", "manager")
+    make_user("vera", "viewer")
+    manager, viewer = Client(), Client()
+    assert manager.login(username="mona", password=PASSWORD)
+    assert viewer.login(username="vera", password=PASSWORD)
+    key = "marketing.lead_score_cutoff"
+
+    first = _page(manager)
+    assert _without_csrf(_page(manager)) == _without_csrf(first)  # built once, then kept
+    assert 'data-action="edit"' in first
+    assert 'data-action="edit"' not in _page(viewer)  # the viewer's own page, not the manager's
+    assert '"username": "mona"' in first.split('id="parameters-config"', 1)[1][:4000]
+    assert '"username": "vera"' in _page(viewer).split('id="parameters-config"', 1)[1][:4000]
+
+    api = client_for(User.objects.get(username="mona"))
+    current = api.get(f"/api/parameters/{key}/").json()
+    answer = api.patch(
+        f"/api/parameters/{key}/",
+        {"value": current["value"] + 1, "version": current["version"], "reason": "more leads"},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.content
+    assert _value_cell(_page(viewer), key).startswith(str(current["value"] + 1))
+    assert f"v{current['version'] + 1}<" in _page(manager)
+
+    # A four-eyes change is filed as a request: the pending count shows it.
+    ltv = api.get("/api/parameters/risk.max_ltv_pct/").json()
+    filed = api.patch(
+        "/api/parameters/risk.max_ltv_pct/",
+        {"value": ltv["value"] - 5, "version": ltv["version"], "reason": "tighten"},
+        format="json",
+    )
+    assert filed.status_code in (200, 202), filed.content
+    assert 'id="pending-count">1<' in _page(viewer)
+    request_id = api.get("/api/parameters/requests/").json()[0]["id"]
+    other = make_user("otto", "manager")
+    decided = client_for(other).post(
+        f"/api/parameters/requests/{request_id}/reject/", {"note": "no"}, format="json"
+    )
+    assert decided.status_code == 200, decided.content
+    assert 'id="pending-count">0<' in _page(viewer)
+
+
+def test_parameters_page_in_each_language(client_for: Clients) -> None:
+    make_user("vera", "viewer")
+    page = Client()
+    assert page.login(username="vera", password=PASSWORD)
+    english = _page(page)
+    page.cookies["django_language"] = "zh-hans"
+    chinese = _page(page)
+    assert "Pending changes" in english
+    assert "Pending changes" not in chinese
+    page.cookies["django_language"] = "en"
+    assert "Pending changes" in _page(page)
+
+
+def _without_csrf(html: str) -> str:
+    """The page without its CSRF token (masked anew for each answer)."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
