@@ -316,3 +316,41 @@ def test_parameters_page_in_each_language(client_for: Clients) -> None:
 def _without_csrf(html: str) -> str:
     """The page without its CSRF token (masked anew for each answer)."""
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+
+
+def test_parameter_list_is_kept_until_a_change_or_a_request(client_for: Clients) -> None:
+    api = client_for(make_user("mona", "manager"))
+
+    def listed(key: str) -> dict[str, Any]:
+        answer = api.get("/api/parameters/")
+        assert answer.status_code == 200
+        assert answer["Content-Type"] == "application/json"
+        return next(p for p in answer.json() if p["key"] == key)
+
+    key = "marketing.lead_score_cutoff"
+    before = listed(key)
+    with CaptureQueriesContext(connection) as seen:
+        assert listed(key) == before
+    assert not any("parameters_parameter" in q["sql"] for q in seen.captured_queries)
+    answer = api.patch(
+        f"/api/parameters/{key}/",
+        {"value": before["value"] + 1, "version": before["version"], "reason": "more leads"},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.content
+    after = listed(key)
+    assert (after["value"], after["version"], after["updated_by"]) == (
+        before["value"] + 1,
+        before["version"] + 1,
+        "mona",
+    )
+    ltv = listed("risk.max_ltv_pct")
+    filed = api.patch(
+        "/api/parameters/risk.max_ltv_pct/",
+        {"value": ltv["value"] - 5, "version": ltv["version"], "reason": "tighten"},
+        format="json",
+    )
+    assert filed.status_code in (200, 202), filed.content
+    assert len(listed("risk.max_ltv_pct")["pending_requests"]) == 1
+    # Chinese descriptions travel as UTF-8, as the API always sent them.
+    assert "\\u" not in api.get("/api/parameters/").content.decode()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -337,10 +338,12 @@ class ParameterListView(APIView):
         ],
         responses={200: ParameterSerializer(many=True)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response | HttpResponse:
         category = request.query_params.get("category")
         if category and category not in CATEGORIES:
             raise exceptions.ValidationError({"category": [f"One of: {', '.join(CATEGORIES)}."]})
+        if not category:  # every open parameters page reads it: the cached JSON text
+            return HttpResponse(selectors.parameters_state_json(), content_type="application/json")
         states = selectors.parameters_state()
         if category:
             states = [s for s in states if s["category"] == category]

@@ -10,6 +10,7 @@ and an uncommitted value never reaches the cache).
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections import defaultdict
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from carloan.parameters.events import ChangeRequestData, ParameterData, ParametersSnapshot
@@ -193,6 +195,31 @@ def parameters_state(
     if pending is None or any(key not in pending for key in wanted):
         pending = _pending_by_key(wanted)
     return [_state(key, known.get(key), list(pending.get(key, []))) for key in wanted]
+
+
+def parameters_state_json() -> str:
+    """`parameters_state()` of every parameter as JSON text (GET /api/parameters/, which every
+    open parameters page reads), kept in the cache under the token of `parameters_generation`
+    it was built at: one entry, replaced after every change."""
+    token = parameters_generation()
+    key = f"parameters:{connection.settings_dict['NAME']}:state-json"
+    if token is not None:
+        try:
+            cached = cache.get(key)
+        except Exception:
+            logger.warning("could not read the parameters' state from the cache", exc_info=True)
+            cached = None
+        if cached is not None and cached[0] == token:
+            return str(cached[1])
+    text = json.dumps(
+        parameters_state(), cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False
+    )
+    if token is not None and not connection.in_atomic_block:
+        try:
+            cache.set(key, (token, text), SNAPSHOT_TIMEOUT)
+        except Exception:
+            logger.warning("could not keep the parameters' state in the cache", exc_info=True)
+    return text
 
 
 def parameter_state(
