@@ -289,8 +289,7 @@ def metrics_refresh(
             ),
             robust=True,
         )
-        # And the panels and alert lists read while it ran (metrics.selectors).
-        transaction.on_commit(advance_read_generations, robust=True)
+
         tune_session(cursor)
         began = time.monotonic()
         regions = loanbook_regions()
@@ -311,7 +310,7 @@ def metrics_refresh(
         _record_failures(start, end, chosen, result.failed)
         if result.failed:
             metrics = keys_of_families([f for f in chosen if f not in result.failed])
-        _drop_vanished_regions(cursor, metrics, start, end, regions)
+        dropped = _drop_vanished_regions(cursor, metrics, start, end, regions)
         began = time.monotonic()
         evaluated = _evaluate(cursor, metrics, start, _next_month_end(end))
         result.seconds["statuses"] = time.monotonic() - began
@@ -321,6 +320,15 @@ def metrics_refresh(
         began = time.monotonic()
         result.panel_events = _announce(cursor, evaluated)
         result.seconds["events"] = time.monotonic() - began
+        # The panels and alert lists read (and cached) while this ran: retired once it commits,
+        # when it changed them (metrics.selectors).
+        values_written = bool(result.values_changed or result.statuses_changed or dropped)
+        alerts_written = bool(result.alerts_raised or result.alerts_resolved)
+        if values_written or alerts_written:
+            transaction.on_commit(
+                lambda: advance_read_generations(values=values_written, alerts=alerts_written),
+                robust=True,
+            )
         if result.values_changed and any(f != "technical" for f in chosen):
             # The book changed: the Period picker's common periods are computed ahead.
             transaction.on_commit(_queue_periods_warm, robust=True)

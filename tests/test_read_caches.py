@@ -354,3 +354,22 @@ def test_parameter_list_is_kept_until_a_change_or_a_request(client_for: Clients)
     assert len(listed("risk.max_ltv_pct")["pending_requests"]) == 1
     # Chinese descriptions travel as UTF-8, as the API always sent them.
     assert "\\u" not in api.get("/api/parameters/").content.decode()
+
+
+def test_a_refresh_that_changes_no_alert_keeps_the_alert_list(client_for: Clients) -> None:
+    """Every refresh runs its alert statements; only rows written retire the cached list."""
+    from metrics.services import metrics_refresh
+
+    client = client_for(make_user("vera", "viewer"))
+    today = timezone.localdate()
+    alert = _alert(today)
+    assert [a["id"] for a in client.get("/api/alerts/?status=open").json()] == [alert.pk]
+    result = metrics_refresh(start=today - timedelta(days=1), end=today)
+    assert (result.alerts_raised, result.alerts_resolved) == (0, 0)
+    assert _alert_queries(lambda: client.get("/api/alerts/?status=open")) == 0
+    with connection.cursor() as cursor:  # a statement that writes no row: still cached
+        cursor.execute("UPDATE metrics_alert SET status = status WHERE false")
+    assert _alert_queries(lambda: client.get("/api/alerts/?status=open")) == 0
+    with connection.cursor() as cursor:  # one that writes a row: read again
+        cursor.execute("UPDATE metrics_alert SET level = 'warn' WHERE id = %s", [alert.pk])
+    assert client.get("/api/alerts/?status=open").json()[0]["level"] == "warn"
