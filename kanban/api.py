@@ -411,7 +411,8 @@ class BoardDetailView(APIView):
     )
     def get(self, request: Request, board_id: int) -> HttpResponse:
         # The JSON is PostgreSQL's, passed through (kanban.selectors.board_snapshot_json).
-        text = selectors.board_snapshot_json(_board(request, board_id), event=False)
+        board = _board(request, board_id)
+        text = selectors.board_snapshot_json(board, event=False, fresh=True)
         return HttpResponse(text, content_type="application/json")
 
 

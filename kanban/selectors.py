@@ -412,11 +412,13 @@ def board_cards_json(board: Board, *, medians: dict[int, float] | None = None) -
         return cursor.fetchone()[0]
 
 
-def board_snapshot_json(board: Board, *, event: bool = True) -> str:
+def board_snapshot_json(board: Board, *, event: bool = True, fresh: bool = False) -> str:
     """`board_snapshot` as JSON text: the board's fields (with `"type": "board.snapshot"` when
     `event`; the API's answer has none), then the cards array from `board_cards_json` spliced in
-    as it came from the database."""
-    board.refresh_from_db(fields=["seq", "name", "visibility", "departments"])
+    as it came from the database. `fresh`: `board` was just read (else it is read again, for
+    its current `seq`)."""
+    if not fresh:
+        board.refresh_from_db(fields=["seq", "name", "visibility", "departments"])
     data = board_data(board, list(board.lanes.all()), list(board.columns.all()))
     head = json.dumps({"type": "board.snapshot", **data} if event else dict(data))
     return f'{head[:-1]}, "cards": {_cards_at_seq(board)}}}'
