@@ -11,7 +11,9 @@ redis-py's pool is thread-safe and starts afresh in a forked child (Celery's wor
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from pathlib import Path
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -55,3 +57,13 @@ class SharedPoolRedisCache(RedisCache):
             if client is None:
                 client = _clients[key] = self._class(self._servers, **self._options)
         return client
+
+
+def source_version(*files: str | Path) -> str:
+    """A short digest of source files (modules, templates): put in the key of what is built from
+    them and kept in the shared cache, so that during a rolling deploy a process never reads an
+    answer shaped by another version of the code."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for name in files:
+        digest.update(Path(name).read_bytes())
+    return digest.hexdigest()[:10]

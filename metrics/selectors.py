@@ -28,7 +28,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
+from carloan.cache import source_version
 from carloan.parameters.selectors import parameter_values
+from metrics import registry as registry_module
 from metrics.events import AlertData, PanelData, PanelsSnapshot, SeriesPoint
 from metrics.formulas import ALL, WINDOW_DAYS
 from metrics.models import Alert, AlertStatus, MetricValue, Status
@@ -115,6 +117,8 @@ def _iso(value: Any) -> str | None:
 
 # --- the read caches' generations ---------------------------------------------------------------
 
+# Answers built by another version of this code (a rolling deploy shares Redis) are never read.
+_CODE_VERSION = source_version(__file__, registry_module.__file__)
 VALUES_GENERATION = "metrics_values_generation"
 ALERTS_GENERATION = "metrics_alerts_generation"
 
@@ -123,10 +127,15 @@ def _read_cache_seconds() -> float:
     return float(getattr(settings, "METRICS_READ_CACHE_SECONDS", 0))
 
 
-def _generation(sequence: str) -> int:
+def _generation(sequence: str) -> str:
+    """The sequence's number, with the sequence's own identity: a database created anew (a test
+    run, a restore) starts its numbers at 1 again while Redis may still hold older answers."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT last_value + is_called::int FROM {sequence}")
-        return int(cursor.fetchone()[0])
+        cursor.execute(
+            f"SELECT '{sequence}'::regclass::oid, last_value + is_called::int FROM {sequence}"
+        )
+        oid, number = cursor.fetchone()
+        return f"{oid}.{number}"
 
 
 def advance_read_generations(*, values: bool = True, alerts: bool = True) -> None:
@@ -146,7 +155,7 @@ class _Slot:
     values' generation every second; a key per generation would fill Redis with dead ones)."""
 
     def __init__(self, key: str, sequence: str) -> None:
-        self.key = f"metrics:{key}:{connection.settings_dict['NAME']}"
+        self.key = f"metrics:{key}:{connection.settings_dict['NAME']}:{_CODE_VERSION}"
         self.generation = _generation(sequence)
 
     def get(self) -> Any:
@@ -396,7 +405,7 @@ _SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"
 
 def json_for_script(value: Any) -> str:
     """JSON text that is safe inside a <script> element as it is (and still the same JSON)."""
-    text = json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"))
+    text = json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
     if "<" in text or ">" in text or "&" in text:
         text = text.translate(_SCRIPT_ESCAPES)
     return text

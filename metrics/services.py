@@ -317,18 +317,10 @@ def metrics_refresh(
         result.statuses_changed = evaluated.statuses_changed
         result.alerts_raised = len(evaluated.raised)
         result.alerts_resolved = len(evaluated.resolved)
+        _retire_read_caches(result, dropped)
         began = time.monotonic()
         result.panel_events = _announce(cursor, evaluated)
         result.seconds["events"] = time.monotonic() - began
-        # The panels and alert lists read (and cached) while this ran: retired once it commits,
-        # when it changed them (metrics.selectors).
-        values_written = bool(result.values_changed or result.statuses_changed or dropped)
-        alerts_written = bool(result.alerts_raised or result.alerts_resolved)
-        if values_written or alerts_written:
-            transaction.on_commit(
-                lambda: advance_read_generations(values=values_written, alerts=alerts_written),
-                robust=True,
-            )
         if result.values_changed and any(f != "technical" for f in chosen):
             # The book changed: the Period picker's common periods are computed ahead.
             transaction.on_commit(_queue_periods_warm, robust=True)
@@ -418,8 +410,21 @@ def metrics_statuses_refresh(
         result.statuses_changed = evaluated.statuses_changed
         result.alerts_raised = len(evaluated.raised)
         result.alerts_resolved = len(evaluated.resolved)
+        _retire_read_caches(result)
         result.panel_events = _announce(cursor, evaluated)
     return result
+
+
+def _retire_read_caches(result: RefreshResult, dropped: int = 0) -> None:
+    """Once the refresh commits, and before its events go out (their listeners read), retire
+    the panels and alert lists read and cached while it ran, if it changed them (see
+    metrics.selectors: the statements advanced the generations before the commit)."""
+    values = bool(result.values_changed or result.statuses_changed or dropped)
+    alerts = bool(result.alerts_raised or result.alerts_resolved)
+    if values or alerts:
+        transaction.on_commit(
+            lambda: advance_read_generations(values=values, alerts=alerts), robust=True
+        )
 
 
 # --- statuses and alerts -------------------------------------------------------------------------
@@ -685,8 +690,10 @@ def _announce(cursor: Any, evaluation: _Evaluation) -> int:
 
 def alert_card_attach(*, alert_id: int, card_id: int | None) -> bool:
     """Record the kanban card opened for an alert (None detaches it). False when no such alert."""
-    transaction.on_commit(lambda: advance_read_generations(values=False), robust=True)
-    return Alert.objects.filter(pk=alert_id).update(card_id=card_id) == 1
+    with transaction.atomic():  # the after-commit step must follow the write, in or out of one
+        attached = Alert.objects.filter(pk=alert_id).update(card_id=card_id) == 1
+        transaction.on_commit(lambda: advance_read_generations(values=False), robust=True)
+    return attached
 
 
 # --- helpers for callers -------------------------------------------------------------------------

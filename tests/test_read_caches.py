@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -43,7 +44,9 @@ def read_cache_on(settings: Any) -> None:
     settings.METRICS_READ_CACHE_SECONDS = 60
 
 
-def _value(day: Any, value: float, region: str = "all", metric: str = OVERDUE) -> MetricValue:
+def _value(
+    day: Any, value: float, region: str = "all", metric: str = OVERDUE, denominator: float = 100
+) -> MetricValue:
     return MetricValue.objects.create(
         metric=metric,
         region=region,
@@ -52,8 +55,8 @@ def _value(day: Any, value: float, region: str = "all", metric: str = OVERDUE) -
         baseline=4.0,
         delta_pct=100 * (value - 4.0) / 4.0,
         status="ok",
-        numerator=value,
-        denominator=100,
+        numerator=value * denominator / 100,
+        denominator=denominator,
         computed_at=timezone.now(),
     )
 
@@ -75,6 +78,39 @@ def _alert(day: Any, region: str = "EAST-01", level: str = "critical") -> Alert:
         delta_pct=50.0,
         raised_at=timezone.now(),
     )
+
+
+@contextmanager
+def _uncommitted(write: Callable[[], Any]) -> Iterator[None]:
+    """`write` in a transaction of another connection, left open (written, not committed) while
+    the with-block runs, then committed."""
+    written, go = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                write()
+                written.set()
+                if not go.wait(20):
+                    raise TimeoutError("the test never let the writer commit")
+        except BaseException as exc:
+            errors.append(exc)
+            written.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert written.wait(20)
+        assert not errors, errors
+        yield
+    finally:
+        go.set()
+        thread.join(20)
+    assert not thread.is_alive()
+    assert not errors, errors
 
 
 def _values_queries(run: Callable[[], Any]) -> int:
@@ -130,30 +166,41 @@ def test_a_threshold_change_shows_in_the_next_panel_read(client_for: Clients) ->
     assert _panel(client, day)["warn_pct"] == new
 
 
-def test_a_refresh_retires_panels_read_while_it_was_writing(client_for: Clients) -> None:
-    """Values written by an open transaction, read (old) and cached meanwhile: once the writer
-    commits and calls advance_read_generations, as the refresh does, the new values are read."""
+def test_a_status_refresh_committing_during_reads_is_seen_at_once(client_for: Clients) -> None:
+    """The re-evaluation a threshold change queues (metrics_statuses_refresh): what the
+    dashboard read and cached while it was uncommitted is retired by its after-commit step."""
+    from metrics.services import metrics_statuses_refresh
+
+    client = client_for(make_user("vera", "viewer"))
+    today = timezone.localdate()
+    _value(today.replace(day=1) - timedelta(days=1), 4.0)  # last month: the baseline 4.0
+    _value(today, 6.0, denominator=100_000)  # 50 % above it, stored as ok: critical once judged
+    assert _panel(client, today)["status"] == "ok"
+    assert client.get("/api/alerts/?status=open").json() == []
+
+    with _uncommitted(lambda: metrics_statuses_refresh(metrics=[OVERDUE], start=today, end=today)):
+        assert _panel(client, today)["status"] == "ok"  # cached under the moved-on number
+        assert client.get("/api/alerts/?status=open").json() == []
+    assert _panel(client, today)["status"] == "critical"
+    raised = client.get("/api/alerts/?status=open").json()
+    assert [(a["metric"], a["region"], a["level"]) for a in raised] == [
+        (OVERDUE, "all", "critical")
+    ]
+
+
+def test_values_written_during_a_read_are_seen_once_committed(client_for: Clients) -> None:
+    """The same for any writer that steps the generation after commit, as a refresh does."""
     client = client_for(make_user("vera", "viewer"))
     day = timezone.localdate()
     row = _value(day, 5.0)
-    written, go = threading.Event(), threading.Event()
 
-    def writer() -> None:
-        try:
-            with transaction.atomic():
-                MetricValue.objects.filter(pk=row.pk).update(value=7.0)
-                written.set()
-                go.wait(10)
-                transaction.on_commit(selectors.advance_read_generations)
-        finally:
-            connection.close()
+    def write() -> None:
+        MetricValue.objects.filter(pk=row.pk).update(value=7.0)
+        transaction.on_commit(selectors.advance_read_generations)
 
-    thread = threading.Thread(target=writer)
-    thread.start()
-    assert written.wait(10)
-    assert _panel(client, day)["value"] == 5.0  # not committed yet: cached under the new number
-    go.set()
-    thread.join(10)
+    with _uncommitted(write):
+        assert _panel(client, day)["value"] == 5.0
+        assert _values_queries(lambda: _panel(client, day)) == 0  # it was cached
     assert _panel(client, day)["value"] == 7.0
 
 
@@ -206,24 +253,33 @@ def test_an_acknowledgement_committing_during_a_read_is_not_lost(client_for: Cli
     head = make_user("rita", "department_head", "risk")
     client = client_for(head)
     alert = _alert(timezone.localdate())
-    written, go = threading.Event(), threading.Event()
-
-    def acknowledge() -> None:
-        try:
-            with transaction.atomic():
-                alert_acknowledge(alert_id=alert.pk, user=head)
-                written.set()
-                go.wait(10)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=acknowledge)
-    thread.start()
-    assert written.wait(10)
-    assert client.get("/api/alerts/?status=open").json()[0]["acknowledged_by"] is None
-    go.set()
-    thread.join(10)
+    with _uncommitted(lambda: alert_acknowledge(alert_id=alert.pk, user=head)):
+        assert client.get("/api/alerts/?status=open").json()[0]["acknowledged_by"] is None
     assert client.get("/api/alerts/?status=open").json()[0]["acknowledged_by"] == "rita"
+
+
+def test_a_card_link_outside_a_transaction_is_seen_at_once(client_for: Clients) -> None:
+    """The kanban links an alert to its episode's card after the alert's own commit."""
+    from kanban.models import Board, Card
+    from metrics.services import alert_card_attach
+
+    client = client_for(make_user("vera", "viewer"))
+    alert = _alert(timezone.localdate())
+    assert client.get("/api/alerts/?status=open").json()[0]["card"] is None
+    board = Board.objects.create(name="Risk", slug="risk-test")
+    card = Card.objects.create(
+        board=board,
+        lane=board.lanes.create(department="risk"),
+        column=board.columns.create(name="Backlog"),
+        rank="a",
+        title="Overdue rate, EAST-01",
+        department="risk",
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+        column_entered_at=timezone.now(),
+    )
+    assert alert_card_attach(alert_id=alert.pk, card_id=card.pk)
+    assert client.get("/api/alerts/?status=open").json()[0]["card"] == card.pk
 
 
 def test_dashboard_embeds_the_open_alerts_as_the_api_lists_them(client_for: Clients) -> None:
@@ -265,7 +321,10 @@ def test_parameters_page_follows_changes_requests_and_roles(client_for: Clients)
     key = "marketing.lead_score_cutoff"
 
     first = _page(manager)
-    assert _without_csrf(_page(manager)) == _without_csrf(first)  # built once, then kept
+    with CaptureQueriesContext(connection) as seen:
+        again = _page(manager)
+    assert _without_csrf(again) == _without_csrf(first)  # built once, then kept
+    assert not any("parameters_" in q["sql"] for q in seen.captured_queries)
     assert 'data-action="edit"' in first
     assert 'data-action="edit"' not in _page(viewer)  # the viewer's own page, not the manager's
     assert '"username": "mona"' in first.split('id="parameters-config"', 1)[1][:4000]
@@ -373,3 +432,14 @@ def test_a_refresh_that_changes_no_alert_keeps_the_alert_list(client_for: Client
     with connection.cursor() as cursor:  # one that writes a row: read again
         cursor.execute("UPDATE metrics_alert SET level = 'warn' WHERE id = %s", [alert.pk])
     assert client.get("/api/alerts/?status=open").json()[0]["level"] == "warn"
+
+
+def test_read_cache_seconds_zero_reads_every_time(client_for: Clients, settings: Any) -> None:
+    settings.METRICS_READ_CACHE_SECONDS = 0
+    client = client_for(make_user("vera", "viewer"))
+    day = timezone.localdate()
+    _value(day, 5.0)
+    _alert(day)
+    for _ in range(2):
+        assert _values_queries(lambda: _panel(client, day)) == 1
+        assert _alert_queries(lambda: client.get("/api/alerts/?status=open")) == 1

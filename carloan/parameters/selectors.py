@@ -21,6 +21,8 @@ from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
+from carloan.cache import source_version
+from carloan.parameters import registry as registry_module
 from carloan.parameters.events import ChangeRequestData, ParameterData, ParametersSnapshot
 from carloan.parameters.models import ChangeRequest, Parameter, ParameterChange
 from carloan.parameters.registry import REGISTRY, Value, defaults, related_keys
@@ -197,12 +199,16 @@ def parameters_state(
     return [_state(key, known.get(key), list(pending.get(key, []))) for key in wanted]
 
 
+# The code that shapes the state (see carloan.cache.source_version).
+_STATE_VERSION = source_version(__file__, registry_module.__file__)
+
+
 def parameters_state_json() -> str:
     """`parameters_state()` of every parameter as JSON text (GET /api/parameters/, which every
     open parameters page reads), kept in the cache under the token of `parameters_generation`
     it was built at: one entry, replaced after every change."""
     token = parameters_generation()
-    key = f"parameters:{connection.settings_dict['NAME']}:state-json"
+    key = f"parameters:{connection.settings_dict['NAME']}:state-json:{_STATE_VERSION}"
     if token is not None:
         try:
             cached = cache.get(key)

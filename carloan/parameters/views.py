@@ -13,6 +13,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
@@ -25,8 +26,9 @@ from django.utils.html import json_script
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from carloan.cache import source_version
 from carloan.i18n import is_chinese
-from carloan.parameters import selectors
+from carloan.parameters import registry, selectors
 from carloan.parameters.events import ParameterData
 from carloan.parameters.models import ChangeRequest
 from carloan.parameters.presets import PRESETS
@@ -431,7 +433,7 @@ def shared_page(user: Any) -> dict[str, Any]:
     token = selectors.parameters_generation()
     # One entry per language and role, holding the token it was built under.
     key = (
-        f"parameters:page:{connection.settings_dict['NAME']}:{get_language()}:"
+        f"parameters:page:{connection.settings_dict['NAME']}:{_PAGE_VERSION}:{get_language()}:"
         f"{int(manager)}:{timezone.get_current_timezone_name()}"
     )
     if token is not None:
@@ -463,6 +465,20 @@ def shared_page(user: Any) -> dict[str, Any]:
 
 # How long a built page part may be kept at most (the token retires it at the next change).
 PAGE_CACHE_SECONDS = 300
+# The code that shapes it: a process of another release never reads it (a rolling deploy).
+_PAGE_VERSION = source_version(
+    __file__,
+    registry.__file__,
+    *(
+        settings.BASE_DIR / "templates" / name
+        for name in (
+            "parameters_sections.html",
+            "parameters_row.html",
+            "parameters_meta.html",
+            "partials/params_table.html",
+        )
+    ),
+)
 
 
 @login_required
