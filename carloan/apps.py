@@ -16,6 +16,18 @@ class CarloanConfig(AppConfig):
             listeners.on_parameters_changed, dispatch_uid="compliance.scripts_recheck"
         )
         loanbook_changed.connect(listeners.on_loanbook_changed, dispatch_uid="compliance.calls")
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_delete, post_save
+
+        from carloan.parameters import services as parameter_services
+
+        for signal in (post_save, post_delete):
+            # The parameters page and list name people (who changed, who asked).
+            signal.connect(
+                parameter_services.on_person_changed,
+                sender=get_user_model(),
+                dispatch_uid=f"parameters.people.{signal is post_save}",
+            )
         from carloan.screening import services as screening
 
         parameters_changed.connect(

@@ -23,6 +23,15 @@ class MetricsConfig(AppConfig):
         parameters_changed.connect(
             listeners.on_parameters_changed, dispatch_uid="metrics.thresholds"
         )
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_delete, post_save
+
+        for signal in (post_save, post_delete):
+            signal.connect(
+                listeners.on_person_changed,
+                sender=get_user_model(),
+                dispatch_uid=f"metrics.people.{signal is post_save}",
+            )
         # Risk collaboration's two figures, for KPI sets (contract section 9): the discrepancy
         # rate as the scripts stood at the period's end, flagged calls per 100 over the period.
         register_period_metric(

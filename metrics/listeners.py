@@ -3,6 +3,8 @@
 - `loanbook_changed` (an import committed): recompute the days and families its rows touch, at
   once when the sender says `synchronous` (the import command and the import's refresh task,
   which already run in the worker), else in the worker after commit.
+- a person saved or deleted (not a sign-in's `last_login`): the cached alert lists name who
+  acknowledged each alert, so they are retired once the change commits.
 - `parameters_changed` (live parameters committed): have the worker re-evaluate the statuses and
   alerts of the metrics whose `alert.<metric>.warn_pct` / `critical_pct` changed (no value is
   recomputed), and the alerts of every business metric when `alert.min_denominator` changed.
@@ -71,3 +73,14 @@ def on_parameters_changed(sender: Any, *, keys: list[str], **kwargs: Any) -> Non
         logger.exception("thresholds changed (%s): re-evaluation not queued", ", ".join(keys))
         return
     logger.info("thresholds changed (%s): re-evaluating %d metrics", ", ".join(keys), len(metrics))
+
+
+def on_person_changed(sender: Any, *, update_fields: Any = None, **kwargs: Any) -> None:
+    """A person renamed or removed: the cached alert lists may name them (`acknowledged_by`)."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return  # a sign-in
+    from django.db import transaction
+
+    from metrics.selectors import advance_read_generations
+
+    transaction.on_commit(lambda: advance_read_generations(values=False), robust=True)

@@ -443,3 +443,33 @@ def test_read_cache_seconds_zero_reads_every_time(client_for: Clients, settings:
     for _ in range(2):
         assert _values_queries(lambda: _panel(client, day)) == 1
         assert _alert_queries(lambda: client.get("/api/alerts/?status=open")) == 1
+
+
+def test_a_renamed_person_is_renamed_in_cached_lists(client_for: Clients) -> None:
+    """Alert lists and the parameters' state name people: renaming one retires them; a
+    sign-in (last_login) does not."""
+    head = make_user("rita", "department_head", "risk")
+    manager = make_user("mona", "manager")
+    api = client_for(manager)
+    alert = _alert(timezone.localdate())
+    assert client_for(head).post(f"/api/alerts/{alert.pk}/acknowledge/", {}).status_code == 200
+    key = "marketing.lead_score_cutoff"
+    current = api.get(f"/api/parameters/{key}/").json()
+    api.patch(
+        f"/api/parameters/{key}/",
+        {"value": current["value"] + 1, "version": current["version"]},
+        format="json",
+    )
+
+    def names() -> tuple[str, str]:
+        acknowledged = api.get("/api/alerts/?status=open").json()[0]["acknowledged_by"]
+        changed = next(p for p in api.get("/api/parameters/").json() if p["key"] == key)
+        return acknowledged, changed["updated_by"]
+
+    assert names() == ("rita", "mona")
+    assert Client().login(username="rita", password=PASSWORD)  # a sign-in: still cached
+    assert _alert_queries(lambda: api.get("/api/alerts/?status=open")) == 0
+    head.username, manager.username = "rita.chen", "mona.li"
+    head.save()
+    manager.save()
+    assert names() == ("rita.chen", "mona.li")

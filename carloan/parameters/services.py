@@ -486,3 +486,11 @@ def change_request_reject(*, request_id: int, user: Any, note: str = "") -> Chan
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         _announce_request(request, "change_request.decided")
     return request
+
+
+def on_person_changed(sender: Any, *, update_fields: Any = None, **kwargs: Any) -> None:
+    """A person renamed or removed (not a sign-in's `last_login`): what is cached under the
+    parameters' token names who changed each parameter and who filed each request."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    transaction.on_commit(parameter_cache_invalidate, robust=True)
